@@ -7,13 +7,17 @@ const t0 = performance.now();
 const info = await initNodeBackend({ threads });
 console.log('init', info, `${(performance.now() - t0).toFixed(0)} ms`, 'rss MB', (process.memoryUsage().rss / 1e6).toFixed(0));
 
-function bench(label: string, flops: number, f: () => tf.Tensor, minMs = 1500) {
-  for (let i = 0; i < 3; i++) f().dataSync();
-  let n = 0;
-  const s = performance.now();
-  while (performance.now() - s < minMs) { const r = f(); r.dataSync(); r.dispose(); n++; }
-  const ms = (performance.now() - s) / n;
-  console.log(`${label}: ${ms.toFixed(3)} ms/iter, ${(flops / ms / 1e6).toFixed(2)} GFLOP/s`);
+// Best of several ~250 ms batches (the machine is shared, so the best batch is the least disturbed one).
+function bench(label: string, flops: number, f: () => tf.Tensor, batches = 6, batchMs = 250) {
+  for (let i = 0; i < 3; i++) f().dispose();
+  let best = Infinity;
+  for (let b = 0; b < batches; b++) {
+    let n = 0;
+    const s = performance.now();
+    while (performance.now() - s < batchMs) { const r = f(); r.dataSync(); r.dispose(); n++; }
+    best = Math.min(best, (performance.now() - s) / n);
+  }
+  console.log(`${label}: ${best.toFixed(3)} ms/iter, ${(flops / best / 1e6).toFixed(2)} GFLOP/s`);
 }
 const a = tf.randomNormal([512, 512]); const b = tf.randomNormal([512, 512]);
 bench('matmul 512', 2 * 512 ** 3, () => tf.matMul(a, b));

@@ -69,8 +69,8 @@ export const defaultSampleConfig: SampleConfig = { steps: 20, eta: 1.0, guidance
 export function defaultModelConfig(vocab: string[]): ModelConfig {
   return {
     name: 'emoji-sd-mini',
-    autoencoder: { imageSize: 32, imageChannels: 3, latentChannels: 4, channels: [32, 64, 64], groups: 8, scalingFactor: 1 },
-    textEncoder: { vocab, maxLength: 12, width: 128, layers: 2, heads: 4 },
+    autoencoder: { imageSize: 32, imageChannels: 3, latentChannels: 4, channels: [16, 48, 64], groups: 8, scalingFactor: 1 },
+    textEncoder: { vocab, maxLength: 16, width: 128, layers: 2, heads: 4 },
     unet: {
       sampleSize: 8,
       inChannels: 4,

@@ -32,9 +32,12 @@ export interface NodeBackendOptions {
  *   - main script the workers import (importScripts = fs.readFileSync + indirect eval): the package's own
  *     wasm-out/tfjs-backend-wasm-threaded-simd.js, passed as a string so the worker's file branch is taken;
  *   - wasm binary: dist/tfjs-backend-wasm-threaded-simd.wasm, read with fs by emscripten.
+ * Plus three Node-specific fixes: pthread workers are started with `execArgv: []` (see PthreadWorker), the
+ * XNNPACK thread cap is corrected (see instantiateWasm), and the running pool workers are unref()'d so they
+ * don't keep Node alive (see releaseWorkers). The only global touched is `require('worker_threads').Worker`,
+ * swapped for the duration of the synchronous factory call and restored before it returns.
  * The resulting module is wrapped in the package's own BackendWasm, so all registered 'wasm' kernels work
- * unchanged. We replace the 'wasm' backend factory (removeBackend + registerBackend, same priority) — no
- * globals are patched. Emscripten unref()s its workers once loaded, so pthreads don't keep Node alive.
+ * unchanged; we replace the 'wasm' backend factory (removeBackend + registerBackend, same priority).
  */
 
 const WASM_PRIORITY = 2; // same as the package's own registration
@@ -47,12 +50,17 @@ const stockWasmFactory = tf.findBackendFactory('wasm');
 
 interface EmscriptenModule {
   cwrap(name: string, ret: string | null, args: string[]): (...a: number[]) => number;
-  PThread?: { unusedWorkers: Array<{ terminate(): unknown }>; runningWorkers: Array<{ unref(): void }> };
+  PThread?: {
+    unusedWorkers: Array<{ terminate(): unknown }>;
+    runningWorkers: Array<{ unref(): void }>;
+    terminateAllThreads(): void;
+  };
   tfjs?: Record<string, unknown>;
 }
 type WasmFactory = (config: Record<string, unknown>) => Promise<EmscriptenModule>;
 
-let current: { key: string; info: BackendInfo } | null = null;
+/** The wasm configuration currently registered under 'wasm', and what it resolved to. */
+let wasmState: { key: string; info: BackendInfo } | null = null;
 
 /**
  * Initialise and select the tfjs backend for Node. Defaults: wasm, threads = os.cpus().length, SIMD.
@@ -70,15 +78,15 @@ export async function initNodeBackend(opts: NodeBackendOptions = {}): Promise<Ba
     throw new Error(`initNodeBackend: threads must be an integer >= 1 (got ${String(opts.threads)}); omit it to use all cores.`);
   }
 
-  const key = backend === 'cpu' ? 'cpu' : `wasm:${threads}`;
-  if (current?.key === key && tf.findBackend(current.info.name) != null) {
-    // Same request as last time (including a request that fell back): reuse, don't re-run a failing init.
-    await selectOrThrow(current.info.name);
-    return { ...current.info };
-  }
   if (backend === 'cpu') {
     await selectOrThrow('cpu');
-    return remember(key, { name: 'cpu', threads: 1, simd: false });
+    return { name: 'cpu', threads: 1, simd: false };
+  }
+  const key = `wasm:${threads}`;
+  if (wasmState?.key === key && tf.findBackend(wasmState.info.name) != null) {
+    // Same wasm request as the one currently registered (even if it fell back): reuse, don't re-init.
+    await selectOrThrow(wasmState.info.name);
+    return { ...wasmState.info };
   }
 
   const simd = (await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) as boolean;
@@ -94,11 +102,16 @@ export async function initNodeBackend(opts: NodeBackendOptions = {}): Promise<Ba
     let initError: unknown = null;
     registerWasm(async () => {
       try {
-        const module = await withTimeout(createThreadedModule(threads), INIT_TIMEOUT_MS, 'threaded wasm init');
-        tfwasm.setThreadsCount(threads);
-        const be = new tfwasm.BackendWasm(module as unknown as ConstructorParameters<typeof tfwasm.BackendWasm>[0]);
-        releaseWorkers(module);
-        return be;
+        const module = await createThreadedModule(threads);
+        try {
+          tfwasm.setThreadsCount(threads);
+          const be = new tfwasm.BackendWasm(module as unknown as ConstructorParameters<typeof tfwasm.BackendWasm>[0]);
+          releaseWorkers(module);
+          return be;
+        } catch (e) {
+          module.PThread?.terminateAllThreads();
+          throw e;
+        }
       } catch (e) {
         initError = e;
         throw e;
@@ -138,7 +151,7 @@ export async function initNodeBackend(opts: NodeBackendOptions = {}): Promise<Ba
 }
 
 function remember(key: string, info: BackendInfo): BackendInfo {
-  current = { key, info };
+  wasmState = { key, info };
   return { ...info };
 }
 
@@ -209,7 +222,7 @@ async function createThreadedModule(threads: number): Promise<EmscriptenModule> 
 
   let fail: (e: unknown) => void = () => {};
   const failed = new Promise<never>((_, reject) => (fail = reject));
-  const ready = factory({
+  const config: Record<string, unknown> & Partial<EmscriptenModule> = {
     locateFile: (p: string, prefix: string) => {
       if (p.endsWith('.worker.js')) return workerScript;
       if (p.endsWith('.wasm')) return wasmBinary;
@@ -227,24 +240,72 @@ async function createThreadedModule(threads: number): Promise<EmscriptenModule> 
       const imports = { ...info, env: { ...info.env, emscripten_num_logical_cores: () => 2 * threads } };
       fs.promises
         .readFile(wasmBinary)
-        .then((bytes) => WebAssembly.instantiate(bytes, imports as WebAssembly.Imports))
-        .then((r) => receive(r.instance, r.module))
+        .then((bytes) => WebAssembly.instantiate(new Uint8Array(bytes), imports as WebAssembly.Imports))
+        .then(({ instance, module }) => receive(instance, module))
         .catch(fail);
       return {};
     },
     onAbort: (msg: unknown) => fail(new Error(`emscripten aborted: ${String(msg)}`)),
-  });
-  const module = await Promise.race([ready, failed]);
-
-  module.tfjs = {
-    init: module.cwrap('init', null, []),
-    initWithThreadsCount: module.cwrap('init_with_threads_count', null, ['number']),
-    getThreadsCount: module.cwrap('get_threads_count', 'number', []),
-    registerTensor: module.cwrap('register_tensor', null, ['number', 'number', 'number']),
-    disposeData: module.cwrap('dispose_data', null, ['number']),
-    dispose: module.cwrap('dispose', null, []),
   };
-  return module;
+
+  pthreadErrorSink = fail;
+  try {
+    // Emscripten runs `global.Worker = require("worker_threads").Worker` and spawns its 8-worker pool
+    // synchronously inside the factory call: swap in PthreadWorker for exactly that call.
+    const original = workerThreads.Worker;
+    workerThreads.Worker = PthreadWorker;
+    let ready: Promise<EmscriptenModule>;
+    try {
+      ready = factory(config);
+    } finally {
+      workerThreads.Worker = original;
+    }
+    const module = await withTimeout(Promise.race([ready, failed]), INIT_TIMEOUT_MS, 'threaded wasm init');
+    module.tfjs = {
+      init: module.cwrap('init', null, []),
+      initWithThreadsCount: module.cwrap('init_with_threads_count', null, ['number']),
+      getThreadsCount: module.cwrap('get_threads_count', 'number', []),
+      registerTensor: module.cwrap('register_tensor', null, ['number', 'number', 'number']),
+      disposeData: module.cwrap('dispose_data', null, ['number']),
+      dispose: module.cwrap('dispose', null, []),
+    };
+    return module;
+  } catch (e) {
+    config.PThread?.terminateAllThreads();
+    throw e;
+  } finally {
+    pthreadErrorSink = null;
+  }
+}
+
+/** Where pthread worker errors go while a threaded init is in progress (they reject it). */
+let pthreadErrorSink: ((e: unknown) => void) | null = null;
+
+const workerThreads = require('node:worker_threads') as typeof import('node:worker_threads');
+
+/**
+ * The worker class emscripten gets for its pthreads:
+ *  - `execArgv: []`: workers otherwise inherit the parent's CLI flags (tsx's loader hooks, vitest's flags,
+ *    `--input-type`, ...), which slows every pthread's start-up and can make Node refuse the worker file;
+ *  - emscripten rethrows worker 'error' events from inside its listener, which would crash the process;
+ *    during init we turn that into a rejected init (so we fall back) instead.
+ */
+class PthreadWorker extends workerThreads.Worker {
+  constructor(filename: string | URL, options: import('node:worker_threads').WorkerOptions = {}) {
+    super(filename, { execArgv: [], ...options });
+  }
+
+  override emit(event: string | symbol, ...args: unknown[]): boolean {
+    if (event !== 'error') return super.emit(event, ...args);
+    try {
+      return super.emit(event, ...args);
+    } catch (e) {
+      const sink = pthreadErrorSink;
+      if (sink == null) throw e;
+      sink(new Error(`a wasm pthread worker failed to start: ${errorText(args[0] ?? e)}`));
+      return true;
+    }
+  }
 }
 
 /** Writes the pthread worker script to a content-addressed .cjs file in the temp dir (atomic; reused). */

@@ -13,7 +13,10 @@ async function grads(backend: 'wasm' | 'cpu', convFn: 'custom' | 'tfjs', x: Floa
       return tf.sum(tf.mul(y, tf.tensor(r, ys)));
     };
     const [gx, gw] = tf.grads(f)([tf.tensor(x, xs), tf.tensor(w, ws)]);
-    return { gx: gx.dataSync(), gw: gw.dataSync(), y: (convFn === 'custom' ? conv2dSame(tf.tensor(x, xs) as tf.Tensor4D, tf.tensor(w, ws) as tf.Tensor4D) : tf.conv2d(tf.tensor(x, xs) as tf.Tensor4D, tf.tensor(w, ws) as tf.Tensor4D, 1, 'same')).dataSync() };
+    const x4: tf.Tensor = tf.tensor(x, xs);
+    const w4: tf.Tensor = tf.tensor(w, ws);
+    const y = convFn === 'custom' ? conv2dSame(x4 as tf.Tensor4D, w4 as tf.Tensor4D) : tf.conv2d(x4 as tf.Tensor4D, w4 as tf.Tensor4D, 1, 'same');
+    return { gx: gx.dataSync(), gw: gw.dataSync(), y: y.dataSync() };
   });
 }
 

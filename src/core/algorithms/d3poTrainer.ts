@@ -6,9 +6,9 @@ import type { Trajectory } from '../diffusion/sample';
 import type { Rng } from '../rng';
 import { shuffled } from '../rng';
 import { AdamW } from '../train/adamw';
-import { accumulate, clipByGlobalNorm, globalNorm } from '../train/gradients';
 import { d3poLoss, d3poMetricTensor, metricsFromArray, preferenceSigns, type D3poLossConfig, type D3poMetrics, type Vote } from './d3po';
-import { disposeTransitions, transitionLogProb, transitionTensors } from './transitions';
+import { transitionLogProb, type TransitionTensors } from './transitions';
+import { accumulateAndApply, chunkRanges } from './policyStep';
 
 /** Two trajectories of one prompt from one shared x_T, and the vote between them. */
 export interface PreferencePair {
@@ -76,44 +76,26 @@ export async function d3poTrainStep(
     }
   }
   const terms = h0.length;
-  const chunk = Math.max(1, cfg.stepsPerChunk);
-  let grads: tf.NamedTensorMap | null = null;
   const deltas: tf.Tensor2D[] = [];
-  for (let start = 0; start < terms; start += chunk) {
-    const end = Math.min(terms, start + chunk);
-    const tt = transitionTensors(model, { trajectories: trajectories.slice(2 * start, 2 * end), steps: steps.slice(2 * start, 2 * end) });
-    const hA = tf.tensor1d(h0.slice(start, end));
-    const hB = tf.tensor1d(h1.slice(start, end));
-    try {
-      const ref = transitionLogProb(model, tt, refLora, refLora ? undefined : 0); // [2n], no gradient taken
-      const weight = (end - start) / terms;
-      let delta: tf.Tensor2D | null = null;
-      const { grads: g, value } = tf.variableGrads(() => {
-        const d = tf.sub(transitionLogProb(model, tt, lora), ref).reshape([-1, 2]) as tf.Tensor2D; // [n,2]
-        delta = tf.keep(d);
-        const [d0, d1] = tf.unstack(d, 1) as [tf.Tensor1D, tf.Tensor1D];
-        return tf.mul(tf.mean(d3poLoss(d0, d1, hA, hB, cfg)), weight) as tf.Scalar;
-      }, lora.variables);
-      value.dispose();
-      ref.dispose();
-      deltas.push(delta!);
-      grads = accumulate(grads, g);
-    } finally {
-      disposeTransitions(tt);
-      tf.dispose([hA, hB]);
-    }
-  }
-  const g = grads!;
-  const norm = globalNorm(g);
-  const clipped = clipByGlobalNorm(g, norm, cfg.maxGradNorm);
-  optimizer.apply(clipped, cfg.learningRate);
+  const chunks = chunkRanges(terms, cfg.stepsPerChunk).map(([start, end]) => ({
+    rows: { trajectories: trajectories.slice(2 * start, 2 * end), steps: steps.slice(2 * start, 2 * end) },
+    before: (tt: TransitionTensors) => transitionLogProb(model, tt, refLora, refLora ? undefined : 0), // log π_ref [2n], no gradient
+    loss: (tt: TransitionTensors, ref?: tf.Tensor) => {
+      const d = tf.sub(transitionLogProb(model, tt, lora), ref!).reshape([-1, 2]) as tf.Tensor2D; // Δ [n,2]
+      deltas.push(tf.keep(d));
+      const [d0, d1] = tf.unstack(d, 1) as [tf.Tensor1D, tf.Tensor1D];
+      const loss = d3poLoss(d0, d1, tf.tensor1d(h0.slice(start, end)), tf.tensor1d(h1.slice(start, end)), cfg);
+      return tf.mul(tf.mean(loss), (end - start) / terms) as tf.Scalar;
+    },
+  }));
+  const { gradNorm, loss } = accumulateAndApply(model, lora, optimizer, chunks, cfg.maxGradNorm, cfg.learningRate);
   const metricT = tf.tidy(() => {
     const d = tf.concat(deltas);
     const [d0, d1] = tf.unstack(d, 1) as [tf.Tensor1D, tf.Tensor1D];
-    return tf.concat([d3poMetricTensor(d0, d1, tf.tensor1d(h0), tf.tensor1d(h1), cfg), norm.reshape([1])]);
+    return tf.concat([d3poMetricTensor(d0, d1, tf.tensor1d(h0), tf.tensor1d(h1), cfg), gradNorm.reshape([1])]);
   });
   const values = await metricT.data(); // one small async read (WebGPU-safe)
-  tf.dispose([metricT, norm, ...deltas, ...Object.values(g), ...Object.values(clipped)]);
+  tf.dispose([metricT, gradNorm, loss, ...deltas]);
   return { ...metricsFromArray(values), gradNorm: values[8], learningRate: cfg.learningRate, pairsUsed: usable.length, transitions: terms };
 }
 

@@ -1,0 +1,127 @@
+// `pretrain`: two-stage pretraining of the shipped model on the emoji dataset, resumable, logging CSV and exporting the EMA weights (fp16) for the studio.
+import fs from 'node:fs';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { defaultModelConfig, type ModelConfig } from '../../src/core/config';
+import { buildVocab } from '../../src/core/data/captions';
+import { MiniSD, COMPONENTS } from '../../src/core/model/pipeline';
+import { modelFromSafetensors, modelToSafetensors } from '../../src/core/model/weights';
+import { defaultPretrainConfig, Pretrainer, type PretrainConfig, type PretrainStage } from '../../src/core/pretrain/pretrainer';
+import { autoencoderData, encodeLatents, loadEmojiDataset, scalingFactorOf, unetData } from '../pretrain/emojiData';
+import { Progress, formatDuration } from '../pretrain/progress';
+import { flag, num, str, type Args } from '../args';
+
+export const DEFAULT_MODEL_DIR = 'public/models/emoji-sd';
+
+export const pretrainHelp = `pretrain --stage autoencoder|unet [--steps N] [--minutes M] [--resume] [--batch B] [--lr LR]
+         [--checkpoint-dir checkpoints/pretrain] [--checkpoint-minutes 5] [--export ${DEFAULT_MODEL_DIR}] [--data data]
+  Stage autoencoder trains vae.* from scratch; stage unet trains text_encoder.* + unet.* on latents of the exported
+  autoencoder. --resume continues the stage's last checkpoint; without a checkpoint but with --resume-from-export it
+  continues from the exported EMA weights (fresh optimizer), e.g. on a new machine.`;
+
+const ckptPath = (dir: string, stage: PretrainStage) => path.join(dir, `${stage}-latest.safetensors`);
+
+function writeAtomic(file: string, bytes: Uint8Array | string): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file + '.tmp', bytes);
+  fs.renameSync(file + '.tmp', file);
+}
+
+/** Writes the EMA weights (fp16) and config.json to the model folder the studio and CLI load. */
+async function exportEma(tr: Pretrainer, dir: string, extra: Record<string, string>): Promise<void> {
+  const meta = { stage: tr.config.stage, step: String(tr.step), images_seen: String(tr.imagesSeen), train_seconds: tr.elapsedSeconds.toFixed(0), ...extra };
+  await tr.ema.withEmaWeights(async () => writeAtomic(path.join(dir, 'model.safetensors'), await modelToSafetensors(tr.model, 'F16', meta)));
+  writeAtomic(path.join(dir, 'config.json'), JSON.stringify(tr.model.config, null, 1));
+  writeAtomic(path.join(dir, 'training-state.json'), JSON.stringify({ ...meta, exported_at: new Date().toISOString() }, null, 1));
+}
+
+export async function pretrainCommand(args: Args, log: (s: string) => void = console.log): Promise<void> {
+  const stage = str(args, 'stage', '') as PretrainStage;
+  if (stage !== 'autoencoder' && stage !== 'unet') throw new Error(`pretrain needs --stage autoencoder or --stage unet\n${pretrainHelp}`);
+  const ckptDir = str(args, 'checkpoint-dir', 'checkpoints/pretrain');
+  const exportDir = str(args, 'export', DEFAULT_MODEL_DIR);
+  const ds = loadEmojiDataset(str(args, 'data', 'data'));
+  const overrides: Partial<PretrainConfig> = {};
+  if (args.batch) overrides.batchSize = num(args, 'batch', 0);
+  if (args.lr) overrides.learningRate = num(args, 'lr', 0);
+  if (args.seed) overrides.seed = num(args, 'seed', 0);
+
+  let tr: Pretrainer;
+  const ckpt = ckptPath(ckptDir, stage);
+  if (flag(args, 'resume') && fs.existsSync(ckpt)) {
+    tr = Pretrainer.fromCheckpoint(fs.readFileSync(ckpt), overrides);
+    log(`resumed ${ckpt}: step ${tr.step}, ${tr.imagesSeen} images seen, ${formatDuration(tr.elapsedSeconds)} trained`);
+  } else {
+    if (flag(args, 'resume') && !flag(args, 'resume-from-export')) throw new Error(`No checkpoint at ${ckpt} to resume. Use --resume-from-export to continue from ${exportDir}/model.safetensors, or drop --resume.`);
+    const vocab = buildVocab(ds.index.records);
+    const exported = path.join(exportDir, 'model.safetensors');
+    let config: ModelConfig = defaultModelConfig(vocab);
+    const model = MiniSD.create(config, 0, true);
+    const fromExport = flag(args, 'resume-from-export') || stage === 'unet';
+    if (fromExport) {
+      if (!fs.existsSync(exported)) throw new Error(`Stage ${stage} needs ${exported} (run stage autoencoder first).`);
+      const src = modelFromSafetensors(fs.readFileSync(exported));
+      const keep = stage === 'unet' && !flag(args, 'resume-from-export') ? [COMPONENTS.vae] : Object.values(COMPONENTS);
+      const values = new Map([...src.params.tensors].filter(([n]) => keep.some((p) => n.startsWith(p))));
+      model.params.assign(values, false);
+      config = { ...config, autoencoder: { ...config.autoencoder, scalingFactor: src.config.autoencoder.scalingFactor } };
+      src.dispose();
+      log(`initialised ${keep.join(', ')} from ${exported}`);
+    }
+    tr = new Pretrainer(MiniSD.fromTensors(config, model.params.tensors, true), { ...defaultPretrainConfig(stage), ...overrides });
+    model.dispose();
+  }
+
+  const data = await (async () => {
+    if (stage === 'autoencoder') return autoencoderData(ds);
+    const table = await encodeLatents(tr.model, ds, ds.train, true, (s) => log(s));
+    if (tr.model.config.autoencoder.scalingFactor === 1) {
+      tr.model.config.autoencoder.scalingFactor = scalingFactorOf(table);
+      log(`latent scaling factor ${tr.model.config.autoencoder.scalingFactor.toFixed(5)} (1/std of ${table.records.length} latent means)`);
+    }
+    return unetData(table, tr.model.config.autoencoder.scalingFactor);
+  })();
+
+  const steps = num(args, 'steps', 1e9);
+  const deadline = args.minutes ? Date.now() + num(args, 'minutes', 0) * 60_000 : Infinity;
+  const ckptEvery = num(args, 'checkpoint-minutes', 5) * 60_000;
+  const csvFile = path.join(ckptDir, `${stage}-loss.csv`);
+  fs.mkdirSync(ckptDir, { recursive: true });
+  const c = tr.config;
+  log(`stage ${stage}: trains ${tr.vars.length} tensors (${tr.vars.reduce((n, v) => n + v.size, 0)} parameters), batch ${c.batchSize}, lr ${c.learningRate}, warm-up ${c.warmupSteps}, EMA ${c.emaDecay}, backend ${tf.getBackend()}`);
+  const bySteps = steps < 1e9;
+  const runStart = Date.now();
+  const progress = new Progress(bySteps ? steps : Math.round((deadline - runStart) / 1000), 20);
+  let lastCkpt = Date.now();
+  let window = { t: Date.now(), images: 0 };
+  let ips = 0;
+  const save = async () => {
+    writeAtomic(ckpt, await tr.checkpoint());
+    await exportEma(tr, exportDir, stage === 'unet' ? {} : { note: 'autoencoder only; UNet untrained' });
+    log(`\ncheckpoint ${ckpt} + EMA export to ${exportDir} at step ${tr.step}`);
+  };
+  let stop = false;
+  process.once('SIGINT', () => (stop = true));
+  process.once('SIGTERM', () => (stop = true));
+  for (let i = 0; i < steps && Date.now() < deadline && !stop; i++) {
+    const t0 = Date.now();
+    const m = await tr.trainStep(data);
+    tr.elapsedSeconds += (Date.now() - t0) / 1000;
+    window.images += c.batchSize;
+    if (Date.now() - window.t > 10_000) {
+      ips = (window.images * 1000) / (Date.now() - window.t);
+      window = { t: Date.now(), images: 0 };
+    }
+    const header = !fs.existsSync(csvFile) ? `step,images_seen,train_seconds,lr,${Object.keys(m.parts).join(',')},grad_norm\n` : '';
+    fs.appendFileSync(csvFile, header + [m.step, tr.imagesSeen, tr.elapsedSeconds.toFixed(1), m.learningRate.toExponential(3), ...Object.values(m.parts).map((v) => v.toFixed(5)), m.gradNorm.toFixed(4)].join(',') + '\n');
+    const done = bySteps ? i + 1 : Math.round((Date.now() - runStart) / 1000);
+    progress.update(done, ips, `step ${m.step} loss ${m.loss.toFixed(4)} ${Object.entries(m.parts).filter(([k]) => k !== 'loss').map(([k, v]) => `${k} ${v.toFixed(4)}`).join(' ')} lr ${m.learningRate.toExponential(2)}`);
+    if (Date.now() - lastCkpt > ckptEvery) {
+      await save();
+      lastCkpt = Date.now();
+    }
+  }
+  progress.end();
+  await save();
+  log(`stopped at step ${tr.step} (${tr.imagesSeen} images seen, ${formatDuration(tr.elapsedSeconds)} of training)`);
+}
