@@ -1,0 +1,190 @@
+// Browser tfjs backend bootstrap (conventions §3.1 rules 2–3, 5, 7 and §4): backend ladder webgpu → wasm → webgl → cpu, wasm paths and threads, WebGPU kernel warm-up, device-loss watch. Entry points (the worker) call this; src/core never does.
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-webgpu'; // registers 'webgpu' (priority 3) only when navigator.gpu exists
+import { getThreadsCount, setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+// The app serves the wasm binaries itself (Vite emits them as hashed assets; no CDN, CSP stays 'self').
+import wasmPlainUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
+import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
+import wasmThreadedSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
+import { BACKEND_NAMES, type AdapterInfo, type BackendName, type BackendReport, type WasmInfo } from '../worker/protocol';
+
+/** Minimal WebGPU shapes we touch (lib.dom in TS 5.9 has no WebGPU types; @webgpu/types is only transitive). */
+interface GpuAdapterLike {
+  info?: Partial<AdapterInfo>;
+}
+interface GpuLike {
+  requestAdapter(options?: { powerPreference?: 'low-power' | 'high-performance' }): Promise<GpuAdapterLike | null>;
+}
+interface GpuDeviceLike {
+  lost: Promise<{ reason: string; message: string }>;
+}
+interface WebGpuBackendLike {
+  device: GpuDeviceLike;
+  adapterInfo?: { vendor?: string; architecture?: string };
+  checkCompileCompletionAsync(): Promise<void>;
+}
+
+const NICE: Record<BackendName, string> = { webgpu: 'WebGPU', wasm: 'wasm', webgl: 'WebGL', cpu: 'cpu' };
+
+/** Why `failed` was passed over and what that means for the user, once we know which backend (`next`) took over. */
+function fallbackMessage(failed: BackendName, reason: string, next: BackendName): string {
+  const consequence: Record<BackendName, string> = {
+    webgpu: 'Training will be slower; for speed use a browser and GPU with WebGPU (recent Chrome/Edge, Safari 26, Firefox 141+ on Windows).',
+    wasm: 'Check that the .wasm assets are served and the page is cross-origin isolated.',
+    webgl: 'Everything will be slow.',
+    cpu: '',
+  };
+  return `${reason}; falling back to ${NICE[next]}. ${consequence[failed]}`.trim();
+}
+
+/**
+ * Initialises the best available tfjs backend, trying `preferred` first and then the ladder
+ * webgpu → wasm → webgl → cpu. Every failure is recorded in `tried` with a message saying what to do.
+ * Throws only if even cpu fails.
+ */
+export async function initBrowserBackend(preferred?: BackendName): Promise<BackendReport> {
+  const ladder: BackendName[] = preferred ? [preferred, ...BACKEND_NAMES.filter((b) => b !== preferred)] : [...BACKEND_NAMES];
+  const failures: { name: BackendName; reason: string }[] = [];
+  for (const name of ladder) {
+    try {
+      const report = await tryBackend(name);
+      const active = tf.getBackend();
+      if (active !== name) throw new Error(`tfjs reports backend '${active}' after selecting '${name}'`);
+      const tried = failures.map((f) => ({ name: f.name, error: fallbackMessage(f.name, f.reason, name) }));
+      return { ...report, tried, crossOriginIsolated: globalThis.crossOriginIsolated === true };
+    } catch (e) {
+      failures.push({ name, reason: errorText(e) });
+    }
+  }
+  throw new Error(`No tfjs backend could start (${failures.map((f) => `${f.name}: ${f.reason}`).join('; ')}); reload the page or try another browser.`);
+}
+
+/** Selects one backend or throws a sentence saying why not. */
+async function tryBackend(name: BackendName): Promise<Omit<BackendReport, 'tried' | 'crossOriginIsolated'>> {
+  if (name === 'webgpu') return { name, adapterInfo: await initWebGpu() };
+  if (name === 'wasm') return { name, wasm: await initWasm() };
+  if (tf.findBackendFactory(name) == null) throw new Error(`backend '${name}' is not registered in this build`);
+  await setBackendOrThrow(name);
+  return { name };
+}
+
+async function initWebGpu(): Promise<AdapterInfo> {
+  const gpu = (globalThis.navigator as unknown as { gpu?: GpuLike }).gpu;
+  if (gpu == null) throw new Error('WebGPU is not available in this browser (navigator.gpu is missing)');
+  // tfjs would fail with "Cannot read properties of null (reading 'features')" and silently pick another backend (tfjs#8065).
+  const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+  if (adapter == null) throw new Error('WebGPU adapter not found (navigator.gpu.requestAdapter() returned null)');
+  if (tf.findBackendFactory('webgpu') == null) throw new Error('the tfjs webgpu backend did not register');
+  await setBackendOrThrow('webgpu');
+  const backend = tf.backend() as unknown as WebGpuBackendLike;
+  const info = adapter.info ?? {};
+  return {
+    vendor: backend.adapterInfo?.vendor ?? info.vendor ?? '',
+    architecture: backend.adapterInfo?.architecture ?? info.architecture ?? '',
+    device: info.device ?? '',
+    description: info.description ?? '',
+  };
+}
+
+async function initWasm(): Promise<WasmInfo> {
+  if (typeof WebAssembly !== 'object') throw new Error('WebAssembly is not available');
+  // setWasmPaths must come before the first setBackend('wasm'); a file map keeps Vite's hashed asset names.
+  setWasmPaths({
+    'tfjs-backend-wasm.wasm': wasmPlainUrl,
+    'tfjs-backend-wasm-simd.wasm': wasmSimdUrl,
+    'tfjs-backend-wasm-threaded-simd.wasm': wasmThreadedSimdUrl,
+  });
+  const threads = Math.max(1, globalThis.navigator?.hardwareConcurrency ?? 1);
+  setThreadsCount(threads); // XNNPACK pool size; only used by the threaded build
+  const [simd, multithread] = await Promise.all([
+    tf.env().getAsync('WASM_HAS_SIMD_SUPPORT') as Promise<boolean>,
+    tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT') as Promise<boolean>,
+  ]);
+  // Reporting 2 × threads logical cores while the module instantiates lifts tfjs's cap (see withReportedCores).
+  await withReportedCores(2 * threads, () => setBackendOrThrow('wasm'));
+  const binary: WasmInfo['binary'] = simd && multithread ? 'tfjs-backend-wasm-threaded-simd.wasm' : simd ? 'tfjs-backend-wasm-simd.wasm' : 'tfjs-backend-wasm.wasm';
+  return { simd, multithread, threads: getThreadsCount(), binary };
+}
+
+/**
+ * tfjs-backend-wasm 4.22 caps its XNNPACK pool at navigator.hardwareConcurrency / 2 ("many x86-64 processors have
+ * 2 threads per core"; backend.cc `num_cores`, a static initialiser run when the module instantiates), so on a
+ * 2-core machine setThreadsCount(2) still gives 1 thread. While the module instantiates (inside setBackend) we shadow
+ * this worker's navigator.hardwareConcurrency with `cores`, then remove the shadow. Scoped to the studio worker.
+ */
+async function withReportedCores<T>(cores: number, run: () => Promise<T>): Promise<T> {
+  const nav = globalThis.navigator as Navigator | undefined;
+  if (nav == null) return run();
+  const own = Object.getOwnPropertyDescriptor(nav, 'hardwareConcurrency');
+  try {
+    Object.defineProperty(nav, 'hardwareConcurrency', { configurable: true, get: () => cores });
+  } catch {
+    return run(); // not configurable here: keep tfjs's default cap
+  }
+  try {
+    return await run();
+  } finally {
+    if (own) Object.defineProperty(nav, 'hardwareConcurrency', own);
+    else delete (nav as { hardwareConcurrency?: number }).hardwareConcurrency;
+  }
+}
+
+/** tf.setBackend returns false (after logging) when init fails; turn that into an exception. */
+async function setBackendOrThrow(name: BackendName): Promise<void> {
+  let ok = false;
+  try {
+    ok = await tf.setBackend(name);
+  } catch (e) {
+    throw new Error(`tf.setBackend('${name}') threw: ${errorText(e)}`);
+  }
+  if (!ok) throw new Error(`tf.setBackend('${name}') returned false (see the console for tfjs's reason)`);
+  await tf.ready();
+}
+
+/**
+ * Runs `forward` once so every kernel it uses is compiled before real work (conventions §3.1 rule 5).
+ * webgpu: compile-only mode (pipelines built with createComputePipelineAsync, nothing executed), then wait.
+ * webgl: one real run (shader compilation happens on first use). wasm/cpu: nothing to compile.
+ * `forward` must be synchronous and return the tensors it creates (they are disposed here).
+ */
+export async function warmUpKernels(forward: () => tf.Tensor | tf.Tensor[]): Promise<void> {
+  const name = tf.getBackend();
+  if (name === 'webgpu') {
+    const backend = tf.backend() as unknown as WebGpuBackendLike;
+    tf.env().set('WEBGPU_ENGINE_COMPILE_ONLY', true);
+    try {
+      tf.dispose(tf.tidy(forward));
+    } finally {
+      tf.env().set('WEBGPU_ENGINE_COMPILE_ONLY', false);
+    }
+    await backend.checkCompileCompletionAsync();
+  } else if (name === 'webgl') {
+    const out = tf.tidy(forward);
+    const list = Array.isArray(out) ? out : [out];
+    await Promise.all(list.map((t) => t.data())); // async read: waits for the GPU without blocking
+    tf.dispose(list);
+  }
+}
+
+/**
+ * Calls `onLost` once if the WebGPU device is lost (driver reset, GPU process crash, sync read on SwiftShader).
+ * After that no tensor on the backend is usable: the page must reload. No-op on other backends.
+ */
+export function watchDeviceLoss(onLost: (message: string) => void): void {
+  if (tf.getBackend() !== 'webgpu') return;
+  const backend = tf.backend() as unknown as WebGpuBackendLike;
+  void backend.device.lost.then((info) => {
+    if (info.reason === 'destroyed') return; // we disposed the backend ourselves
+    onLost(
+      `The GPU device was lost (${info.reason || 'unknown reason'}${info.message ? `: ${info.message}` : ''}). ` +
+        'Reload the page to start again; to avoid it, close other GPU-heavy tabs or use ?backend=wasm.',
+    );
+  });
+}
+
+export function errorText(e: unknown): string {
+  if (e == null) return 'unknown error';
+  if (e instanceof Error) return e.message;
+  if (typeof e === 'object' && 'message' in e) return String((e as { message: unknown }).message);
+  return String(e);
+}

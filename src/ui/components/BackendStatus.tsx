@@ -1,0 +1,38 @@
+// Which tfjs backend the worker runs on, its adapter / wasm build, and why every better backend failed (conventions §3.1 rule 3).
+import type { BackendReport } from '../../worker/protocol';
+
+interface Props {
+  backend: BackendReport | null; // null while the worker is still initialising
+}
+
+export function BackendStatus({ backend }: Props) {
+  if (backend == null) return <p className="backend">Starting the compute worker…</p>;
+  const { adapterInfo, wasm, tried } = backend;
+  return (
+    <section className="backend" aria-label="Compute backend">
+      <p>
+        Backend: <strong data-testid="backend-name" data-worker-isolated={String(backend.crossOriginIsolated)}>{backend.name}</strong>
+        {adapterInfo && (
+          <span data-testid="adapter-info" data-architecture={adapterInfo.architecture} data-vendor={adapterInfo.vendor}>
+            {' '}
+            — GPU {[adapterInfo.vendor, adapterInfo.architecture, adapterInfo.description].filter(Boolean).join(' / ') || 'unknown adapter'}
+          </span>
+        )}
+        {wasm && (
+          <span data-testid="wasm-info" data-binary={wasm.binary} data-threads={wasm.threads}>
+            {' '}
+            — {wasm.binary}, {wasm.threads} thread{wasm.threads === 1 ? '' : 's'}
+            {!wasm.multithread && ' (no threads: the page is not cross-origin isolated)'}
+          </span>
+        )}
+      </p>
+      {tried.length > 0 && (
+        <ul className="backend-fallbacks" data-testid="backend-fallbacks">
+          {tried.map((t) => (
+            <li key={t.name}>{t.error}</li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,150 @@
+// Main-thread facade over the studio worker: typed promise-returning calls, progress callbacks, an event subscription and AbortSignal cancel (squoosh worker-bridge; excalidraw worker trio).
+import type {
+  BackendName,
+  CallType,
+  FatalEvent,
+  GenerateParams,
+  GeneratedEvent,
+  LoadedEvent,
+  ProgressOf,
+  ReadyEvent,
+  ResultOf,
+  StudioEvent,
+  StudioRequest,
+} from './protocol';
+import { RESULT_TYPES } from './protocol';
+
+export interface CallOptions<P> {
+  onProgress?: (event: P) => void;
+  signal?: AbortSignal; // aborting sends a cooperative cancel; the promise rejects with an AbortError
+}
+
+/** A request the worker reported as failed (not cancelled). */
+export class StudioRequestError extends Error {
+  override name = 'StudioRequestError';
+}
+
+interface Pending {
+  type: CallType;
+  resolve: (event: StudioEvent) => void;
+  reject: (error: Error) => void;
+  onProgress?: (event: StudioEvent) => void;
+}
+
+/** Folder names under /models/ are plain slugs (no path traversal via ?model=). */
+export const MODEL_FOLDER_PATTERN = /^[a-z0-9][a-z0-9._-]*$/i;
+
+export class StudioClient {
+  private readonly worker: Worker;
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  private readonly listeners = new Set<(event: StudioEvent) => void>();
+  private fatal: FatalEvent | null = null;
+
+  constructor() {
+    this.worker = new Worker(new URL('./studio.worker.ts', import.meta.url), { type: 'module', name: 'studio' });
+    this.worker.onmessage = (e: MessageEvent<StudioEvent>) => this.dispatch(e.data);
+    this.worker.onerror = (e: ErrorEvent) => {
+      e.preventDefault();
+      this.dispatch({
+        type: 'fatal',
+        reason: 'uncaught',
+        message: `The studio worker failed to start or crashed (${e.message || 'no details; see the console'}). Reload the page.`,
+      });
+    };
+  }
+
+  /** Picks and initialises the tfjs backend inside the worker (`preferred` first, then the ladder). */
+  init(preferred?: BackendName): Promise<ReadyEvent> {
+    return this.call('init', (id) => ({ type: 'init', id, preferred }), {});
+  }
+
+  /** Downloads public/models/<folder>/model.safetensors in the worker, builds the model and compiles its kernels. */
+  load(folder: string, options: CallOptions<ProgressOf['load']> = {}): Promise<LoadedEvent> {
+    if (!MODEL_FOLDER_PATTERN.test(folder)) {
+      return Promise.reject(new StudioRequestError(`Invalid model folder '${folder}'; use a folder name under /models/, e.g. ?model=tiny-test.`));
+    }
+    const url = new URL(`${import.meta.env.BASE_URL}models/${folder}/model.safetensors`, globalThis.location.href).href;
+    return this.call('load', (id) => ({ type: 'load', id, folder, url }), options);
+  }
+
+  /** Generates `count` images for one prompt; resolves with RGBA bytes (transferred from the worker). */
+  generate(params: GenerateParams, options: CallOptions<ProgressOf['generate']> = {}): Promise<GeneratedEvent> {
+    return this.call('generate', (id) => ({ type: 'generate', id, ...params }), options);
+  }
+
+  /** Every event the worker posts (progress, results, fatal errors). Returns the unsubscribe function. */
+  subscribe(listener: (event: StudioEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Stops the worker (last resort; tfjs state and the model are gone). Pending calls reject. */
+  terminate(): void {
+    this.worker.terminate();
+    this.failAll(new StudioRequestError('The studio worker was terminated.'));
+    this.listeners.clear();
+  }
+
+  private call<T extends CallType>(
+    type: T,
+    build: (id: number) => Extract<StudioRequest, { type: T }>,
+    { onProgress, signal }: CallOptions<ProgressOf[T]>,
+  ): Promise<ResultOf[T]> {
+    if (this.fatal) return Promise.reject(new StudioRequestError(this.fatal.message));
+    if (signal?.aborted) return Promise.reject(abortError());
+    const id = this.nextId++;
+    return new Promise<ResultOf[T]>((resolve, reject) => {
+      const onAbort = () => this.worker.postMessage({ type: 'cancel', id: this.nextId++, target: id } satisfies StudioRequest);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      const cleanup = () => signal?.removeEventListener('abort', onAbort);
+      this.pending.set(id, {
+        type,
+        resolve: (event) => {
+          cleanup();
+          resolve(event as ResultOf[T]);
+        },
+        reject: (error) => {
+          cleanup();
+          reject(error);
+        },
+        onProgress: onProgress as ((event: StudioEvent) => void) | undefined,
+      });
+      this.worker.postMessage(build(id));
+    });
+  }
+
+  private dispatch(event: StudioEvent): void {
+    for (const listener of this.listeners) listener(event);
+    if (event.type === 'fatal') {
+      this.fatal = event;
+      this.failAll(new StudioRequestError(event.message));
+      return;
+    }
+    const pending = this.pending.get(event.id);
+    if (pending == null) return;
+    if (event.type === 'failed') {
+      this.pending.delete(event.id);
+      pending.reject(event.cancelled ? abortError() : new StudioRequestError(event.message));
+    } else if (event.type === RESULT_TYPES[pending.type]) {
+      this.pending.delete(event.id);
+      pending.resolve(event);
+    } else {
+      pending.onProgress?.(event);
+    }
+  }
+
+  private failAll(error: Error): void {
+    const all = [...this.pending.values()];
+    this.pending.clear();
+    for (const p of all) p.reject(error);
+  }
+}
+
+function abortError(): DOMException {
+  return new DOMException('The request was cancelled.', 'AbortError');
+}
+
+export function isAbortError(e: unknown): boolean {
+  return e instanceof DOMException && e.name === 'AbortError';
+}

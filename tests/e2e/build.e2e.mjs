@@ -1,0 +1,42 @@
+// Browser test: the production build (vite build + vite preview) keeps isolation and the strict CSP (no dev nonce), runs threaded wasm, and generation is reproducible per seed.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { build, preview } from 'vite';
+import { freePort } from './ports.mjs';
+import { assert, assertRealImages, cspViolations, generate, openStudio, readCanvases, test, waitForPhase } from './harness.mjs';
+
+test('build: production bundle under vite preview, threaded wasm, same seed gives the same image', async (ctx) => {
+  const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'd3po-e2e-dist-'));
+  const configFile = path.join(ctx.root, 'vite.config.ts');
+  let server;
+  try {
+    // pluginTimings off: on a busy CI machine rolldown would print a (harmless) slow-plugin report.
+    await build({ root: ctx.root, configFile, logLevel: 'warn', build: { outDir, emptyOutDir: true, rolldownOptions: { checks: { pluginTimings: false } } } });
+    const port = await freePort();
+    server = await preview({ root: ctx.root, configFile, logLevel: 'warn', build: { outDir }, preview: { host: '127.0.0.1', port, strictPort: true, open: false } });
+    const s = await openStudio(ctx, '/?backend=wasm&model=tiny-test', `http://127.0.0.1:${port}`);
+
+    const headers = await s.documentResponse.allHeaders();
+    assert.equal(headers['cross-origin-embedder-policy'], 'require-corp');
+    assert.equal(headers['cross-origin-opener-policy'], 'same-origin');
+    assert.doesNotMatch(headers['content-security-policy'], /nonce-|unsafe-inline/, 'the production CSP needs no nonce or unsafe-inline');
+
+    await waitForPhase(s.page, 'ready');
+    assert.equal(await s.page.textContent('[data-testid=backend-name]'), 'wasm');
+    // The minified worker must still start the pthread workers (see worker.rolldownOptions in vite.config.ts).
+    assert.equal(await s.page.$eval('[data-testid=wasm-info]', (el) => el.dataset.binary), 'tfjs-backend-wasm-threaded-simd.wasm');
+
+    await generate(s.page, { prompt: 'grinning face', count: 1, seed: 11 });
+    const first = await readCanvases(s.page);
+    assertRealImages(first, { count: 1, size: 32 });
+    await generate(s.page, { prompt: 'grinning face', count: 1, seed: 11 });
+    assert.deepEqual(await readCanvases(s.page), first, 'the same prompt and seed must give the same pixels');
+
+    assert.deepEqual(cspViolations(s.consoleLines), [], 'the CSP refused something in the production build');
+    ctx.log(`preview on :${port}; CSP: ${headers['content-security-policy']}`);
+  } finally {
+    await server?.close();
+    fs.rmSync(outDir, { recursive: true, force: true });
+  }
+});
