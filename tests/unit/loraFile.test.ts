@@ -5,7 +5,8 @@ import { MiniSD } from '../../src/core/model/pipeline';
 import { tinyModelConfig } from '../../src/core/config';
 import { allLoraTargets, createLoraAdapter, type LoraAdapter } from '../../src/core/model/lora';
 import { ParamStore } from '../../src/core/model/params';
-import { decodeSafetensors, encodeSafetensors, entryToFloat32, f32Entry, SafetensorsError, type TensorEntry } from '../../src/core/io/safetensors';
+import { decodeSafetensors, encodeSafetensors, SafetensorsError, type TensorEntry } from '../../src/core/io/safetensors';
+import { entryToFloat32, f32Entry } from '../../src/core/io/tensorEntry';
 import {
   adapterConfigJson,
   decodeLoraSafetensors,

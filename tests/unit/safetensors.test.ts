@@ -3,12 +3,11 @@ import { describe, it, expect } from 'vitest';
 import {
   decodeSafetensors,
   encodeSafetensors,
-  entryToFloat32,
-  f32Entry,
   SafetensorsError,
   type Dtype,
   type TensorEntry,
 } from '../../src/core/io/safetensors';
+import { entryToFloat32, f32Entry } from '../../src/core/io/tensorEntry';
 
 const utf8 = (s: string) => new TextEncoder().encode(s);
 const ascii = (bytes: Uint8Array) => String.fromCharCode(...bytes);

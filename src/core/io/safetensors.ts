@@ -14,12 +14,8 @@
 //   leading '{' and duplicate-key detection at every JSON depth; unknown fields inside a tensor entry are ignored,
 //   as serde does.
 
-import {
-  float32ArrayToBfloat16Bits,
-  float32ArrayToFloat16Bits,
-  bfloat16BitsToFloat32,
-  float16BitsToFloat32,
-} from './float16';
+import { decodeUtf8Strict, encodeUtf8 } from './utf8';
+import { scanJsonKeys } from './jsonKeyScan';
 
 export type Dtype = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U8' | 'BOOL';
 
@@ -48,7 +44,7 @@ export const DEFAULT_MAX_HEADER_BYTES = 100_000_000;
 
 export const METADATA_KEY = '__metadata__';
 
-const DTYPE_BYTES: Readonly<Record<Dtype, number>> = {
+export const DTYPE_BYTES: Readonly<Record<Dtype, number>> = {
   F64: 8,
   F32: 4,
   F16: 2,
@@ -63,7 +59,7 @@ const DTYPE_BYTES: Readonly<Record<Dtype, number>> = {
 
 const DTYPE_LIST = Object.keys(DTYPE_BYTES).join(', ');
 
-const IS_LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+export const IS_LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 // ---------------------------------------------------------------------------------------------------------------
 // dtype and shape helpers
@@ -109,7 +105,7 @@ export function expectedByteLength(dtype: Dtype, shape: readonly number[], what 
   return bytes;
 }
 
-function describe(value: unknown): string {
+export function describe(value: unknown): string {
   if (value === undefined) return 'undefined';
   try {
     const text = JSON.stringify(value);
@@ -120,7 +116,7 @@ function describe(value: unknown): string {
 }
 
 /** Throws unless `entry` is a well-formed TensorEntry whose byte length matches its dtype and shape. */
-function assertValidEntry(name: string, entry: TensorEntry): void {
+export function assertValidEntry(name: string, entry: TensorEntry): void {
   const what = `tensor ${JSON.stringify(name)}`;
   if (typeof entry !== 'object' || entry === null) {
     throw new SafetensorsError(`safetensors: ${what} is ${describe(entry)}; pass { dtype, shape, data: Uint8Array }.`);
@@ -146,142 +142,6 @@ function assertValidEntry(name: string, entry: TensorEntry): void {
 function isUint8Array(value: unknown): value is Uint8Array {
   // toString tag instead of instanceof, so arrays from another realm (worker, vm) and Node Buffers pass.
   return Object.prototype.toString.call(value) === '[object Uint8Array]';
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// UTF-8 (TextEncoder/TextDecoder are not in the ES2022 lib the core compiles against)
-
-/** UTF-8 bytes of `text`; a lone surrogate becomes U+FFFD. */
-export function encodeUtf8(text: string): Uint8Array {
-  const out: number[] = [];
-  for (let i = 0; i < text.length; i++) {
-    let cp = text.charCodeAt(i);
-    if (cp >= 0xd800 && cp <= 0xdbff && i + 1 < text.length) {
-      const low = text.charCodeAt(i + 1);
-      if (low >= 0xdc00 && low <= 0xdfff) {
-        cp = 0x10000 + ((cp - 0xd800) << 10) + (low - 0xdc00);
-        i++;
-      }
-    }
-    if (cp >= 0xd800 && cp <= 0xdfff) cp = 0xfffd;
-    if (cp < 0x80) out.push(cp);
-    else if (cp < 0x800) out.push(0xc0 | (cp >> 6), 0x80 | (cp & 0x3f));
-    else if (cp < 0x10000) out.push(0xe0 | (cp >> 12), 0x80 | ((cp >> 6) & 0x3f), 0x80 | (cp & 0x3f));
-    else out.push(0xf0 | (cp >> 18), 0x80 | ((cp >> 12) & 0x3f), 0x80 | ((cp >> 6) & 0x3f), 0x80 | (cp & 0x3f));
-  }
-  return Uint8Array.from(out);
-}
-
-/** Length of the UTF-8 sequence starting at `bytes[i]`, or 0 if it is not well-formed (RFC 3629 table). */
-function utf8SequenceLength(bytes: Uint8Array, i: number): number {
-  const b0 = bytes[i];
-  if (b0 < 0x80) return 1;
-  let length: number;
-  let lo = 0x80;
-  let hi = 0xbf;
-  if (b0 >= 0xc2 && b0 <= 0xdf) length = 2;
-  else if (b0 >= 0xe0 && b0 <= 0xef) {
-    length = 3;
-    if (b0 === 0xe0) lo = 0xa0; // overlong
-    if (b0 === 0xed) hi = 0x9f; // surrogates
-  } else if (b0 >= 0xf0 && b0 <= 0xf4) {
-    length = 4;
-    if (b0 === 0xf0) lo = 0x90; // overlong
-    if (b0 === 0xf4) hi = 0x8f; // > U+10FFFF
-  } else return 0;
-  if (i + length > bytes.length) return 0;
-  const b1 = bytes[i + 1];
-  if (b1 < lo || b1 > hi) return 0;
-  for (let k = 2; k < length; k++) {
-    if ((bytes[i + k] & 0xc0) !== 0x80) return 0;
-  }
-  return length;
-}
-
-/** Decodes well-formed UTF-8; returns the index of the first bad byte instead when it is not. */
-function decodeUtf8Strict(bytes: Uint8Array): { text: string } | { badByte: number } {
-  const chunks: string[] = [];
-  let units: number[] = [];
-  for (let i = 0; i < bytes.length; ) {
-    const length = utf8SequenceLength(bytes, i);
-    if (length === 0) return { badByte: i };
-    let cp = bytes[i];
-    if (length === 2) cp = ((cp & 0x1f) << 6) | (bytes[i + 1] & 0x3f);
-    else if (length === 3) cp = ((cp & 0x0f) << 12) | ((bytes[i + 1] & 0x3f) << 6) | (bytes[i + 2] & 0x3f);
-    else if (length === 4) {
-      cp = ((cp & 0x07) << 18) | ((bytes[i + 1] & 0x3f) << 12) | ((bytes[i + 2] & 0x3f) << 6) | (bytes[i + 3] & 0x3f);
-    }
-    if (cp >= 0x10000) units.push(0xd800 + ((cp - 0x10000) >> 10), 0xdc00 + ((cp - 0x10000) & 0x3ff));
-    else units.push(cp);
-    if (units.length >= 8192) {
-      chunks.push(String.fromCharCode(...units));
-      units = [];
-    }
-    i += length;
-  }
-  chunks.push(String.fromCharCode(...units));
-  return { text: chunks.join('') };
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// JSON key scan (JSON.parse silently keeps the last duplicate and reorders integer-like keys)
-
-interface KeyScan {
-  /** Top-level keys in the order they appear in the text. */
-  topLevelKeys: string[];
-  /** First duplicate key found at any depth, with the top-level key it sits under (null at top level). */
-  duplicate: { key: string; under: string | null } | null;
-}
-
-/** Index of the closing quote of the JSON string that opens at `text[start]`. */
-function endOfJsonString(text: string, start: number): number {
-  let i = start + 1;
-  while (i < text.length) {
-    const c = text.charCodeAt(i);
-    if (c === 0x5c) i += 2;
-    else if (c === 0x22) return i;
-    else i++;
-  }
-  return text.length - 1;
-}
-
-/** Scans already-validated JSON text for object keys; see KeyScan. */
-function scanJsonKeys(text: string): KeyScan {
-  interface Frame {
-    keys: Set<string> | null;
-    expectKey: boolean;
-    lastKey: string | null;
-  }
-  const stack: Frame[] = [];
-  const topLevelKeys: string[] = [];
-  let topLevelOwner: string | null = null;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    const top = stack[stack.length - 1];
-    if (c === '"') {
-      const end = endOfJsonString(text, i);
-      if (top && top.keys && top.expectKey) {
-        const raw = text.slice(i + 1, end);
-        const key = raw.includes('\\') ? (JSON.parse(text.slice(i, end + 1)) as string) : raw;
-        if (top.keys.has(key)) {
-          return { topLevelKeys, duplicate: { key, under: stack.length === 1 ? null : topLevelOwner } };
-        }
-        top.keys.add(key);
-        top.expectKey = false;
-        top.lastKey = key;
-        if (stack.length === 1) topLevelKeys.push(key);
-      }
-      i = end;
-    } else if (c === '{' || c === '[') {
-      if (stack.length === 1) topLevelOwner = top.lastKey;
-      stack.push({ keys: c === '{' ? new Set() : null, expectKey: c === '{', lastKey: null });
-    } else if (c === '}' || c === ']') {
-      stack.pop();
-    } else if (c === ',' && top && top.keys) {
-      top.expectKey = true;
-    }
-  }
-  return { topLevelKeys, duplicate: null };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -584,80 +444,4 @@ export function decodeSafetensors(
   }
 }
 
-// ---------------------------------------------------------------------------------------------------------------
-// float convenience
-
-function float32LittleEndianBytes(data: Float32Array): Uint8Array {
-  const out = new Uint8Array(data.length * 4);
-  if (IS_LITTLE_ENDIAN) {
-    out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-  } else {
-    const view = new DataView(out.buffer);
-    for (let i = 0; i < data.length; i++) view.setFloat32(i * 4, data[i], true);
-  }
-  return out;
-}
-
-function uint16LittleEndianBytes(bits: Uint16Array): Uint8Array {
-  const out = new Uint8Array(bits.length * 2);
-  for (let i = 0; i < bits.length; i++) {
-    out[2 * i] = bits[i] & 0xff;
-    out[2 * i + 1] = bits[i] >>> 8;
-  }
-  return out;
-}
-
-/** A TensorEntry holding `data` (row-major, `shape`) converted to F32 (default), F16 or BF16, round-to-nearest-even. */
-export function f32Entry(data: Float32Array, shape: number[], dtype: 'F32' | 'F16' | 'BF16' = 'F32'): TensorEntry {
-  if (dtype !== 'F32' && dtype !== 'F16' && dtype !== 'BF16') {
-    throw new SafetensorsError(`safetensors: f32Entry converts to F32, F16 or BF16 only, got ${describe(dtype)}.`);
-  }
-  const bytes = expectedByteLength(dtype, shape);
-  const count = bytes / DTYPE_BYTES[dtype];
-  if (data.length !== count) {
-    throw new SafetensorsError(
-      `safetensors: f32Entry got ${data.length} values for shape ${JSON.stringify(shape)} (${count} elements); pass matching data and shape.`,
-    );
-  }
-  const shapeCopy = shape.map((d) => d + 0);
-  if (dtype === 'F32') return { dtype, shape: shapeCopy, data: float32LittleEndianBytes(data) };
-  const bits = dtype === 'F16' ? float32ArrayToFloat16Bits(data) : float32ArrayToBfloat16Bits(data);
-  return { dtype, shape: shapeCopy, data: uint16LittleEndianBytes(bits) };
-}
-
-/** Reads element `i` of a little-endian `dtype` buffer as a number. */
-function readElement(view: DataView, dtype: Dtype, i: number): number {
-  switch (dtype) {
-    case 'F64':
-      return view.getFloat64(i * 8, true);
-    case 'F32':
-      return view.getFloat32(i * 4, true);
-    case 'F16':
-      return float16BitsToFloat32(view.getUint16(i * 2, true));
-    case 'BF16':
-      return bfloat16BitsToFloat32(view.getUint16(i * 2, true));
-    case 'I64':
-      return Number(view.getBigInt64(i * 8, true));
-    case 'I32':
-      return view.getInt32(i * 4, true);
-    case 'I16':
-      return view.getInt16(i * 2, true);
-    case 'I8':
-      return view.getInt8(i);
-    case 'U8':
-      return view.getUint8(i);
-    case 'BOOL':
-      return view.getUint8(i) === 0 ? 0 : 1;
-  }
-}
-
-/** The tensor's values as a new Float32Array (any dtype; F64/I64/I32 values round to float32, BOOL gives 0/1). */
-export function entryToFloat32(e: TensorEntry): Float32Array {
-  assertValidEntry('entryToFloat32 input', e);
-  const count = e.data.byteLength / DTYPE_BYTES[e.dtype];
-  if (e.dtype === 'F32' && IS_LITTLE_ENDIAN) return new Float32Array(e.data.slice().buffer);
-  const view = new DataView(e.data.buffer, e.data.byteOffset, e.data.byteLength);
-  const out = new Float32Array(count);
-  for (let i = 0; i < count; i++) out[i] = readElement(view, e.dtype, i);
-  return out;
-}
+export { encodeUtf8 } from './utf8';

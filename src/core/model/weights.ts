@@ -1,7 +1,8 @@
 /** Base-model weights ↔ safetensors (tfjs layouts, F32 or F16) with the ModelConfig in `__metadata__`; also used for training checkpoints. */
 import * as tf from '@tensorflow/tfjs';
 import type { ModelConfig } from '../config';
-import { decodeSafetensors, encodeSafetensors, entryToFloat32, f32Entry, SafetensorsError, type TensorEntry } from '../io/safetensors';
+import { decodeSafetensors, encodeSafetensors, SafetensorsError, type TensorEntry } from '../io/safetensors';
+import { entryToFloat32, f32Entry } from '../io/tensorEntry';
 import { MiniSD } from './pipeline';
 
 export const CONFIG_METADATA_KEY = 'd3po_studio_model_config';
