@@ -1,0 +1,140 @@
+/** The one way storage modules touch IndexedDB: lazily created idb-keyval stores, atomic write transactions, key-range reads, and quota errors mapped to StorageFullError. */
+import { createStore, promisifyRequest, type UseStore } from 'idb-keyval';
+import { DB, STORE_NAME, type DbKey } from './keys';
+import { StorageFullError, isQuotaError } from './quota';
+
+export type Key = IDBValidKey;
+
+const stores = new Map<DbKey, UseStore>();
+
+/** The idb-keyval store of one database (created on first use, so importing this module never opens a database). */
+export function storeFor(db: DbKey): UseStore {
+  let s = stores.get(db);
+  if (!s) {
+    s = createStore(DB[db], STORE_NAME);
+    stores.set(db, s);
+  }
+  return s;
+}
+
+/** Drops the cached connection so the next call reopens it (Firefox may throw InvalidStateError after a quota abort until then). */
+function reopen(db: DbKey): void {
+  stores.delete(db);
+}
+
+function isInvalidState(e: unknown): boolean {
+  return typeof e === 'object' && e !== null && (e as { name?: unknown }).name === 'InvalidStateError';
+}
+
+/**
+ * Resolves when the transaction commits; rejects with the reason it aborted. A failed request's error (e.g. Firefox's
+ * QuotaExceededError on a put) bubbles to the transaction before `tx.error` is set, so it is kept for the abort.
+ */
+function settled(tx: IDBTransaction): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let requestError: unknown = null;
+    tx.addEventListener('complete', () => resolve());
+    tx.addEventListener('error', (ev) => {
+      requestError ??= (ev.target as IDBRequest | null)?.error ?? null;
+    });
+    tx.addEventListener('abort', () => reject(tx.error ?? requestError ?? new Error('The IndexedDB transaction was aborted; try again.')));
+  });
+}
+
+/**
+ * Runs `body` in one transaction of `db` and resolves when it has committed. A throw or rejection inside `body`
+ * aborts the transaction, so a readwrite body either writes everything or nothing. `what` names the data for
+ * StorageFullError ("the pair", "the checkpoint"). `body` may await only IDB requests (e.g. `req(os.get(k))`).
+ */
+export async function inTx<T>(db: DbKey, mode: IDBTransactionMode, what: string, body: (os: IDBObjectStore) => T | Promise<T>): Promise<T> {
+  const attempt = () =>
+    storeFor(db)(mode, async (os) => {
+      const tx = os.transaction;
+      const done = settled(tx);
+      try {
+        const result = await body(os);
+        await done;
+        return result;
+      } catch (e) {
+        try {
+          tx.abort();
+        } catch {
+          // already committed or aborted
+        }
+        await done.catch(() => undefined);
+        throw e;
+      }
+    });
+  try {
+    return await attempt();
+  } catch (e) {
+    if (isQuotaError(e)) throw e instanceof StorageFullError ? e : new StorageFullError(what, { cause: e });
+    if (!isInvalidState(e)) throw e;
+    reopen(db);
+    try {
+      return await attempt();
+    } catch (e2) {
+      if (isQuotaError(e2)) throw e2 instanceof StorageFullError ? e2 : new StorageFullError(what, { cause: e2 });
+      throw e2;
+    }
+  }
+}
+
+/** Puts and deletes in one transaction: all of it lands, or none (setMany plus deletes; aborts if any put throws, e.g. DataCloneError). */
+export async function writeEntries(db: DbKey, what: string, puts: [Key, unknown][], dels: Key[] = []): Promise<void> {
+  if (puts.length === 0 && dels.length === 0) return;
+  await inTx(db, 'readwrite', what, (os) => {
+    for (const [k, v] of puts) os.put(v, k);
+    for (const k of dels) os.delete(k);
+  });
+}
+
+/** Promise of one IDB request (re-exported from idb-keyval for bodies of inTx). */
+export const req = promisifyRequest;
+
+/** Key range of every array key starting with `prefix` (e.g. ['pair'] → all ['pair', id]). */
+export function prefixRange(prefix: (string | number)[]): IDBKeyRange {
+  // An array key sorts after every shorter array it extends, and [] sorts after every string and number.
+  return IDBKeyRange.bound(prefix, [...prefix, []]);
+}
+
+/** Keys under a prefix, in key order. */
+export async function keysWithPrefix(db: DbKey, prefix: (string | number)[]): Promise<Key[]> {
+  return inTx(db, 'readonly', 'the keys', (os) => req(os.getAllKeys(prefixRange(prefix))));
+}
+
+/** Values under a prefix, in key order. */
+export async function valuesWithPrefix<T>(db: DbKey, prefix: (string | number)[]): Promise<T[]> {
+  return inTx(db, 'readonly', 'the values', (os) => req(os.getAll(prefixRange(prefix))) as Promise<T[]>);
+}
+
+/** Every [key, value] of a database, in key order (backups). */
+export async function allEntries(db: DbKey): Promise<[Key, unknown][]> {
+  return inTx(db, 'readonly', 'the values', async (os) => {
+    const [ks, vs] = await Promise.all([req(os.getAllKeys()), req(os.getAll())]);
+    return ks.map((k, i) => [k, vs[i]] as [Key, unknown]);
+  });
+}
+
+/** Values of exact keys (undefined where absent). */
+export async function getValues<T>(db: DbKey, ks: Key[]): Promise<(T | undefined)[]> {
+  if (ks.length === 0) return [];
+  return inTx(db, 'readonly', 'the values', (os) => Promise.all(ks.map((k) => req(os.get(k)) as Promise<T | undefined>)));
+}
+
+/** Empties one database (tests, and a future "delete everything" action after an export). */
+export async function clearDb(db: DbKey): Promise<void> {
+  await inTx(db, 'readwrite', 'the cleared store', (os) => {
+    os.clear();
+  });
+}
+
+/** A typed array as a standalone copy when it is a view into a larger buffer (IndexedDB would store the whole buffer). */
+export function tight<T extends Uint8Array | Float32Array>(a: T): T {
+  return a.byteOffset === 0 && a.byteLength === a.buffer.byteLength ? a : (a.slice() as T);
+}
+
+/** Approximate stored bytes of a string (UTF-16 in most engines' IndexedDB). */
+export function stringBytes(s: string | null | undefined): number {
+  return s ? s.length * 2 : 0;
+}

@@ -1,0 +1,45 @@
+/** Names of the studio's IndexedDB databases (one idb-keyval store each) and the keys inside them, versioned (style.md §1.7–1.8, rule 14). */
+
+// DO NOT RENAME WITHOUT A MIGRATION: existing users' data lives here.
+export const DB = {
+  pairs: 'd3po-studio-pairs-v1', // generated pairs: images + provenance, and their trajectories
+  labels: 'd3po-studio-labels-v1', // one vote per pair
+  checkpoints: 'd3po-studio-checkpoints-v1', // LoRA adapters + optimizer state
+  runs: 'd3po-studio-runs-v1', // training metric rows per run
+  meta: 'd3po-studio-meta-v1', // small per-device bookkeeping (last export time)
+} as const;
+
+// DO NOT RENAME WITHOUT A MIGRATION: existing users' data lives here.
+export const STORE_NAME = 'kv';
+
+/** Version written into every record (`v`); bump it together with a migration in the owning module. */
+export const RECORD_VERSION = 1;
+
+export type DbKey = keyof typeof DB;
+
+// DO NOT RENAME WITHOUT A MIGRATION: existing users' data lives here.
+// Keys are IndexedDB array keys [kind, ...ids], so ids may contain any character and a kind is listed by a key range.
+export const KEY = {
+  pair: (id: string) => ['pair', id] as [string, string], // PairRecord (everything but the trajectories)
+  trajectories: (id: string) => ['traj', id] as [string, string], // trajectoryCodec bytes of the pair's two trajectories
+  label: (pairId: string) => ['label', pairId] as [string, string], // LabelRecord
+  checkpoint: (id: string) => ['ckpt', id] as [string, string], // CheckpointRecord (metadata only)
+  checkpointData: (id: string) => ['ckpt-data', id] as [string, string], // { lora, optimizer }
+  run: (runId: string) => ['run', runId] as [string, string], // RunRecord (run summary)
+  runChunk: (runId: string, n: number) => ['run-rows', runId, n] as [string, string, number], // up to RUN_CHUNK_ROWS metric rows
+  lastExportAt: ['last-export-at'] as [string], // epoch ms of the last successful exportAll on this device
+} as const;
+
+/** Kinds, for listing by key range. */
+export const KIND = {
+  pair: 'pair',
+  trajectories: 'traj',
+  label: 'label',
+  checkpoint: 'ckpt',
+  checkpointData: 'ckpt-data',
+  run: 'run',
+  runChunk: 'run-rows',
+} as const;
+
+/** Metric rows per stored chunk: appends rewrite at most one chunk. */
+export const RUN_CHUNK_ROWS = 512;
