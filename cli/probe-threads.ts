@@ -1,4 +1,4 @@
-// Throwaway probe: initialises the Node backend and times matmul/conv2d (owned by the node-backend helper; delete after use).
+// Measurement probe for src/platform/node.ts: GFLOP/s of matmul/conv2d with N wasm threads. Usage: npx tsx cli/probe-threads.ts [threads]
 import * as tf from '@tensorflow/tfjs';
 import { initNodeBackend } from '../src/platform/node';
 

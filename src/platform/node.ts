@@ -117,7 +117,7 @@ export async function initNodeBackend(opts: NodeBackendOptions = {}): Promise<Ba
         throw e;
       }
     });
-    if (await quietSetBackend('wasm')) {
+    if (await trySetBackend('wasm')) {
       const actual = tfwasm.getThreadsCount();
       const info: BackendInfo = { name: 'wasm', threads: actual, simd: true };
       if (actual !== threads) info.reason = `requested ${threads} threads, XNNPACK reports ${actual}`;
@@ -140,7 +140,7 @@ export async function initNodeBackend(opts: NodeBackendOptions = {}): Promise<Ba
         throw e;
       }
     });
-    if (await quietSetBackend('wasm')) {
+    if (await trySetBackend('wasm')) {
       return remember(key, { name: 'wasm', threads: 1, simd, reason });
     }
     reason = `${reason}; single-threaded wasm init failed too (${errorText(initError)})`;
@@ -162,16 +162,12 @@ async function selectOrThrow(name: string): Promise<void> {
   await tf.ready();
 }
 
-/** tf.setBackend logs a warning and returns false on init failure; we report the reason ourselves. */
-async function quietSetBackend(name: string): Promise<boolean> {
-  const warn = console.warn;
-  console.warn = () => {};
+/** tf.setBackend returns false (after logging a tfjs warning) when the backend's factory throws. */
+async function trySetBackend(name: string): Promise<boolean> {
   try {
     return await tf.setBackend(name);
   } catch {
     return false;
-  } finally {
-    console.warn = warn;
   }
 }
 
