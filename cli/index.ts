@@ -7,6 +7,11 @@ import { infoCommand, infoHelp } from './commands/info';
 import { sampleCommand, sampleHelp } from './commands/sample';
 import { benchCommand, benchHelp } from './commands/bench';
 import { evalCommand, evalHelp } from './commands/eval';
+import { experimentCommand, experimentHelp } from './commands/experiment';
+import { experimentTableCommand, experimentTableHelp } from './commands/experimentTable';
+import { pairsCommand, pairsHelp } from './commands/pairs';
+import { labelCommand, labelHelp } from './commands/label';
+import { trainCommand, trainHelp } from './commands/train';
 
 type Command = { run: (args: ReturnType<typeof parseArgs>) => Promise<void>; help: string; backend: boolean };
 
@@ -17,6 +22,11 @@ export const commands: Record<string, Command> = {
   sample: { run: sampleCommand, help: sampleHelp, backend: true },
   bench: { run: benchCommand, help: benchHelp, backend: false }, // picks each backend itself (--backends)
   eval: { run: evalCommand, help: evalHelp, backend: true },
+  experiment: { run: experimentCommand, help: experimentHelp, backend: true },
+  'experiment-table': { run: experimentTableCommand, help: experimentTableHelp, backend: true },
+  pairs: { run: pairsCommand, help: pairsHelp, backend: true },
+  label: { run: labelCommand, help: labelHelp, backend: false },
+  train: { run: trainCommand, help: trainHelp, backend: true },
 };
 
 async function main(): Promise<void> {

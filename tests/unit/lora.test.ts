@@ -4,6 +4,7 @@ import { MiniSD } from '../../src/core/model/pipeline';
 import { tinyModelConfig } from '../../src/core/config';
 import { allLoraTargets, createLoraAdapter, isLoraTarget } from '../../src/core/model/lora';
 import { AdamW } from '../../src/core/train/adamw';
+import { Ema } from '../../src/core/pretrain/ema';
 import { maxAbsDiff, useBackend } from './backend';
 
 beforeAll(() => useBackend('wasm'));
@@ -61,6 +62,20 @@ describe('LoRA', () => {
     opt.dispose();
     lora.dispose();
     model.dispose();
+  });
+
+  it('creating and disposing an adapter, its optimizer and an EMA leaves no tensors behind', async () => {
+    const start = tf.memory().numTensors;
+    const model = MiniSD.create(cfg, 1);
+    const before = tf.memory().numTensors;
+    expect(before - start).toBe(model.params.tensors.size); // one tensor per weight, no temporaries
+    const lora = createLoraAdapter(model.params, 'unet.', { rank: 2, alpha: 2, targets: allLoraTargets, seed: 0 });
+    const opt = new AdamW(lora.variables);
+    const ema = new Ema(lora.variables, 0.9);
+    [ema, opt, lora].forEach((x) => x.dispose());
+    expect(tf.memory().numTensors).toBe(before);
+    model.dispose();
+    expect(tf.memory().numTensors).toBe(start);
   });
 
   it('rejects a bad rank or targets that match nothing', () => {

@@ -1,6 +1,6 @@
 /** LoRA adapters (Hu et al. 2021; diffusers/PEFT naming) on the UNet's linear and conv layers: A random, B zero, scale alpha/r; scale 0 gives the reference model (D3PO's frozen reference without a second copy). */
 import * as tf from '@tensorflow/tfjs';
-import type { ParamStore } from './params';
+import { variableFrom, type ParamStore } from './params';
 import { createRng } from '../rng';
 
 export interface LoraConfig {
@@ -88,8 +88,8 @@ export function createLoraAdapter(base: ParamStore, prefix: string, config: Lora
     const aData = rng.normals(aShape.reduce((a, b) => a * b, 1)).map((v) => v / r);
     adapter.modules.set(name, {
       ...mod,
-      A: tf.variable(tf.tensor(aData, aShape), true, `lora.${name}.A#${loraCounter}`),
-      B: tf.variable(tf.zeros([r, mod.outFeatures]), true, `lora.${name}.B#${loraCounter}`),
+      A: variableFrom(tf.tensor(aData, aShape), true, `lora.${name}.A#${loraCounter}`),
+      B: variableFrom(tf.zeros([r, mod.outFeatures]), true, `lora.${name}.B#${loraCounter}`),
     });
   }
   loraCounter++;

@@ -21,7 +21,7 @@ export class ParamStore {
       return found;
     }
     if (!this.creating) throw new Error(`Parameter ${name} [${shape}] is missing from the loaded weights; the weights file does not match this model config.`);
-    const v = tf.variable(this.initTensor(shape, init), this.trainable, uniqueVarName(name));
+    const v = variableFrom(this.initTensor(shape, init), this.trainable, uniqueVarName(name));
     this.tensors.set(name, v);
     return v;
   }
@@ -68,6 +68,13 @@ export class ParamStore {
     for (const v of this.tensors.values()) v.dispose();
     this.tensors.clear();
   }
+}
+
+/** A variable that owns `init`'s data: tf.variable keeps its own reference, so the temporary is disposed here (no leak). */
+export function variableFrom(init: tf.Tensor, trainable: boolean, name?: string): tf.Variable {
+  const v = tf.variable(init, trainable, name);
+  init.dispose();
+  return v;
 }
 
 let varCounter = 0;

@@ -1,11 +1,12 @@
 /** Exponential moving average of weights with the warm-up decay min(decay, (1+n)/(10+n)) used by diffusers' EMAModel. */
 import * as tf from '@tensorflow/tfjs';
+import { variableFrom } from '../model/params';
 
 export class Ema {
   readonly shadows: tf.Variable[];
   updates = 0;
   constructor(readonly vars: tf.Variable[], readonly decay: number) {
-    this.shadows = vars.map((v) => tf.variable(v.clone(), false));
+    this.shadows = vars.map((v) => variableFrom(v.clone(), false));
   }
 
   currentDecay(): number {

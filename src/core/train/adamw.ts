@@ -1,5 +1,6 @@
 /** AdamW (Loshchilov & Hutter; PyTorch's update order) over explicit tf.Variables, with state export/import for checkpoints. */
 import * as tf from '@tensorflow/tfjs';
+import { variableFrom } from '../model/params';
 
 export interface AdamWConfig {
   learningRate: number; // step size (D3PO: 3e-5 for SD LoRA; scaled up for this small model)
@@ -23,8 +24,8 @@ export class AdamW {
   private readonly m: tf.Variable[];
   private readonly v: tf.Variable[];
   constructor(readonly vars: tf.Variable[], public config: AdamWConfig = defaultAdamWConfig) {
-    this.m = vars.map((x) => tf.variable(tf.zerosLike(x), false));
-    this.v = vars.map((x) => tf.variable(tf.zerosLike(x), false));
+    this.m = vars.map((x) => variableFrom(tf.zerosLike(x), false));
+    this.v = vars.map((x) => variableFrom(tf.zerosLike(x), false));
   }
 
   /** Applies one update from gradients keyed by variable name (tf.variableGrads' output). lr overrides the config. */

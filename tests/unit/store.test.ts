@@ -1,0 +1,225 @@
+// Unit tests for the studio store: slices, persistence (settings only), and the labeling / training actions against a fake worker client and fake-indexeddb.
+import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { StudioApi } from '../../src/store/client';
+import type { LoraStatus, MetricRow, PairReadyEvent, TrainedEvent } from '../../src/worker/protocol';
+
+// zustand's persist needs a Web Storage; node has none.
+const memory = new Map<string, string>();
+vi.stubGlobal('localStorage', {
+  getItem: (k: string) => memory.get(k) ?? null,
+  setItem: (k: string, v: string) => void memory.set(k, v),
+  removeItem: (k: string) => void memory.delete(k),
+  clear: () => memory.clear(),
+  key: (i: number) => [...memory.keys()][i] ?? null,
+  get length() {
+    return memory.size;
+  },
+});
+
+const { useStudioStore, SETTINGS_STORAGE_KEY } = await import('../../src/store/index');
+const { boot, readUrlOptions, runIdFor } = await import('../../src/store/actions');
+const labeling = await import('../../src/store/labelingActions');
+const training = await import('../../src/store/trainingActions');
+const { mergeRows, initialTraining } = await import('../../src/store/trainingSlice');
+const { initialLabeling } = await import('../../src/store/labelingSlice');
+const { mergeSettings, defaultSettings } = await import('../../src/store/settingsSlice');
+const { addPrompts } = await import('../../src/store/settingsActions');
+const { listLabels } = await import('../../src/storage/labels');
+
+const lora = (step = 0): LoraStatus => ({
+  step,
+  rank: 4,
+  alpha: 4,
+  targets: ['to_q'],
+  parameterCount: 100,
+  scale: 1,
+  version: step ? `step-${step}` : null,
+  source: 'new',
+  checkpointId: null,
+  checkpointStep: null,
+  hasReference: false,
+});
+
+const image = (v: number) => ({ width: 2, height: 2, rgba: new Uint8Array(16).fill(v).buffer as ArrayBuffer });
+
+function row(step: number, labeled = 1): MetricRow {
+  return { step, time: step, loss: 0.69, accuracy: 0.5, margin: 0, chosenReward: 0, rejectedReward: 0, meanLogRatio: 0, approxKl: 0, clipFraction: 0, gradNorm: 0.1, learningRate: 3e-4, labeled, pairsUsed: 1, ms: 1 };
+}
+
+/** A fake worker client: pair requests wait until the test releases them; train emits one row per step. */
+function fakeClient() {
+  const pairWaiters: { prompt: string; seed: number; resolve: (e: PairReadyEvent) => void }[] = [];
+  let n = 0;
+  let step = 0;
+  const trainCalls: number[] = [];
+  const client = {
+    subscribe: () => () => {},
+    init: async () => ({ type: 'ready', id: 1, backend: { name: 'cpu', tried: [], crossOriginIsolated: false } }),
+    load: async () => ({
+      type: 'loaded',
+      id: 2,
+      model: { name: 'tiny-test', folder: 'tiny-test', bytes: 1, parameterCounts: {}, imageSize: 2, sampleDefaults: { steps: 4, eta: 1, guidanceScale: 3 } },
+      downloadMs: 1,
+      compileMs: 1,
+      lora: lora(),
+    }),
+    pair: (p: { prompt: string; seed: number }) =>
+      new Promise<PairReadyEvent>((resolve) => pairWaiters.push({ ...p, resolve })),
+    train: async (p: { steps: number }, o: { onProgress?: (e: { type: 'train-step'; id: number; row: MetricRow; index: number; total: number }) => void }) => {
+      trainCalls.push(p.steps);
+      for (let i = 1; i <= p.steps; i++) o.onProgress?.({ type: 'train-step', id: 3, row: row(++step), index: i, total: p.steps });
+      return { type: 'trained', id: 3, stepsDone: p.steps, stopped: false, lora: lora(step) } satisfies TrainedEvent;
+    },
+  } as unknown as StudioApi;
+  const releasePair = () => {
+    const w = pairWaiters.shift();
+    if (!w) throw new Error('no pair request pending');
+    const id = `pair-${(n++).toString(36)}-test`;
+    w.resolve({ type: 'pair-ready', id: 9, pairId: id, prompt: w.prompt, seed: w.seed, loraVersion: null, images: [image(10), image(20)], ms: 1 });
+    return id;
+  };
+  return { client, pairWaiters, releasePair, trainCalls };
+}
+
+const flush = () => new Promise((r) => setTimeout(r, 0));
+
+beforeAll(() => {
+  labeling.setRandomSource(() => 0.25); // leftIsFirst = true (0.25 < 0.5), seeds deterministic
+});
+
+beforeEach(() => {
+  useStudioStore.setState({ labeling: { ...initialLabeling }, training: { ...initialTraining }, settings: { ...defaultSettings } });
+});
+
+describe('pure helpers', () => {
+  it('maps screen sides to votes in trajectory order', () => {
+    expect(labeling.voteFor('A', true)).toBe(0);
+    expect(labeling.voteFor('B', true)).toBe(1);
+    expect(labeling.voteFor('A', false)).toBe(1);
+    expect(labeling.voteFor('B', false)).toBe(0);
+    expect(labeling.voteFor('tie', false)).toBe('tie');
+    expect(labeling.voteFor('both-bad', true)).toBe('both-bad');
+  });
+
+  it('merges metric rows by step (a later row wins) in step order', () => {
+    const merged = mergeRows([row(1), row(2), row(3)], [row(2, 7), row(4)]);
+    expect(merged.map((r) => r.step)).toEqual([1, 2, 3, 4]);
+    expect(merged[1].labeled).toBe(7);
+  });
+
+  it('reads URL options, ignoring an unknown backend with a warning', () => {
+    expect(readUrlOptions('?backend=wasm&model=tiny-test&view=train')).toEqual({ backend: 'wasm', model: 'tiny-test', view: 'train' });
+    const bad = readUrlOptions('?backend=metal');
+    expect(bad.backend).toBeUndefined();
+    expect(bad.model).toBe('emoji-sd');
+    expect(bad.warning).toMatch(/Unknown \?backend=metal/);
+  });
+
+  it('fills new settings fields from the defaults when merging persisted settings', () => {
+    const merged = mergeSettings({ smoothing: 0.9, train: { beta: 0.2 } as never });
+    expect(merged.smoothing).toBe(0.9);
+    expect(merged.train.beta).toBe(0.2);
+    expect(merged.train.learningRate).toBe(defaultSettings.train.learningRate);
+    expect(merged.prompts.length).toBeGreaterThanOrEqual(20);
+  });
+
+  it('adds prompts trimmed and deduplicated; focus switches the others off', () => {
+    const added = addPrompts(['  smiling   cat ', 'pizza', '', 'smiling cat', '# comment'], true);
+    const s = useStudioStore.getState().settings;
+    expect(added).toBe(1);
+    expect(s.prompts).toContain('smiling cat');
+    expect(s.disabledPrompts).not.toContain('smiling cat');
+    expect(s.disabledPrompts).not.toContain('pizza');
+    expect(s.disabledPrompts).toContain('red heart');
+  });
+});
+
+describe('persistence', () => {
+  it('persists only the settings slice, with a version', async () => {
+    useStudioStore.setState({ settings: { ...defaultSettings, smoothing: 0.8 } });
+    await flush();
+    const stored = JSON.parse(memory.get(SETTINGS_STORAGE_KEY)!);
+    expect(stored.version).toBe(1);
+    expect(Object.keys(stored.state)).toEqual(['settings']);
+    expect(stored.state.settings.smoothing).toBe(0.8);
+  });
+});
+
+describe('labeling and training actions (fake worker, fake-indexeddb)', () => {
+  it('keeps 2 pairs ahead, stores votes in trajectory order, undoes and skips', async () => {
+    const fake = fakeClient();
+    await boot('?model=tiny-test', () => fake.client);
+    expect(useStudioStore.getState().session.phase).toBe('ready');
+    expect(useStudioStore.getState().training.runId).toBe(runIdFor('tiny-test'));
+
+    labeling.setLabelingActive(true);
+    expect(fake.pairWaiters.length).toBe(3); // the one on screen + 2 ahead
+    const first = fake.releasePair();
+    fake.releasePair();
+    await flush();
+    let l = useStudioStore.getState().labeling;
+    expect(l.current?.pairId).toBe(first);
+    expect(l.queue.length).toBe(1);
+    expect(l.current?.leftIsFirst).toBe(true);
+
+    // Votes wait until both images are drawn.
+    await labeling.vote('B');
+    expect(await listLabels()).toEqual([]);
+    labeling.markShown(first);
+    await labeling.vote('B'); // right image = trajectory 1 when leftIsFirst
+    const stored = await listLabels();
+    expect(stored).toHaveLength(1);
+    expect(stored[0]).toMatchObject({ pairId: first, vote: 1, leftIsFirst: true, modelId: 'tiny-test' });
+    l = useStudioStore.getState().labeling;
+    expect(l.counts.labeled).toBe(1);
+    expect(l.current?.pairId).not.toBe(first);
+    expect(fake.pairWaiters.length).toBe(2); // refilled: 1 still pending + 1 new
+
+    // A tie counts as labeled and as a tie.
+    const second = l.current!.pairId;
+    labeling.markShown(second);
+    await labeling.vote('tie');
+    expect(useStudioStore.getState().labeling.counts).toEqual({ labeled: 2, ties: 1, bothBad: 0 });
+
+    // Undo removes the tie from IndexedDB and puts its pair back on screen.
+    await labeling.undo();
+    expect((await listLabels()).map((x) => x.pairId)).toEqual([first]);
+    l = useStudioStore.getState().labeling;
+    expect(l.current?.pairId).toBe(second);
+    expect(l.shown).toBe(false);
+    expect(l.counts).toEqual({ labeled: 1, ties: 0, bothBad: 0 });
+
+    // Skip drops it without a vote.
+    await labeling.skip();
+    expect(useStudioStore.getState().labeling.current?.pairId).not.toBe(second);
+    expect((await listLabels()).length).toBe(1);
+
+    // Closing the screen cancels what is in flight (the fake ignores the signal; the flag stops refills).
+    labeling.setLabelingActive(false);
+    expect(useStudioStore.getState().labeling.active).toBe(false);
+  });
+
+  it('trains N steps, streams rows into the store, and runs one online step per A/B vote', async () => {
+    const fake = fakeClient();
+    await boot('?model=tiny-test', () => fake.client);
+    await training.trainSteps(3);
+    let t = useStudioStore.getState().training;
+    expect(t.status).toBe('idle');
+    expect(t.rows.map((r) => r.step)).toEqual([1, 2, 3]);
+    expect(useStudioStore.getState().session.lora?.step).toBe(3);
+    expect(t.message).toMatch(/Trained 3 steps/);
+
+    useStudioStore.setState((s) => ({ settings: { ...s.settings, online: true } }));
+    labeling.setLabelingActive(true);
+    const id = fake.releasePair();
+    await flush();
+    labeling.markShown(id);
+    await labeling.vote('A');
+    await flush();
+    await flush();
+    expect(fake.trainCalls).toEqual([3, 1]);
+    t = useStudioStore.getState().training;
+    expect(t.rows.map((r) => r.step)).toEqual([1, 2, 3, 4]);
+    labeling.setLabelingActive(false);
+  });
+});
