@@ -86,23 +86,15 @@ export function defaultModelConfig(vocab: string[]): ModelConfig {
   };
 }
 
-/** A very small model for unit tests and CI (same structure, tiny widths). */
+/** A very small model for unit tests and CI: the default architecture with tiny widths. */
 export function tinyModelConfig(vocab: string[] = ['<pad>', '<unk>', 'red', 'heart', 'grinning', 'face', 'dog', 'pizza']): ModelConfig {
+  const d = defaultModelConfig(vocab);
   return {
+    ...d,
     name: 'tiny-test',
-    autoencoder: { imageSize: 32, imageChannels: 3, latentChannels: 4, channels: [8, 8, 16], groups: 4, scalingFactor: 1 },
-    textEncoder: { vocab, maxLength: 6, width: 16, layers: 1, heads: 2 },
-    unet: {
-      sampleSize: 8,
-      inChannels: 4,
-      blockOutChannels: [16, 32],
-      layersPerBlock: 1,
-      attentionHeadDim: 8,
-      crossAttentionDim: 16,
-      groups: 4,
-      ffMult: 2,
-    },
-    scheduler: { ...defaultSchedulerConfig },
+    autoencoder: { ...d.autoencoder, channels: [8, 8, 16], groups: 4 },
+    textEncoder: { ...d.textEncoder, maxLength: 6, width: 16, layers: 1, heads: 2 },
+    unet: { ...d.unet, blockOutChannels: [16, 32], attentionHeadDim: 8, crossAttentionDim: 16, groups: 4, ffMult: 2 },
     sample: { steps: 4, eta: 1.0, guidanceScale: 3.0 },
   };
 }
