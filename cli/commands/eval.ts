@@ -1,0 +1,599 @@
+// `eval`: base-model evaluation (issue "Base model", part 3) — trains/loads the emoji category classifier, samples held-out and seen prompts, reports category accuracy, classifier-feature Fréchet distance, held-out denoising loss and autoencoder PSNR; follows src/core/eval.
+import fs from 'node:fs';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { readEmojiPixels, type EmojiRecord } from '../../src/core/data/emojiDataset';
+import { baseCaption, canFlip, captionFor } from '../../src/core/data/captions';
+import { createRng, type Rng } from '../../src/core/rng';
+import type { MiniSD } from '../../src/core/model/pipeline';
+import { sampleWithTrajectory, imagesToRgba } from '../../src/core/diffusion/sample';
+import { alphasCumprod } from '../../src/core/diffusion/schedule';
+import { denoisingLoss } from '../../src/core/pretrain/losses';
+import { defaultPretrainConfig } from '../../src/core/pretrain/pretrainer';
+import {
+  accuracyOf,
+  argmax,
+  augmentImage,
+  classifierCategoryOf,
+  classifierFromSafetensors,
+  classifierToSafetensors,
+  classifyAll,
+  defaultClassifierConfig,
+  defaultClassifierTrainConfig,
+  CLASSIFIER_CONFIG_KEY,
+  EMOJI_CATEGORIES,
+  EmojiClassifier,
+  MERGED_CATEGORIES,
+  trainClassifier,
+  type ClassifierConfig,
+  type ClassifierData,
+} from '../../src/core/eval/classifier';
+import { featureStats, frechetDistance } from '../../src/core/eval/frechet';
+import { encodeLatents, loadEmojiDataset, type EmojiDataset } from '../pretrain/emojiData';
+import { loadModel, DEFAULT_MODEL_PATH } from '../modelLoader';
+import { CONFIG_METADATA_KEY } from '../../src/core/model/weights';
+import { composeGrid, encodePng } from '../png';
+import { flag, num, str, type Args } from '../args';
+
+export const DEFAULT_CLASSIFIER_PATH = 'public/models/emoji-classifier/classifier.safetensors';
+
+/**
+ * Seen (training-split) prompts sampled by every eval: 24 common emoji, bare CLDR names as the captions use them,
+ * 2–4 per category so each classifier class appears. All exist in the index and none is held out (checked at run time).
+ */
+export const SEEN_EVAL_PROMPTS: readonly string[] = [
+  'grinning face', 'red heart', 'face with tears of joy', 'ghost', // Smileys & Emotion
+  'thumbs up', 'baby', 'clapping hands', // People & Body
+  'dog face', 'cat face', 'unicorn', // Animals & Nature
+  'pizza', 'banana', 'birthday cake', // Food & Drink
+  'sun', 'rainbow', 'fire', // Travel & Places
+  'soccer ball', 'party popper', // Activities
+  'light bulb', 'guitar', // Objects
+  'check mark', 'warning', // Symbols
+  'flag brazil', 'flag japan', // Flags
+];
+
+/** Seen prompts on the sample sheet (the other 6 rows are held-out prompts spread over the held-out list). */
+export const SHEET_SEEN_PROMPTS: readonly string[] = ['grinning face', 'red heart', 'dog face', 'pizza', 'flag brazil', 'thumbs up'];
+export const SHEET_ROWS = 12;
+export const SHEET_SEEDS = 6;
+/** Sample-accuracy / real-image-accuracy ratio the base model should reach. */
+export const QUALITY_BAR = 0.75;
+/** Seeds of the fixed held-out denoising-loss draws (timesteps + noise) and of the sampling. */
+export const LOSS_SEED = 1234;
+export const SAMPLE_SEED = 0;
+
+export const evalHelp = `eval [--model ${DEFAULT_MODEL_PATH}] [--per-prompt 8] [--steps 20] [--guidance G] [--out public/models/emoji-sd]
+     [--classifier ${DEFAULT_CLASSIFIER_PATH}] [--retrain-classifier] [--classifier-epochs 8] [--max-held-out N] [--data data]
+     [--seen-prompts "grinning face,red heart,…"] [--batch 32]
+  Trains the emoji category classifier if it is missing, then samples every held-out prompt and ${SEEN_EVAL_PROMPTS.length} seen prompts
+  (DDIM, CFG) and reports category accuracy (vs. the classifier on real images; bar ≥ ${QUALITY_BAR * 100}%), the Fréchet distance
+  of classifier features, held-out denoising loss and autoencoder PSNR. Writes <out>/eval.json and <out>/sample-sheet.png.`;
+
+// ---------------------------------------------------------------- data
+
+/** Image of a record as floats in [0,1]. -> [32·32·3] */
+export function recordImage01(ds: EmojiDataset, rec: EmojiRecord): Float32Array {
+  return Float32Array.from(readEmojiPixels(ds.pixels, ds.index, rec.index), (v) => v / 255);
+}
+
+/** Images of records, flat [n,32,32,3] in [0,1]. */
+export function recordImages01(ds: EmojiDataset, records: readonly EmojiRecord[]): Float32Array {
+  const out = new Float32Array(records.length * 3072);
+  records.forEach((r, i) => out.set(recordImage01(ds, r), i * 3072));
+  return out;
+}
+
+/** Category indices of records under a classifier config (merged categories mapped). */
+export function recordLabels(records: readonly EmojiRecord[], cfg: ClassifierConfig): Int32Array {
+  return Int32Array.from(records, (r) => {
+    const i = cfg.categories.indexOf(classifierCategoryOf(r.category));
+    if (i < 0) throw new Error(`Record ${r.unified} has category ${r.category}, unknown to the classifier; retrain it with --retrain-classifier.`);
+    return i;
+  });
+}
+
+/**
+ * Classifier batches from records: a category drawn with probability ∝ (its image count)^classPower — 0 (default) is
+ * class-balanced, since People & Body is 60% of the images (skin tones) and eval prompts span all categories —
+ * then a uniform record of it; mirrored half the time where canFlip, shifted ±maxShift px.
+ */
+export function classifierDataFromRecords(ds: EmojiDataset, records: readonly EmojiRecord[], cfg: ClassifierConfig, classPower = 0, maxShift = 2): ClassifierData {
+  const labels = recordLabels(records, cfg);
+  const byClass: EmojiRecord[][] = cfg.categories.map(() => []);
+  records.forEach((r, i) => byClass[labels[i]].push(r));
+  const weights = byClass.map((rs) => (rs.length > 0 ? rs.length ** classPower : 0));
+  const total = weights.reduce((a, b) => a + b, 0);
+  const pickClass = (rng: Rng) => {
+    let u = rng.next() * total;
+    for (let k = 0; k < weights.length; k++) if ((u -= weights[k]) < 0 && weights[k] > 0) return k;
+    return byClass.findIndex((rs) => rs.length > 0);
+  };
+  return {
+    batch: (rng, b) => {
+      const images = new Float32Array(b * 3072);
+      const out = new Int32Array(b);
+      for (let i = 0; i < b; i++) {
+        const k = pickClass(rng);
+        const rec = byClass[k][rng.int(byClass[k].length)];
+        const flip = canFlip(rec) && rng.next() < 0.5;
+        const dx = rng.int(2 * maxShift + 1) - maxShift;
+        const dy = rng.int(2 * maxShift + 1) - maxShift;
+        augmentImage(recordImage01(ds, rec), 32, flip, dx, dy, images, i * 3072);
+        out[i] = k;
+      }
+      return { images, labels: out };
+    },
+  };
+}
+
+/** Categories present in the dataset, in EMOJI_CATEGORIES order (merged ones folded). */
+export function datasetCategories(records: readonly EmojiRecord[]): string[] {
+  const present = new Set(records.map((r) => classifierCategoryOf(r.category)));
+  const known = EMOJI_CATEGORIES.filter((c) => present.has(c));
+  const extra = [...present].filter((c) => !EMOJI_CATEGORIES.includes(c)).sort();
+  return [...known, ...extra];
+}
+
+export interface ClassifierTrainingReport {
+  steps: number;
+  epochs: number;
+  seconds: number;
+  imagesPerSecond: number;
+  finalTrainLoss: number;
+  heldOutAccuracy: number;
+  parameters: number;
+}
+
+/** Trains the category classifier on the training split and measures it on the held-out split. */
+export async function trainEmojiClassifier(
+  ds: EmojiDataset,
+  opts: { epochs: number; seed?: number; config?: ClassifierConfig },
+  log: (s: string) => void = () => {},
+): Promise<{ classifier: EmojiClassifier; report: ClassifierTrainingReport }> {
+  const cfg = opts.config ?? defaultClassifierConfig(datasetCategories(ds.index.records));
+  const clf = EmojiClassifier.create(cfg, opts.seed ?? 0, true);
+  const batch = 64;
+  const steps = Math.max(1, Math.round((opts.epochs * ds.train.length) / batch));
+  const tc = { ...defaultClassifierTrainConfig(steps), batchSize: batch, seed: opts.seed ?? 0 };
+  const data = classifierDataFromRecords(ds, ds.train, cfg);
+  log(`classifier: ${clf.parameterCount()} parameters, ${cfg.categories.length} categories, ${steps} steps of ${batch} (${opts.epochs} epochs of ${ds.train.length} training images)`);
+  const t0 = Date.now();
+  let last = 0;
+  const history = await trainClassifier(clf, data, tc, (m) => {
+    if (Date.now() - last > 10_000 || m.step === steps) {
+      last = Date.now();
+      const ips = (m.step * batch) / Math.max(1e-3, (Date.now() - t0) / 1000);
+      log(`  step ${m.step}/${steps} loss ${m.loss.toFixed(3)} batch acc ${(m.accuracy * 100).toFixed(0)}% lr ${m.learningRate.toExponential(2)} ${ips.toFixed(0)} img/s`);
+    }
+  });
+  const seconds = (Date.now() - t0) / 1000;
+  const heldOutAccuracy = await classifierAccuracy(clf, ds, ds.heldOut);
+  const tail = history.slice(-20);
+  return {
+    classifier: clf,
+    report: {
+      steps,
+      epochs: opts.epochs,
+      seconds,
+      imagesPerSecond: (steps * batch) / seconds,
+      finalTrainLoss: tail.reduce((a, m) => a + m.loss, 0) / tail.length,
+      heldOutAccuracy,
+      parameters: clf.parameterCount(),
+    },
+  };
+}
+
+/** Top-1 category accuracy on real images of `records` (no augmentation). */
+export async function classifierAccuracy(clf: EmojiClassifier, ds: EmojiDataset, records: readonly EmojiRecord[]): Promise<number> {
+  const { probs } = await classifyAll(clf, recordImages01(ds, records));
+  return accuracyOf(probs, recordLabels(records, clf.config));
+}
+
+// ---------------------------------------------------------------- prompts and sampling
+
+export type PromptSplit = 'held-out' | 'seen';
+
+export interface EvalPrompt {
+  prompt: string; // bare caption (normalised emoji name)
+  split: PromptSplit;
+  category: string; // classifier category
+  records: EmojiRecord[]; // real images of this emoji (both vendors, all skin tones)
+}
+
+/** Records grouped by bare caption, in dataset (sort) order. */
+function recordsByCaption(records: readonly EmojiRecord[]): Map<string, EmojiRecord[]> {
+  const map = new Map<string, EmojiRecord[]>();
+  for (const r of records) {
+    const k = baseCaption(r);
+    const list = map.get(k);
+    if (list) list.push(r);
+    else map.set(k, [r]);
+  }
+  return map;
+}
+
+/** Every held-out prompt (optionally the first maxHeldOut) followed by the seen prompts; errors name missing prompts. */
+export function evalPrompts(ds: EmojiDataset, seen: readonly string[], maxHeldOut = Infinity): EvalPrompt[] {
+  const held = [...recordsByCaption(ds.heldOut)].slice(0, maxHeldOut);
+  const train = recordsByCaption(ds.train);
+  const heldNames = new Set(held.map(([p]) => p));
+  const out: EvalPrompt[] = held.map(([prompt, records]) => ({ prompt, split: 'held-out', category: classifierCategoryOf(records[0].category), records }));
+  for (const prompt of seen) {
+    const records = train.get(prompt);
+    if (!records || heldNames.has(prompt)) throw new Error(`Seen eval prompt ${JSON.stringify(prompt)} is not a training-split emoji name in the dataset index; fix SEEN_EVAL_PROMPTS (use the bare CLDR name, e.g. "flag brazil").`);
+    out.push({ prompt, split: 'seen', category: classifierCategoryOf(records[0].category), records });
+  }
+  return out;
+}
+
+/** Sheet rows: the seen sheet prompts that are being evaluated, then held-out prompts evenly spread, SHEET_ROWS in all. */
+export function sheetPrompts(prompts: readonly EvalPrompt[], rows = SHEET_ROWS): EvalPrompt[] {
+  const seen = prompts.filter((p) => p.split === 'seen');
+  const seenRows = SHEET_SEEN_PROMPTS.map((s) => seen.find((p) => p.prompt === s)).filter((p): p is EvalPrompt => !!p);
+  const rest = seen.filter((p) => !seenRows.includes(p));
+  const chosenSeen = [...seenRows, ...rest].slice(0, Math.ceil(rows / 2));
+  const held = prompts.filter((p) => p.split === 'held-out');
+  const nHeld = Math.min(held.length, rows - chosenSeen.length);
+  const chosenHeld = Array.from({ length: nHeld }, (_, i) => held[Math.floor((i * held.length) / nHeld)]);
+  return [...chosenSeen, ...chosenHeld];
+}
+
+export interface SampleSettings {
+  perPrompt: number;
+  steps: number;
+  guidanceScale: number;
+  seed: number; // chunk c of a sampling pass uses seed + c
+  batch: number; // images per DDIM batch (prompts are packed across batches: wasm runs batch 32 ~5× faster per image than batch 2)
+}
+
+/** Seed offset of the sheet's own sampling pass (used when perPrompt < sheet columns). */
+export const SHEET_SEED_OFFSET = 10_000;
+
+/**
+ * Samples one image per entry of `rowPrompts`, in chunks of `s.batch` rows; chunk c uses seed s.seed + seedOffset + c.
+ * Deterministic for the same prompt list and settings. -> flat [R,32,32,3] in [0,1]
+ */
+export async function sampleRows(model: MiniSD, rowPrompts: readonly string[], s: SampleSettings, seedOffset = 0, onChunk: (done: number) => void = () => {}): Promise<Float32Array> {
+  const out = new Float32Array(rowPrompts.length * 3072);
+  for (let start = 0, c = 0; start < rowPrompts.length; start += s.batch, c++) {
+    const prompts = rowPrompts.slice(start, start + s.batch);
+    const { final } = await sampleWithTrajectory(model, { prompts, seed: s.seed + seedOffset + c, sample: { steps: s.steps, guidanceScale: s.guidanceScale } });
+    const images = model.decode(final); // [b,32,32,3]
+    out.set(await images.data(), start * 3072);
+    tf.dispose([final, images]);
+    onChunk(start + prompts.length);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- model-side metrics
+
+/**
+ * Denoising loss (the pretraining objective, min-SNR γ as in training) on posterior-mean latents of `records`,
+ * one fixed (timestep, noise) draw per image from LOSS_SEED, full captions (name, tone, vendor).
+ */
+export async function fixedDenoisingLoss(model: MiniSD, ds: EmojiDataset, records: readonly EmojiRecord[], minSnrGamma: number, seed = LOSS_SEED): Promise<number> {
+  if (records.length === 0) return NaN;
+  const table = await encodeLatents(model, ds, [...records], false);
+  const sf = model.config.autoencoder.scalingFactor;
+  const acp = alphasCumprod(model.config.scheduler);
+  const rng = createRng(seed);
+  const n = records.length;
+  const timesteps = Array.from({ length: n }, () => rng.int(model.config.scheduler.numTrainTimesteps));
+  const noise = rng.normals(n * 256);
+  const chunk = 64;
+  let sum = 0;
+  for (let s = 0; s < n; s += chunk) {
+    const m = Math.min(chunk, n - s);
+    const loss = tf.tidy(() => {
+      const latents = tf.mul(tf.tensor4d(table.mean.subarray(s * 256, (s + m) * 256), [m, 8, 8, 4]), sf) as tf.Tensor4D;
+      const eps = tf.tensor4d(noise.subarray(s * 256, (s + m) * 256), [m, 8, 8, 4]);
+      const text = model.encodeText(records.slice(s, s + m).map((r) => captionFor(r, { vendor: true, skinTone: true })));
+      return denoisingLoss(model, { latents, noise: eps, timesteps: timesteps.slice(s, s + m), text }, acp, minSnrGamma);
+    });
+    sum += (await loss.data())[0] * m;
+    loss.dispose();
+  }
+  return sum / n;
+}
+
+/** Mean per-image PSNR (dB, peak 1) of decode(encode(x)) against x for real images of `records`. */
+export async function autoencoderPsnr(model: MiniSD, ds: EmojiDataset, records: readonly EmojiRecord[]): Promise<number> {
+  if (records.length === 0) return NaN;
+  const images = recordImages01(ds, records);
+  const chunk = 128;
+  let sum = 0;
+  for (let s = 0; s < records.length; s += chunk) {
+    const m = Math.min(chunk, records.length - s);
+    const mse = tf.tidy(() => {
+      const x = tf.tensor4d(images.subarray(s * 3072, (s + m) * 3072), [m, 32, 32, 3]);
+      const recon = model.decode(model.encode(x));
+      return tf.mean(tf.square(tf.sub(recon, x)).reshape([m, -1]), 1); // [m]
+    });
+    for (const v of await mse.data()) sum += psnrFromMse(v);
+    mse.dispose();
+  }
+  return sum / records.length;
+}
+
+/** PSNR for peak 1; capped at 100 dB for a perfect reconstruction. */
+export const psnrFromMse = (mse: number) => Math.min(100, -10 * Math.log10(Math.max(mse, 1e-10)));
+
+/** `count` training records drawn without replacement by a fixed RNG (a train-side reference for the held-out numbers). */
+export function trainSubset(ds: EmojiDataset, count: number, seed = LOSS_SEED): EmojiRecord[] {
+  const idx = ds.train.map((_, i) => i);
+  const rng = createRng(seed ^ 0x9e3779b9);
+  for (let i = idx.length - 1; i > 0; i--) {
+    const j = rng.int(i + 1);
+    [idx[i], idx[j]] = [idx[j], idx[i]];
+  }
+  return idx.slice(0, Math.min(count, idx.length)).map((i) => ds.train[i]);
+}
+
+// ---------------------------------------------------------------- the evaluation
+
+export interface SplitMetrics {
+  prompts: number;
+  samples: number;
+  sampleAccuracy: number; // samples classified as their prompt's category
+  realAccuracy: number; // classifier on the real images of the same prompts
+  accuracyRatio: number; // sampleAccuracy / realAccuracy (quality bar ≥ QUALITY_BAR)
+  promptCategoryProbability: number; // mean classifier probability of the prompt's category (the alignment reward)
+  frechetDistance: number; // classifier features of samples vs. real images of the same prompts
+  realImages: number;
+}
+
+export interface PromptMetrics {
+  prompt: string;
+  split: PromptSplit;
+  category: string;
+  accuracy: number;
+  promptCategoryProbability: number;
+  predicted: string[]; // argmax category of each sample
+}
+
+export interface EvalReport {
+  settings: SampleSettings & { eta: number };
+  classifier: { categories: string[]; featureDim: number; heldOutAccuracy: number; parameters: number; training?: ClassifierTrainingReport };
+  splits: Record<'held-out' | 'seen' | 'all', SplitMetrics>;
+  qualityBar: { ratio: number; passed: boolean; on: 'all' };
+  denoisingLoss: { heldOut: number; trainSubset: number; minSnrGamma: number; images: number; seed: number };
+  autoencoderPsnr: { heldOut: number; trainSubset: number; images: number };
+  prompts: PromptMetrics[];
+  seenPromptList: string[];
+  timing: { samplingSeconds: number; samplesPerSecond: number; totalSeconds: number };
+}
+
+/** Sample-side and real-side classifier outputs of one prompt. */
+interface PromptOutputs {
+  p: EvalPrompt;
+  sampleProbs: Float32Array[];
+  sampleFeatures: Float32Array[];
+  realProbs: Float32Array[];
+  realFeatures: Float32Array[];
+}
+
+/** Metrics of a group of prompts (a split or all). */
+export function splitMetrics(clf: EmojiClassifier, outs: readonly PromptOutputs[]): SplitMetrics {
+  const sampleProbs = outs.flatMap((o) => o.sampleProbs);
+  const sampleLabels = outs.flatMap((o) => o.sampleProbs.map(() => clf.categoryIndex(o.p.category)));
+  const realProbs = outs.flatMap((o) => o.realProbs);
+  const realLabels = outs.flatMap((o) => o.realProbs.map(() => clf.categoryIndex(o.p.category)));
+  const sampleAccuracy = accuracyOf(sampleProbs, sampleLabels);
+  const realAccuracy = accuracyOf(realProbs, realLabels);
+  const sampleFeatures = outs.flatMap((o) => o.sampleFeatures);
+  const realFeatures = outs.flatMap((o) => o.realFeatures);
+  const fd = sampleFeatures.length >= 2 && realFeatures.length >= 2 ? frechetDistance(featureStats(sampleFeatures), featureStats(realFeatures)) : NaN;
+  return {
+    prompts: outs.length,
+    samples: sampleProbs.length,
+    sampleAccuracy,
+    realAccuracy,
+    accuracyRatio: realAccuracy > 0 ? sampleAccuracy / realAccuracy : NaN, // NaN (null in JSON) when the classifier gets no real image right
+    promptCategoryProbability: sampleProbs.reduce((a, p, i) => a + p[sampleLabels[i]], 0) / Math.max(1, sampleProbs.length),
+    frechetDistance: fd,
+    realImages: realProbs.length,
+  };
+}
+
+export interface EvalOptions {
+  perPrompt: number;
+  steps: number;
+  guidanceScale?: number; // default: the model config's
+  seed?: number;
+  seenPrompts?: readonly string[];
+  maxHeldOut?: number;
+  sheetSeeds?: number; // columns of the sample sheet (default SHEET_SEEDS)
+  sheetRows?: number;
+  batch?: number; // images per DDIM batch (default 32)
+}
+
+/** Runs the whole evaluation; returns the report and the sheet tiles (RGBA 32×32, row-major) with labels. */
+export async function evaluateBaseModel(
+  model: MiniSD,
+  clf: EmojiClassifier,
+  ds: EmojiDataset,
+  opts: EvalOptions,
+  log: (s: string) => void = () => {},
+): Promise<{ report: EvalReport; sheet: { tiles: Uint8ClampedArray[]; labels: string[]; cols: number; rows: string[] } }> {
+  const t0 = Date.now();
+  const settings: SampleSettings = {
+    perPrompt: opts.perPrompt,
+    steps: opts.steps,
+    guidanceScale: opts.guidanceScale ?? model.config.sample.guidanceScale,
+    seed: opts.seed ?? SAMPLE_SEED,
+    batch: opts.batch ?? 32,
+  };
+  const prompts = evalPrompts(ds, opts.seenPrompts ?? SEEN_EVAL_PROMPTS, opts.maxHeldOut);
+  const sheetCols = opts.sheetSeeds ?? SHEET_SEEDS;
+  const sheetRows = sheetPrompts(prompts, opts.sheetRows ?? SHEET_ROWS);
+
+  log(`sampling ${prompts.length} prompts × ${settings.perPrompt} (${settings.steps} DDIM steps, guidance ${settings.guidanceScale}, batch ${settings.batch})`);
+  const rowPrompts = prompts.flatMap((p) => new Array<string>(settings.perPrompt).fill(p.prompt));
+  const tSample = Date.now();
+  let lastLog = 0;
+  const samples = await sampleRows(model, rowPrompts, settings, 0, (done) => {
+    if (Date.now() - lastLog > 10_000 || done === rowPrompts.length) {
+      lastLog = Date.now();
+      log(`  ${done}/${rowPrompts.length} samples, ${(done / ((Date.now() - tSample) / 1000)).toFixed(2)} samples/s`);
+    }
+  });
+  const samplingSeconds = (Date.now() - tSample) / 1000;
+  const s = await classifyAll(clf, samples);
+  const r = await classifyAll(clf, recordImages01(ds, prompts.flatMap((p) => p.records)));
+  const outs: PromptOutputs[] = [];
+  let realAt = 0;
+  prompts.forEach((p, i) => {
+    const [a, b] = [i * settings.perPrompt, (i + 1) * settings.perPrompt];
+    outs.push({ p, sampleProbs: s.probs.slice(a, b), sampleFeatures: s.features.slice(a, b), realProbs: r.probs.slice(realAt, realAt + p.records.length), realFeatures: r.features.slice(realAt, realAt + p.records.length) });
+    realAt += p.records.length;
+  });
+
+  // Sheet tiles: the first columns of the eval samples, or (perPrompt < columns) a separate pass of the sheet prompts.
+  const sheetSamples = new Map<string, Float32Array>();
+  if (settings.perPrompt >= sheetCols) {
+    for (const p of sheetRows) {
+      const at = prompts.indexOf(p) * settings.perPrompt * 3072;
+      sheetSamples.set(p.prompt, samples.slice(at, at + sheetCols * 3072));
+    }
+  } else {
+    log(`sampling the sheet: ${sheetRows.length} prompts × ${sheetCols}`);
+    const extra = await sampleRows(model, sheetRows.flatMap((p) => new Array<string>(sheetCols).fill(p.prompt)), settings, SHEET_SEED_OFFSET);
+    sheetRows.forEach((p, i) => sheetSamples.set(p.prompt, extra.slice(i * sheetCols * 3072, (i + 1) * sheetCols * 3072)));
+  }
+
+  const group = (split?: PromptSplit) => splitMetrics(clf, split ? outs.filter((o) => o.p.split === split) : outs);
+  const splits = { 'held-out': group('held-out'), seen: group('seen'), all: group() };
+
+  log('held-out denoising loss and autoencoder PSNR');
+  const gamma = defaultPretrainConfig('unet').minSnrGamma;
+  const ref = trainSubset(ds, ds.heldOut.length);
+  const denoising = { heldOut: await fixedDenoisingLoss(model, ds, ds.heldOut, gamma), trainSubset: await fixedDenoisingLoss(model, ds, ref, gamma), minSnrGamma: gamma, images: ds.heldOut.length, seed: LOSS_SEED };
+  const psnr = { heldOut: await autoencoderPsnr(model, ds, ds.heldOut), trainSubset: await autoencoderPsnr(model, ds, ref), images: ds.heldOut.length };
+  const heldOutAccuracy = await classifierAccuracy(clf, ds, ds.heldOut);
+
+  const tiles: Uint8ClampedArray[] = [];
+  const labels: string[] = [];
+  for (const p of sheetRows) {
+    const imgs = tf.tensor4d(sheetSamples.get(p.prompt)!, [sheetCols, 32, 32, 3]);
+    tiles.push(...(await imagesToRgba(imgs)));
+    imgs.dispose();
+    labels.push(...[p.prompt, p.split === 'held-out' ? 'held out' : 'seen', ...new Array(sheetCols).fill('')].slice(0, sheetCols));
+  }
+
+  const report: EvalReport = {
+    settings: { ...settings, eta: model.config.sample.eta },
+    classifier: { categories: clf.config.categories, featureDim: clf.config.featureDim, heldOutAccuracy, parameters: clf.parameterCount() },
+    splits,
+    qualityBar: { ratio: QUALITY_BAR, passed: splits.all.accuracyRatio >= QUALITY_BAR, on: 'all' },
+    denoisingLoss: denoising,
+    autoencoderPsnr: psnr,
+    prompts: outs.map((o) => {
+      const k = clf.categoryIndex(o.p.category);
+      return {
+        prompt: o.p.prompt,
+        split: o.p.split,
+        category: o.p.category,
+        accuracy: accuracyOf(o.sampleProbs, o.sampleProbs.map(() => k)),
+        promptCategoryProbability: o.sampleProbs.reduce((a, p) => a + p[k], 0) / o.sampleProbs.length,
+        predicted: o.sampleProbs.map((p) => clf.config.categories[argmax(p)]),
+      };
+    }),
+    seenPromptList: [...(opts.seenPrompts ?? SEEN_EVAL_PROMPTS)],
+    timing: { samplingSeconds, samplesPerSecond: rowPrompts.length / samplingSeconds, totalSeconds: (Date.now() - t0) / 1000 },
+  };
+  return { report, sheet: { tiles, labels, cols: sheetCols, rows: sheetRows.map((p) => p.prompt) } };
+}
+
+/** The printed summary table. */
+export function formatReport(r: EvalReport): string {
+  const pct = (x: number) => (Number.isFinite(x) ? `${(x * 100).toFixed(1)}%` : 'n/a');
+  const f = (x: number, d = 3) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
+  const rows = (['held-out', 'seen', 'all'] as const).map((k) => {
+    const s = r.splits[k];
+    return `${k.padEnd(9)} ${String(s.prompts).padStart(7)} ${String(s.samples).padStart(7)} ${pct(s.sampleAccuracy).padStart(10)} ${pct(s.realAccuracy).padStart(9)} ${pct(s.accuracyRatio).padStart(7)} ${f(s.promptCategoryProbability).padStart(9)} ${f(s.frechetDistance, 2).padStart(8)}`;
+  });
+  return [
+    `split     prompts samples sample acc  real acc   ratio  p(categ)   Fréchet`,
+    ...rows,
+    `quality bar: accuracy ratio ≥ ${pct(r.qualityBar.ratio)} on all prompts — ${r.qualityBar.passed ? 'PASSED' : 'NOT MET'}`,
+    `classifier held-out accuracy (real images): ${pct(r.classifier.heldOutAccuracy)}`,
+    `denoising loss (min-SNR γ=${r.denoisingLoss.minSnrGamma}): held-out ${f(r.denoisingLoss.heldOut, 4)}, train subset ${f(r.denoisingLoss.trainSubset, 4)} (${r.denoisingLoss.images} images each)`,
+    `autoencoder PSNR: held-out ${f(r.autoencoderPsnr.heldOut, 2)} dB, train subset ${f(r.autoencoderPsnr.trainSubset, 2)} dB`,
+    `sampling: ${f(r.timing.samplesPerSecond, 2)} samples/s, total ${f(r.timing.totalSeconds, 0)} s`,
+  ].join('\n');
+}
+
+function writeAtomic(file: string, bytes: Uint8Array | string): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file + '.tmp', bytes);
+  fs.renameSync(file + '.tmp', file);
+}
+
+/** Loads the shipped classifier, or trains and saves it when missing / asked to. */
+export async function loadOrTrainClassifier(
+  ds: EmojiDataset,
+  file: string,
+  opts: { retrain: boolean; epochs: number },
+  log: (s: string) => void,
+): Promise<{ classifier: EmojiClassifier; training?: ClassifierTrainingReport; metadata: Record<string, string> }> {
+  if (!opts.retrain && fs.existsSync(file)) {
+    const { classifier, metadata } = classifierFromSafetensors(fs.readFileSync(file));
+    log(`classifier ${file} (trained ${metadata.trained_at ?? '?'}, held-out accuracy ${metadata.held_out_accuracy ?? '?'})`);
+    return { classifier, metadata: withoutConfig(metadata) };
+  }
+  log(`training the category classifier (${file} ${fs.existsSync(file) ? 'is replaced' : 'does not exist'})`);
+  const { classifier, report } = await trainEmojiClassifier(ds, { epochs: opts.epochs }, log);
+  log(`classifier trained in ${report.seconds.toFixed(0)} s (${report.imagesPerSecond.toFixed(0)} img/s), held-out accuracy ${(report.heldOutAccuracy * 100).toFixed(1)}%`);
+  const meta = {
+    trained_at: new Date().toISOString(),
+    held_out_accuracy: report.heldOutAccuracy.toFixed(4),
+    train_steps: String(report.steps),
+    train_epochs: String(report.epochs),
+    train_seconds: report.seconds.toFixed(0),
+    merged_categories: JSON.stringify(MERGED_CATEGORIES),
+    class_sampling: 'balanced (uniform over categories, then uniform over their images)',
+  };
+  writeAtomic(file, await classifierToSafetensors(classifier, 'F32', meta));
+  log(`saved ${file}`);
+  return { classifier, training: report, metadata: meta };
+}
+
+/** Metadata without the (long) architecture JSON, for eval.json. */
+const withoutConfig = (m: Record<string, string>) => Object.fromEntries(Object.entries(m).filter(([k]) => k !== CLASSIFIER_CONFIG_KEY));
+
+export async function evalCommand(args: Args, log: (s: string) => void = console.log): Promise<void> {
+  const ds = loadEmojiDataset(str(args, 'data', 'data'));
+  const outDir = str(args, 'out', 'public/models/emoji-sd');
+  const clfFile = str(args, 'classifier', DEFAULT_CLASSIFIER_PATH);
+  const { classifier, training, metadata: classifierMetadata } = await loadOrTrainClassifier(ds, clfFile, { retrain: flag(args, 'retrain-classifier'), epochs: num(args, 'classifier-epochs', 8) }, log);
+  const modelFile = str(args, 'model', DEFAULT_MODEL_PATH);
+  const { model, id, file } = loadModel(modelFile);
+  log(`model ${id} (${modelFile}${file.metadata.step ? `, stage ${file.metadata.stage} step ${file.metadata.step}` : ''})`);
+  const { report, sheet } = await evaluateBaseModel(
+    model,
+    classifier,
+    ds,
+    {
+      perPrompt: num(args, 'per-prompt', 8),
+      steps: num(args, 'steps', 20),
+      guidanceScale: args.guidance !== undefined ? num(args, 'guidance', 0) : undefined,
+      maxHeldOut: args['max-held-out'] !== undefined ? num(args, 'max-held-out', 0) : undefined,
+      batch: num(args, 'batch', 32),
+      seenPrompts: args['seen-prompts'] !== undefined ? str(args, 'seen-prompts', '').split(',').map((p) => p.trim()).filter((p) => p !== '') : undefined,
+    },
+    log,
+  );
+  if (training) report.classifier.training = training;
+  const sheetFile = path.join(outDir, 'sample-sheet.png');
+  const grid = composeGrid(sheet.tiles, sheet.cols, 3, sheet.labels);
+  writeAtomic(sheetFile, encodePng(grid.data, grid.width, grid.height));
+  const metadata = Object.fromEntries(Object.entries(file.metadata).filter(([k]) => k !== CONFIG_METADATA_KEY));
+  const json = { model: { path: modelFile, id, metadata }, classifierFile: { path: clfFile, metadata: classifierMetadata }, createdAt: new Date().toISOString(), sheet: { path: sheetFile, rows: sheet.rows, seeds: sheet.cols }, ...report };
+  writeAtomic(path.join(outDir, 'eval.json'), JSON.stringify(json, null, 1));
+  log('\n' + formatReport(report));
+  log(`\nwrote ${path.join(outDir, 'eval.json')} and ${sheetFile}`);
+  model.dispose();
+  classifier.dispose();
+}

@@ -1,0 +1,373 @@
+// Tests for the base-model evaluation: Fréchet distance against closed forms and an independent sqrtm, the category classifier (learning, memory, I/O) and the `eval` command on a synthetic dataset; follows src/core/eval + cli/commands/eval.ts.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  featureStats,
+  frechetDistance,
+  matMulSquare,
+  psdSqrt,
+  symmetricEigen,
+  traceSqrtProduct,
+  type GaussianStats,
+} from '../../src/core/eval/frechet';
+import {
+  accuracyOf,
+  augmentImage,
+  categoryOfPrompt,
+  ClassifierTrainer,
+  classifierCategoryOf,
+  classifierFromSafetensors,
+  classifierToSafetensors,
+  classifyAll,
+  defaultClassifierTrainConfig,
+  EmojiClassifier,
+  spaceToDepth2x,
+  tinyClassifierConfig,
+  type ClassifierData,
+} from '../../src/core/eval/classifier';
+import { createRng, type Rng } from '../../src/core/rng';
+import { buildVocab, isHeldOut } from '../../src/core/data/captions';
+import { EMOJI_BYTES_PER_IMAGE, EMOJI_INDEX_FORMAT, EMOJI_INDEX_VERSION, type EmojiIndex, type EmojiRecord } from '../../src/core/data/emojiDataset';
+import { tinyModelConfig } from '../../src/core/config';
+import { MiniSD } from '../../src/core/model/pipeline';
+import { modelToSafetensors } from '../../src/core/model/weights';
+import { evalCommand, formatReport, type EvalReport } from '../../cli/commands/eval';
+import { decodePng } from '../../cli/png';
+import { maxAbsDiff, useBackend } from './backend';
+
+beforeAll(() => useBackend('wasm'));
+
+// ---------------------------------------------------------------- Fréchet
+
+const stats = (mean: number[], cov: number[][]): GaussianStats => ({
+  dim: mean.length,
+  count: 100,
+  mean: Float64Array.from(mean),
+  cov: Float64Array.from(cov.flat()),
+});
+
+/** Random SPD matrix L·Lᵀ + 0.1·I (n×n, row-major). */
+function randomSpd(rng: Rng, n: number): Float64Array {
+  const l = Float64Array.from({ length: n * n }, () => rng.normal());
+  const lt = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) lt[j * n + i] = l[i * n + j];
+  const a = matMulSquare(l, lt, n);
+  for (let i = 0; i < n; i++) a[i * n + i] += 0.1;
+  return a;
+}
+
+/**
+ * Independent Tr(sqrtm(A)) for A with positive real eigenvalues (e.g. Σ1Σ2): coupled Newton–Schulz iteration
+ * Y ← ½Y(3I − ZY), Z ← ½(3I − ZY)Z on A/‖A‖_F (Higham 2008, eq. 6.35), then Tr(Y)·sqrt(‖A‖_F).
+ */
+function traceSqrtmNewtonSchulz(a: Float64Array, n: number, iters = 200): number {
+  let norm = 0;
+  for (const v of a) norm += v * v;
+  norm = Math.sqrt(norm);
+  let y = a.map((v) => v / norm);
+  let z = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) z[i * n + i] = 1;
+  for (let k = 0; k < iters; k++) {
+    const t = matMulSquare(z, y, n).map((v) => -v);
+    for (let i = 0; i < n; i++) t[i * n + i] += 3;
+    const yn = matMulSquare(y, t, n).map((v) => v / 2);
+    const zn = matMulSquare(t, z, n).map((v) => v / 2);
+    y = yn;
+    z = zn;
+  }
+  let tr = 0;
+  for (let i = 0; i < n; i++) tr += y[i * n + i];
+  return tr * Math.sqrt(norm);
+}
+
+describe('Fréchet distance', () => {
+  it('featureStats gives the mean and the unbiased covariance', () => {
+    const s = featureStats([
+      [1, 2],
+      [3, 6],
+      [5, 7],
+    ]);
+    expect([...s.mean]).toEqual([3, 5]);
+    // deviations (-2,-3), (0,1), (2,2): sums of products / (n−1 = 2)
+    expect([...s.cov]).toEqual([4, 5, 5, 7]);
+    expect(() => featureStats([[1, 2]])).toThrow(/at least 2/);
+  });
+
+  it('Jacobi eigen-decomposition reconstructs a symmetric matrix with orthonormal vectors', () => {
+    const n = 7;
+    const a = randomSpd(createRng(1), n);
+    a[3] -= 5; // still symmetric after mirroring
+    a[3 * n] -= 5;
+    const { values, vectors } = symmetricEigen(a, n);
+    const recon = new Float64Array(n * n);
+    for (let k = 0; k < n; k++) for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) recon[i * n + j] += vectors[i * n + k] * values[k] * vectors[j * n + k];
+    expect(maxAbsDiff(recon, a)).toBeLessThan(1e-9);
+    for (let p = 0; p < n; p++)
+      for (let q = 0; q < n; q++) {
+        let d = 0;
+        for (let i = 0; i < n; i++) d += vectors[i * n + p] * vectors[i * n + q];
+        expect(d).toBeCloseTo(p === q ? 1 : 0, 10);
+      }
+    const r = psdSqrt(randomSpd(createRng(2), n), n);
+    expect(maxAbsDiff(matMulSquare(r, r, n), randomSpd(createRng(2), n))).toBeLessThan(1e-9);
+  });
+
+  it('identical sets give 0', () => {
+    const rng = createRng(3);
+    const rows = Array.from({ length: 50 }, () => Array.from({ length: 6 }, () => rng.normal()));
+    const s = featureStats(rows);
+    expect(frechetDistance(s, s)).toBeLessThan(1e-9);
+  });
+
+  it('1-D Gaussians: (μ1−μ2)² + (σ1−σ2)²', () => {
+    expect(frechetDistance(stats([1], [[4]]), stats([3], [[9]]))).toBeCloseTo(4 + 1, 12);
+    expect(frechetDistance(stats([0], [[0.25]]), stats([-0.5], [[0]]))).toBeCloseTo(0.25 + 0.25, 12);
+  });
+
+  it('diagonal covariances: Σ(μ1−μ2)² + Σ(√a − √b)²', () => {
+    const a = [1, 4, 0.5, 2];
+    const b = [9, 1, 0.5, 0.1];
+    const m1 = [0, 1, 2, 3];
+    const m2 = [1, 1, 0, 3];
+    const diag = (d: number[]) => d.map((v, i) => d.map((_, j) => (i === j ? v : 0)));
+    const expected = m1.reduce((s, v, i) => s + (v - m2[i]) ** 2, 0) + a.reduce((s, v, i) => s + (Math.sqrt(v) - Math.sqrt(b[i])) ** 2, 0);
+    expect(frechetDistance(stats(m1, diag(a)), stats(m2, diag(b)))).toBeCloseTo(expected, 10);
+  });
+
+  it('2×2 full covariances: Tr√(Σ1Σ2) = sqrt(tr + 2·sqrt(det))', () => {
+    const c1 = Float64Array.from([2, 0.6, 0.6, 1]);
+    const c2 = Float64Array.from([1, -0.3, -0.3, 3]);
+    const p = matMulSquare(c1, c2, 2);
+    const closed = Math.sqrt(p[0] + p[3] + 2 * Math.sqrt(p[0] * p[3] - p[1] * p[2]));
+    expect(traceSqrtProduct(c1, c2, 2)).toBeCloseTo(closed, 12);
+  });
+
+  it('random full covariances agree with a Newton–Schulz matrix square root', () => {
+    const n = 12;
+    const rng = createRng(4);
+    const c1 = randomSpd(rng, n);
+    const c2 = randomSpd(rng, n);
+    const ours = traceSqrtProduct(c1, c2, n);
+    const ref = traceSqrtmNewtonSchulz(matMulSquare(c1, c2, n), n);
+    expect(Math.abs(ours - ref) / ref).toBeLessThan(1e-8);
+    const m1 = Array.from({ length: n }, () => rng.normal());
+    const m2 = Array.from({ length: n }, () => rng.normal());
+    let tr = 0;
+    for (let i = 0; i < n; i++) tr += c1[i * n + i] + c2[i * n + i];
+    const meanTerm = m1.reduce((s, v, i) => s + (v - m2[i]) ** 2, 0);
+    const a: GaussianStats = { dim: n, count: 10, mean: Float64Array.from(m1), cov: c1 };
+    const b: GaussianStats = { dim: n, count: 10, mean: Float64Array.from(m2), cov: c2 };
+    expect(frechetDistance(a, b)).toBeCloseTo(meanTerm + tr - 2 * ref, 6);
+    expect(frechetDistance(a, b)).toBeCloseTo(frechetDistance(b, a), 8); // symmetric
+  });
+});
+
+// ---------------------------------------------------------------- classifier
+
+/** A coloured disc (label 0) or square (label 1, same half-width 10) of random colour, jittered ±2 px, on white, in [0,1]. */
+function shapeImage(rng: Rng, label: number, out: Float32Array, offset: number): void {
+  const color = [rng.next() * 0.8, rng.next() * 0.8, rng.next() * 0.8];
+  const r = 10;
+  const cx = 15.5 + (rng.next() - 0.5) * 4;
+  const cy = 15.5 + (rng.next() - 0.5) * 4;
+  for (let y = 0; y < 32; y++)
+    for (let x = 0; x < 32; x++) {
+      const inside = label === 0 ? (x - cx) ** 2 + (y - cy) ** 2 < r * r : Math.abs(x - cx) < r && Math.abs(y - cy) < r;
+      for (let c = 0; c < 3; c++) out[offset + (y * 32 + x) * 3 + c] = inside ? color[c] : 1;
+    }
+}
+
+const shapesData: ClassifierData = {
+  batch(rng, b) {
+    const images = new Float32Array(b * 3072);
+    const labels = new Int32Array(b);
+    for (let i = 0; i < b; i++) {
+      labels[i] = rng.int(2);
+      shapeImage(rng, labels[i], images, i * 3072);
+    }
+    return { images, labels };
+  },
+};
+
+describe('category classifier', () => {
+  it('spaceToDepth2x and augmentImage move pixels as documented', async () => {
+    const x = tf.tensor4d(Float32Array.from({ length: 4 * 4 * 2 }, (_, i) => i), [1, 4, 4, 2]);
+    const y = spaceToDepth2x(x);
+    expect(y.shape).toEqual([1, 2, 2, 8]);
+    // position (0,1) holds pixels (0,2), (0,3), (1,2), (1,3), two channels each
+    const d = await y.data();
+    expect([...d.slice(8, 16)]).toEqual([4, 5, 6, 7, 12, 13, 14, 15]);
+    tf.dispose([x, y]);
+    const src = Float32Array.from({ length: 4 * 4 * 3 }, (_, i) => Math.floor(i / 3) / 16); // pixel p has value p/16
+    const out = new Float32Array(48);
+    augmentImage(src, 4, true, 1, 0, out, 0);
+    // row 0 after flip: [3,2,1,0]/16, shifted right by 1 with white entering: [1, 3/16, 2/16, 1/16]
+    expect([out[0], out[3], out[6], out[9]]).toEqual([1, 3 / 16, 2 / 16, 1 / 16]);
+  });
+
+  it('probabilities sum to 1, one row per image; categories merge and map from prompts', async () => {
+    const clf = EmojiClassifier.create(tinyClassifierConfig(['Smileys & Emotion', 'People & Body', 'Flags']), 1);
+    const imgs = tf.randomUniform([3, 32, 32, 3]) as tf.Tensor4D;
+    const p = clf.categoryProbabilities(imgs);
+    expect(p.shape).toEqual([3, 3]);
+    const sums = await tf.sum(p, 1).data();
+    sums.forEach((s) => expect(s).toBeCloseTo(1, 5));
+    const own = clf.promptCategoryProbability(imgs, [0, 2, 1]);
+    const pd = await p.data();
+    expect(maxAbsDiff(await own.data(), [pd[0], pd[5], pd[7]])).toBeLessThan(1e-6);
+    const { probs, features } = await clf.predict(imgs);
+    expect(probs.length).toBe(3);
+    expect(features[0].length).toBe(16);
+    expect(classifierCategoryOf('Component')).toBe('People & Body');
+    expect(clf.categoryIndex('Component')).toBe(1);
+    expect(() => clf.categoryIndex('Objects')).toThrow(/retrain/);
+    const recs = [{ name: 'grinning face', category: 'Smileys & Emotion' }, { name: 'flag: Brazil', category: 'Flags' }];
+    expect(categoryOfPrompt('flag brazil, twitter style', recs)).toBe('Flags');
+    expect(categoryOfPrompt('pizza', recs)).toBeUndefined();
+    tf.dispose([imgs, p, own]);
+    clf.dispose();
+  });
+
+  it('learns discs vs squares above chance, without leaking tensors, and survives a safetensors round trip', async () => {
+    const clf = EmojiClassifier.create(tinyClassifierConfig(['disc', 'square']), 2, true);
+    const tr = new ClassifierTrainer(clf, { ...defaultClassifierTrainConfig(150), batchSize: 16, learningRate: 1e-2, labelSmoothing: 0 });
+    await tr.trainStep(shapesData);
+    const before = tf.memory().numTensors;
+    await tr.trainStep(shapesData);
+    expect(tf.memory().numTensors).toBe(before);
+    while (tr.step < 150) await tr.trainStep(shapesData);
+    const test = shapesData.batch(createRng(99), 64);
+    const { probs } = await classifyAll(clf, test.images, 32);
+    const acc = accuracyOf(probs, test.labels);
+    expect(acc).toBeGreaterThan(0.75);
+    tr.dispose();
+
+    const bytes = await classifierToSafetensors(clf, 'F32', { note: 'test' });
+    const { classifier: back, metadata } = classifierFromSafetensors(bytes);
+    expect(back.config).toEqual(clf.config);
+    expect(metadata.note).toBe('test');
+    const again = await classifyAll(back, test.images, 32);
+    expect(maxAbsDiff(again.probs.flatMap((p) => [...p]), probs.flatMap((p) => [...p]))).toBeLessThan(1e-6);
+    const sd = MiniSD.create(tinyModelConfig(), 0);
+    const sdBytes = await modelToSafetensors(sd);
+    sd.dispose();
+    expect(() => classifierFromSafetensors(sdBytes)).toThrow(/not a d3po-studio emoji classifier/);
+    back.dispose();
+    clf.dispose();
+  });
+});
+
+// ---------------------------------------------------------------- the eval command on a synthetic dataset
+
+/** First code point (hex, from `start`) whose held-out status is `held`. */
+function codeWith(held: boolean, start: number): string {
+  for (let i = start; ; i++) {
+    const code = (0xe000 + i).toString(16).toUpperCase();
+    if (isHeldOut({ baseUnified: code }) === held) return code;
+  }
+}
+
+/** 6 emoji × 2 vendors: discs are 'Smileys & Emotion', squares 'Flags'; one of each held out. */
+function writeSyntheticDataset(dir: string): EmojiRecord[] {
+  const emoji = [
+    { name: 'yellow face', category: 'Smileys & Emotion', color: [1, 0.8, 0], held: false },
+    { name: 'red face', category: 'Smileys & Emotion', color: [0.9, 0.1, 0.1], held: false },
+    { name: 'blue face', category: 'Smileys & Emotion', color: [0.1, 0.3, 0.9], held: true },
+    { name: 'flag green', category: 'Flags', color: [0, 0.7, 0.2], held: false },
+    { name: 'flag purple', category: 'Flags', color: [0.5, 0, 0.6], held: false },
+    { name: 'flag orange', category: 'Flags', color: [1, 0.5, 0], held: true },
+  ];
+  const records: EmojiRecord[] = [];
+  const pixels = new Uint8Array(emoji.length * 2 * EMOJI_BYTES_PER_IMAGE);
+  let start = 0;
+  emoji.forEach((e) => {
+    const code = codeWith(e.held, start);
+    start = parseInt(code, 16) - 0xe000 + 1;
+    (['google', 'twitter'] as const).forEach((vendor, v) => {
+      const index = records.length;
+      for (let y = 0; y < 32; y++)
+        for (let x = 0; x < 32; x++) {
+          const inside = e.category === 'Flags' ? Math.abs(x - 15.5) < 11 && Math.abs(y - 15.5) < 8 : (x - 15.5) ** 2 + (y - 15.5) ** 2 < (10 + v) ** 2;
+          for (let c = 0; c < 3; c++) pixels[index * 3072 + (y * 32 + x) * 3 + c] = Math.round((inside ? e.color[c] : 1) * 255);
+        }
+      records.push({
+        index, vendor, unified: code, baseUnified: code, name: e.name, shortNames: [], keywords: e.name.split(' '), category: e.category,
+        subcategory: 'test', skinTone: 'none', skinTones: [], sortOrder: index, image: `${code.toLowerCase()}.png`,
+      });
+    });
+  });
+  const index: EmojiIndex = {
+    format: EMOJI_INDEX_FORMAT, version: EMOJI_INDEX_VERSION, width: 32, height: 32, channels: 3, count: records.length,
+    bytesPerImage: EMOJI_BYTES_PER_IMAGE, vendors: { google: 6, twitter: 6 }, source: { packages: [], sourceSize: 64, resample: 'synthetic' }, records,
+  };
+  fs.writeFileSync(path.join(dir, 'emoji32.json'), JSON.stringify(index));
+  fs.writeFileSync(path.join(dir, 'emoji32.bin'), pixels);
+  return records;
+}
+
+describe('eval command', () => {
+  let dir = '';
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'd3po-eval-'));
+  });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('trains the classifier, samples, and writes finite metrics, eval.json and the sheet', async () => {
+    const records = writeSyntheticDataset(dir);
+    const model = MiniSD.create(tinyModelConfig(buildVocab(records)), 5);
+    fs.writeFileSync(path.join(dir, 'model.safetensors'), await modelToSafetensors(model));
+    model.dispose();
+    const lines: string[] = [];
+    const args = {
+      _: ['eval'],
+      data: dir,
+      model: path.join(dir, 'model.safetensors'),
+      out: path.join(dir, 'out'),
+      classifier: path.join(dir, 'clf', 'classifier.safetensors'),
+      'per-prompt': '2',
+      steps: '2',
+      'classifier-epochs': '16',
+      'seen-prompts': 'yellow face,flag green,red face',
+    };
+    const before = tf.memory().numTensors;
+    await evalCommand(args, (s) => lines.push(s));
+    expect(tf.memory().numTensors).toBe(before);
+    expect(fs.existsSync(args.classifier)).toBe(true);
+    expect(lines.join('\n')).toMatch(/classifier trained in .* img\/s/);
+
+    const json = JSON.parse(fs.readFileSync(path.join(dir, 'out', 'eval.json'), 'utf8')) as EvalReport & { sheet: { rows: string[]; seeds: number } };
+    expect(json.classifier.categories).toEqual(['Smileys & Emotion', 'Flags']);
+    expect(json.classifier.training?.steps).toBe(2); // 16 epochs × 8 training images / 64
+    expect(json.settings).toMatchObject({ perPrompt: 2, steps: 2, guidanceScale: 3 });
+    expect(json.splits['held-out'].prompts).toBe(2);
+    expect(json.splits.seen.prompts).toBe(3);
+    expect(json.splits.all.samples).toBe(10);
+    for (const k of ['held-out', 'seen', 'all'] as const) {
+      const s = json.splits[k];
+      for (const v of [s.sampleAccuracy, s.realAccuracy, s.promptCategoryProbability, s.frechetDistance]) expect(Number.isFinite(v)).toBe(true);
+      expect(s.accuracyRatio === null ? s.realAccuracy === 0 : Number.isFinite(s.accuracyRatio)).toBe(true);
+    }
+    expect(json.splits.all.realImages).toBe(10);
+    for (const v of [json.denoisingLoss.heldOut, json.denoisingLoss.trainSubset, json.autoencoderPsnr.heldOut, json.autoencoderPsnr.trainSubset, json.classifier.heldOutAccuracy])
+      expect(Number.isFinite(v)).toBe(true);
+    expect(json.denoisingLoss.images).toBe(4);
+    expect(json.prompts.map((p) => p.prompt)).toEqual(['blue face', 'flag orange', 'yellow face', 'flag green', 'red face']);
+    expect(json.prompts[0].predicted).toHaveLength(2);
+    expect(typeof json.qualityBar.passed).toBe('boolean');
+    expect(json.sheet.rows).toEqual(['yellow face', 'flag green', 'red face', 'blue face', 'flag orange']);
+    const png = decodePng(new Uint8Array(fs.readFileSync(path.join(dir, 'out', 'sample-sheet.png'))));
+    expect(png.width).toBeGreaterThan(6 * 96);
+    expect(formatReport(json)).toMatch(/quality bar/);
+
+    // A second run reuses the saved classifier and reproduces the samples (fixed seeds).
+    const lines2: string[] = [];
+    await evalCommand(args, (s) => lines2.push(s));
+    expect(lines2.join('\n')).not.toMatch(/training the category classifier/);
+    const json2 = JSON.parse(fs.readFileSync(path.join(dir, 'out', 'eval.json'), 'utf8')) as EvalReport;
+    expect(json2.splits.all.frechetDistance).toBeCloseTo(json.splits.all.frechetDistance, 4);
+    expect(json2.denoisingLoss.heldOut).toBeCloseTo(json.denoisingLoss.heldOut, 5);
+  });
+});
