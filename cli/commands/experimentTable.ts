@@ -4,6 +4,7 @@ import path from 'node:path';
 import { DEFAULT_MODEL_PATH } from '../modelLoader';
 import { flag, num, str, type Args } from '../args';
 import { rewardsByNames } from '../../src/core/rewards/registry';
+import { registerPromptAlignment } from '../experiment/classifierReward';
 import type { Method } from '../../src/core/algorithms/onlineLoop';
 import { experimentSettings, METHODS, parseMethod } from '../experiment/settings';
 import { ExperimentResources, PROXY_BATCH, runExperiment, type ExperimentSummary } from '../experiment/runExperiment';
@@ -91,6 +92,7 @@ export function renderTable(rows: TableRow[], notes: string[]): string {
 
 export async function experimentTableCommand(rawArgs: Args, log: (s: string) => void = console.log): Promise<void> {
   const args = tableArgs(rawArgs);
+  if (str(args, 'rewards', '').includes('prompt_alignment')) registerPromptAlignment(str(args, 'data', 'data'));
   const rewards = rewardsByNames(str(args, 'rewards', 'jpeg_compressibility,brightness')).map((r) => r.name);
   const methods = str(args, 'methods', METHODS.join(',')).split(',').map((m) => parseMethod(m.trim()));
   const seeds = parseSeeds(str(args, 'seeds', '0,1,2'));

@@ -6,6 +6,7 @@ import { defaultDdpoTrainConfig } from '../../src/core/algorithms/ddpoTrainer';
 import { defaultPrdpTrainConfig } from '../../src/core/algorithms/prdpTrainer';
 import { defaultOracleConfig, type OracleConfig } from '../../src/core/algorithms/oracle';
 import { rewardsByNames } from '../../src/core/rewards/registry';
+import { registerPromptAlignment } from './classifierReward';
 import { flag, num, str, type Args } from '../args';
 import { readPrompts } from './prompts';
 
@@ -55,6 +56,10 @@ export function parseMethod(text: string): Method {
 /** Reads and validates the options (the reward names are checked against the registry here). */
 export function experimentSettings(args: Args): ExperimentSettings {
   const method = parseMethod(str(args, 'method', ''));
+  if (str(args, 'reward', '').includes('prompt_alignment')) {
+    const r = registerPromptAlignment(str(args, 'data', 'data'));
+    if (!r.ok) throw new Error(`prompt_alignment needs the classifier and the dataset index: ${r.why}`);
+  }
   const rewards = rewardsByNames(str(args, 'reward', '')).map((r) => r.name);
   const promptsFile = str(args, 'prompts', '') || null;
   const normalization = str(args, 'normalization', 'batch');

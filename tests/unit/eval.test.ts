@@ -371,3 +371,22 @@ describe('eval command', () => {
     expect(json2.denoisingLoss.heldOut).toBeCloseTo(json.denoisingLoss.heldOut, 5);
   });
 });
+
+describe('prompt_alignment reward', () => {
+  it('scores p(prompt category) with the classifier, from RGBA bytes, and rejects prompts without a category', async () => {
+    const { promptAlignmentReward, rgbaToTensor } = await import('../../src/core/rewards/promptAlignment');
+    const { EmojiClassifier, tinyClassifierConfig } = await import('../../src/core/eval/classifier');
+    const clf = EmojiClassifier.create(tinyClassifierConfig(['Flags', 'Food & Drink']), 3);
+    const img = new Uint8ClampedArray(32 * 32 * 4).map((_, i) => (i % 4 === 3 ? 255 : (i * 7) % 256));
+    const t = rgbaToTensor([img]);
+    expect(t.shape).toEqual([1, 32, 32, 3]);
+    expect((await t.data())[1]).toBeCloseTo(7 / 255, 6);
+    const probs = await clf.categoryProbabilities(t).data();
+    const reward = promptAlignmentReward(clf, (p) => ({ 'flag brazil': 'Flags', pizza: 'Food & Drink' })[p]);
+    const [a, b] = await reward.score([img, img], ['flag brazil', 'pizza']);
+    expect(a).toBeCloseTo(probs[0], 6);
+    expect(b).toBeCloseTo(probs[1], 6);
+    await expect(reward.score([img], ['unknown thing'])).rejects.toThrow(/no emoji category/);
+    t.dispose();
+  });
+});
