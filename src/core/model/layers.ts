@@ -26,9 +26,10 @@ export function linear(ctx: Ctx, name: string, x: tf.Tensor, outFeatures: number
   const lead = x.shape.slice(0, -1);
   const rows = lead.reduce((a, b) => a * b, 1);
   const x2 = x.reshape([rows, inFeatures]);
-  let y = tf.matMul(x2, w);
+  // Bias fused into the matmul (one _FusedMatMul kernel on wasm/webgpu instead of MatMul + Add).
+  const b = bias ? ctx.params.get(ctx.prefix + name + '.bias', [outFeatures], 'zeros') : undefined;
+  let y: tf.Tensor = b ? tf.fused.matMul({ a: x2, b: w, bias: b }) : tf.matMul(x2, w);
   if (ctx.flops) ctx.flops.total += 2 * rows * inFeatures * outFeatures;
-  if (bias) y = tf.add(y, ctx.params.get(ctx.prefix + name + '.bias', [outFeatures], 'zeros'));
   const mod = ctx.lora?.modules.get(name);
   const s = loraScaleOf(ctx);
   if (mod && s !== 0) {
@@ -84,11 +85,8 @@ export function layerNorm(ctx: Ctx, name: string, x: tf.Tensor, epsilon = 1e-5):
 
 export const silu = <T extends tf.Tensor>(x: T): T => tf.mul(x, tf.sigmoid(x)) as T;
 
-/** GELU, tanh approximation (as diffusers' GEGLU uses F.gelu; the tanh form needs only basic kernels). */
-export function gelu<T extends tf.Tensor>(x: T): T {
-  const c = Math.sqrt(2 / Math.PI);
-  return tf.mul(tf.mul(x, 0.5), tf.add(1, tf.tanh(tf.mul(tf.add(x, tf.mul(tf.pow(x, 3), 0.044715)), c)))) as T;
-}
+/** GELU as CLIP's quick_gelu, x·σ(1.702x): two cheap kernels (the tanh form's x³ is a slow Pow on wasm). */
+export const gelu = <T extends tf.Tensor>(x: T): T => tf.mul(x, tf.sigmoid(tf.mul(x, 1.702))) as T;
 
 /**
  * Multi-head attention: q from x [B,N,D], k/v from ctxTokens [B,M,Dc] (self-attention when ctxTokens = x).
