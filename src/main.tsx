@@ -1,11 +1,13 @@
-// Page entry point: mounts the React app (the worker, not this file, picks the tfjs backend).
+// Page entry point: boots the studio worker once (outside React, so StrictMode's double mount cannot start two) and mounts the React app (the worker, not this file, picks the tfjs backend).
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
+import { boot } from './store/actions';
 import { App } from './ui/App';
 import './ui/styles.css';
 
 const root = document.getElementById('root');
 if (root == null) throw new Error('index.html must contain <div id="root">.');
+void boot(globalThis.location.search);
 createRoot(root).render(
   <StrictMode>
     <App />

@@ -1,132 +1,39 @@
-// The studio page: starts the worker (backend from ?backend=), loads the model (?model=), and generates images for a typed prompt. The labeling/training UI builds on this later.
-import { useCallback, useEffect, useRef, useState } from 'react';
-import { isAbortError, StudioClient } from '../worker/client';
-import { isBackendName, type BackendName, type BackendReport, type GeneratedImage, type ModelInfo } from '../worker/protocol';
+// The studio page shell: backend and model status, the adapter badge, a fatal-error banner with Reload, and the tabs (Label · Train · Compare · Generate · Data). State comes from the store; the worker is booted in main.tsx.
+import { useStudioStore } from '../store';
+import { setView } from '../store/actions';
+import type { View } from '../store/sessionSlice';
 import { BackendStatus } from './components/BackendStatus';
 import { ProgressBar } from './components/ProgressBar';
-import { PromptForm, type PromptValues } from './components/PromptForm';
-import { RgbaCanvas } from './components/RgbaCanvas';
+import { CompareView } from './views/CompareView';
+import { DataView } from './views/DataView';
+import { GenerateView } from './views/GenerateView';
+import { LabelView } from './views/LabelView';
+import { TrainView } from './views/TrainView';
 
-const DEFAULT_MODEL = 'emoji-sd';
-const IMAGE_SCALE = 4; // 32×32 shown at 128×128 CSS pixels
-
-/** starting: worker picks a backend · downloading · compiling: weights on device, kernels compiling · ready · generating · failed: load failed */
-type Phase = 'starting' | 'downloading' | 'compiling' | 'ready' | 'generating' | 'failed';
-
-interface UrlOptions {
-  backend?: BackendName;
-  model: string;
-  warning?: string; // an ignored URL parameter
-}
-
-function readUrlOptions(): UrlOptions {
-  const params = new URLSearchParams(globalThis.location.search);
-  const backendParam = params.get('backend');
-  const model = params.get('model') || DEFAULT_MODEL;
-  if (backendParam != null && !isBackendName(backendParam)) {
-    return { model, warning: `Unknown ?backend=${backendParam}; use webgpu, wasm, webgl or cpu. Using the default ladder.` };
-  }
-  return { backend: backendParam ?? undefined, model };
-}
-
-interface Generation {
-  images: GeneratedImage[];
-  prompt: string;
-  seed: number;
-  ms: number;
-}
+const TABS: { view: View; label: string }[] = [
+  { view: 'label', label: 'Label' },
+  { view: 'train', label: 'Train' },
+  { view: 'compare', label: 'Compare' },
+  { view: 'generate', label: 'Generate' },
+  { view: 'data', label: 'Data' },
+];
 
 export function App() {
-  const [url] = useState(readUrlOptions);
-  const clientRef = useRef<StudioClient | null>(null);
-  const abortRef = useRef<AbortController | null>(null);
-
-  const [phase, setPhase] = useState<Phase>('starting');
-  const [backend, setBackend] = useState<BackendReport | null>(null);
-  const [download, setDownload] = useState<{ loaded: number; total: number | null }>({ loaded: 0, total: null });
-  const [model, setModel] = useState<ModelInfo | null>(null);
-  const [loadTimes, setLoadTimes] = useState<{ downloadMs: number; compileMs: number } | null>(null);
-  const [values, setValues] = useState<PromptValues>({ prompt: 'red heart', seed: 1, count: 2, steps: 20 });
-  const [progress, setProgress] = useState<{ step: number; total: number } | null>(null);
-  const [generation, setGeneration] = useState<Generation | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [fatal, setFatal] = useState<string | null>(null);
-
-  // One worker per page; StrictMode's mount/unmount/mount in dev makes a second one and terminates the first.
-  useEffect(() => {
-    const client = new StudioClient();
-    clientRef.current = client;
-    let alive = true;
-    const unsubscribe = client.subscribe((e) => {
-      if (e.type === 'fatal' && alive) setFatal(e.message);
-    });
-    (async () => {
-      try {
-        const ready = await client.init(url.backend);
-        if (!alive) return;
-        setBackend(ready.backend);
-        setPhase('downloading');
-        const loaded = await client.load(url.model, {
-          onProgress: (e) => {
-            if (!alive) return;
-            if (e.type === 'load-progress') setDownload({ loaded: e.loadedBytes, total: e.totalBytes });
-            else setPhase('compiling');
-          },
-        });
-        if (!alive) return;
-        setModel(loaded.model);
-        setLoadTimes({ downloadMs: loaded.downloadMs, compileMs: loaded.compileMs });
-        setValues((v) => ({ ...v, steps: loaded.model.sampleDefaults.steps }));
-        setPhase('ready');
-      } catch (e) {
-        if (!alive) return;
-        setError(e instanceof Error ? e.message : String(e));
-        setPhase('failed');
-      }
-    })();
-    return () => {
-      alive = false;
-      unsubscribe();
-      client.terminate();
-      clientRef.current = null;
-    };
-  }, [url]);
-
-  const generate = useCallback(async () => {
-    const client = clientRef.current;
-    if (client == null) return;
-    const abort = new AbortController();
-    abortRef.current = abort;
-    setPhase('generating');
-    setError(null);
-    setProgress({ step: 0, total: values.steps });
-    try {
-      const result = await client.generate(
-        { prompt: values.prompt, count: values.count, seed: values.seed, steps: values.steps },
-        { signal: abort.signal, onProgress: (e) => setProgress({ step: e.step, total: e.total }) },
-      );
-      setGeneration({ images: result.images, prompt: values.prompt, seed: values.seed, ms: result.ms });
-    } catch (e) {
-      if (!isAbortError(e)) setError(e instanceof Error ? e.message : String(e));
-    } finally {
-      abortRef.current = null;
-      setProgress(null);
-      setPhase('ready');
-    }
-  }, [values]);
-
+  const session = useStudioStore((s) => s.session);
+  const { phase, backend, model, download, loadTimes, lora, fatal, loadError, urlWarning, view, modelFolder } = session;
   const busy = phase === 'starting' || phase === 'downloading' || phase === 'compiling';
   return (
     <main className="studio" data-phase={phase}>
       <header>
         <h1>d3po studio</h1>
         <BackendStatus backend={backend} />
-        {url.warning && <p className="warning">{url.warning}</p>}
+        {urlWarning && <p className="warning">{urlWarning}</p>}
       </header>
 
       {fatal && (
         <div className="error" role="alert" data-testid="fatal">
           <p>{fatal}</p>
+          <p>Your labels, pairs and the last checkpoint are saved in this browser; reloading resumes from them.</p>
           <button type="button" onClick={() => globalThis.location.reload()}>
             Reload
           </button>
@@ -137,7 +44,7 @@ export function App() {
         {phase === 'downloading' && (
           <ProgressBar
             testId="download-progress"
-            label={`Downloading ${url.model}: ${mb(download.loaded)}${download.total != null ? ` / ${mb(download.total)}` : ''} MB`}
+            label={`Downloading ${modelFolder}: ${mb(download.loaded)}${download.total != null ? ` / ${mb(download.total)}` : ''} MB`}
             value={download.loaded}
             max={download.total}
           />
@@ -147,38 +54,36 @@ export function App() {
           <p>
             Model <strong data-testid="model-name">{model.name}</strong> ({formatParams(model.parameterCounts)}, {mb(model.bytes)} MB)
             {loadTimes && ` — downloaded in ${seconds(loadTimes.downloadMs)}, ready in ${seconds(loadTimes.compileMs)}`}
+            {lora && (
+              <span className="lora-badge" data-testid="lora-badge" data-step={lora.step} data-source={lora.source}>
+                {' '}
+                · LoRA r{lora.rank} step {lora.step} ({lora.source === 'checkpoint' ? 'restored' : lora.source})
+              </span>
+            )}
+          </p>
+        )}
+        {lora?.note && <p className="warning">{lora.note}</p>}
+        {loadError && (
+          <p className="error" role="alert" data-testid="error">
+            {loadError}
           </p>
         )}
       </section>
 
-      <PromptForm
-        values={values}
-        onChange={setValues}
-        onGenerate={generate}
-        onCancel={() => abortRef.current?.abort()}
-        canGenerate={phase === 'ready' && fatal == null && values.prompt.trim() !== ''}
-        generating={phase === 'generating'}
-      />
-      {progress && <ProgressBar testId="generate-progress" label={`Denoising step ${progress.step} / ${progress.total}`} value={progress.step} max={progress.total} />}
-      {error && (
-        <p className="error" role="alert" data-testid="error">
-          {error}
-        </p>
-      )}
+      <nav className="tabs" aria-label="Screens">
+        {TABS.map((t) => (
+          <button key={t.view} type="button" data-testid={`tab-${t.view}`} aria-pressed={view === t.view} className={view === t.view ? 'active' : ''} onClick={() => setView(t.view)}>
+            {t.label}
+          </button>
+        ))}
+      </nav>
 
-      {generation && (
-        <section className="gallery" aria-label="Generated images" data-testid="gallery">
-          <p className="gallery-caption">
-            “{generation.prompt}”, seed {generation.seed}, {seconds(generation.ms)}
-          </p>
-          <div className="gallery-grid">
-            {generation.images.map((image, i) => (
-              <RgbaCanvas key={`${generation.seed}-${i}-${generation.ms}`} image={image} scale={IMAGE_SCALE} label={`${generation.prompt} #${i + 1}`} />
-            ))}
-          </div>
-        </section>
-      )}
-      {busy && !error && <p className="hint">The first load compiles the model for this device; later generations are faster.</p>}
+      {view === 'label' && <LabelView />}
+      {view === 'train' && <TrainView />}
+      {view === 'compare' && <CompareView />}
+      {view === 'generate' && <GenerateView />}
+      {view === 'data' && <DataView />}
+      {busy && !loadError && <p className="hint">The first load compiles the model for this device; later generations are faster.</p>}
     </main>
   );
 }

@@ -2,16 +2,23 @@
 import type {
   BackendName,
   CallType,
+  ComparedEvent,
   FatalEvent,
   GenerateParams,
   GeneratedEvent,
+  GridReadyEvent,
   LoadedEvent,
+  LoraEvent,
+  LoraFileEvent,
+  PairReadyEvent,
   ProgressOf,
   ReadyEvent,
   ResultOf,
   StudioEvent,
   StudioRequest,
+  TrainedEvent,
 } from './protocol';
+import type { StudioTrainConfig } from './trainConfig';
 import { RESULT_TYPES } from './protocol';
 
 export interface CallOptions<P> {
@@ -60,12 +67,62 @@ export class StudioClient {
   }
 
   /** Downloads public/models/<folder>/model.safetensors in the worker, builds the model and compiles its kernels. */
-  load(folder: string, options: CallOptions<ProgressOf['load']> = {}): Promise<LoadedEvent> {
+  load(folder: string, options: CallOptions<ProgressOf['load']> & { lora?: { rank: number; alpha: number } } = {}): Promise<LoadedEvent> {
     if (!MODEL_FOLDER_PATTERN.test(folder)) {
       return Promise.reject(new StudioRequestError(`Invalid model folder '${folder}'; use a folder name under /models/, e.g. ?model=tiny-test.`));
     }
     const url = new URL(`${import.meta.env.BASE_URL}models/${folder}/model.safetensors`, globalThis.location.href).href;
-    return this.call('load', (id) => ({ type: 'load', id, folder, url }), options);
+    return this.call('load', (id) => ({ type: 'load', id, folder, url, lora: options.lora }), options);
+  }
+
+  /** Generates and stores one D3PO pair from a shared x_T; resolves with its id and both images (trajectories stay in the worker). */
+  pair(params: { prompt: string; seed: number; steps?: number }, options: CallOptions<ProgressOf['pair']> = {}): Promise<PairReadyEvent> {
+    return this.call('pair', (id) => ({ type: 'pair', id, ...params }), options);
+  }
+
+  /** Generates a best-of-k grid from one x_T and stores all its pairs; resolves with the images and the pair id of each (i, j). */
+  grid(params: { prompt: string; seed: number; size: number; steps?: number }, options: CallOptions<ProgressOf['grid']> = {}): Promise<GridReadyEvent> {
+    return this.call('grid', (id) => ({ type: 'grid', id, ...params }), options);
+  }
+
+  /** Runs `steps` D3PO steps on the stored labels. Aborting stops between steps and still resolves (stopped: true). */
+  train(
+    params: { steps: number; config: StudioTrainConfig; runId: string; refreshReference: boolean },
+    options: CallOptions<ProgressOf['train']> = {},
+  ): Promise<TrainedEvent> {
+    return this.call('train', (id) => ({ type: 'train', id, ...params }), options);
+  }
+
+  rollback(checkpointId: string, runId: string): Promise<LoraEvent> {
+    return this.call('rollback', (id) => ({ type: 'rollback', id, checkpointId, runId }), {});
+  }
+
+  newAdapter(params: { rank: number; alpha: number; runId: string }): Promise<LoraEvent> {
+    return this.call('new-adapter', (id) => ({ type: 'new-adapter', id, ...params }), {});
+  }
+
+  /** The current adapter as a safetensors file (bytes transferred) plus adapter_config.json text for the PEFT layout. */
+  exportLora(layout: 'peft' | 'kohya'): Promise<LoraFileEvent> {
+    return this.call('export-lora', (id) => ({ type: 'export-lora', id, layout }), {});
+  }
+
+  /** Validates and loads a LoRA file; the buffer is transferred (copy it first if you still need it). A bad file changes nothing. */
+  importLora(bytes: ArrayBuffer, fileName: string, runId: string): Promise<LoraEvent> {
+    return this.call('import-lora', (id) => ({ type: 'import-lora', id, bytes, fileName, runId }), {}, [bytes]);
+  }
+
+  setLoraScale(scale: number): Promise<LoraEvent> {
+    return this.call('set-lora-scale', (id) => ({ type: 'set-lora-scale', id, scale }), {});
+  }
+
+  /** Base model (LoRA scale 0) vs the tuned adapter at its current scale, same prompt and seed. */
+  compare(params: { prompt: string; seed: number; steps?: number }, options: CallOptions<ProgressOf['compare']> = {}): Promise<ComparedEvent> {
+    return this.call('compare', (id) => ({ type: 'compare', id, ...params }), options);
+  }
+
+  /** Turns the separate reference adapter on/off, and optionally copies the current adapter into it now. */
+  reference(params: { enabled: boolean; refresh: boolean }): Promise<LoraEvent> {
+    return this.call('reference', (id) => ({ type: 'reference', id, ...params }), {});
   }
 
   /** Generates `count` images for one prompt; resolves with RGBA bytes (transferred from the worker). */
@@ -90,6 +147,7 @@ export class StudioClient {
     type: T,
     build: (id: number) => Extract<StudioRequest, { type: T }>,
     { onProgress, signal }: CallOptions<ProgressOf[T]>,
+    transfer: Transferable[] = [],
   ): Promise<ResultOf[T]> {
     if (this.fatal) return Promise.reject(new StudioRequestError(this.fatal.message));
     if (signal?.aborted) return Promise.reject(abortError());
@@ -110,7 +168,7 @@ export class StudioClient {
         },
         onProgress: onProgress as ((event: StudioEvent) => void) | undefined,
       });
-      this.worker.postMessage(build(id));
+      this.worker.postMessage(build(id), transfer);
     });
   }
 

@@ -1,5 +1,7 @@
 /** The studio worker's message protocol: every request the page sends and every event the worker posts, as discriminated unions (style.md §3 rule 10). */
 
+import type { StudioTrainConfig } from './trainConfig';
+
 // ---------- shared value types ----------
 
 /** tfjs backends the studio can run on, best first (the ladder lives in platform/browser.ts). */
@@ -52,6 +54,41 @@ export interface GeneratedImage {
   rgba: ArrayBuffer;
 }
 
+/** The adapter the worker trains and samples with (plain values for the page). */
+export interface LoraStatus {
+  step: number; // optimizer steps this adapter has taken (AdamW step count)
+  rank: number;
+  alpha: number;
+  targets: string[]; // module-name suffixes the adapter covers
+  parameterCount: number;
+  scale: number; // user multiplier used for sampling (compare slider); training always uses 1
+  version: string | null; // stamped on new pairs; null = untrained base model
+  source: 'new' | 'checkpoint' | 'imported';
+  checkpointId: string | null; // the checkpoint this state was last saved to or loaded from
+  checkpointStep: number | null;
+  hasReference: boolean; // a separate reference adapter is in use (refreshed each round)
+  note?: string; // e.g. why the latest checkpoint could not be restored
+}
+
+/** One optimizer step's dashboard row (TRL/D3PO metric names in comments); plain numbers only (a type alias, so it fits storage's row type). */
+export type MetricRow = {
+  step: number; // optimizer step after this update (x-axis)
+  time: number; // Date.now() when the step finished
+  loss: number; // D3PO loss
+  accuracy: number; // rewards/accuracies
+  margin: number; // rewards/margins
+  chosenReward: number; // rewards/chosen
+  rejectedReward: number; // rewards/rejected
+  meanLogRatio: number; // kl proxy: mean log(πθ/πref)
+  approxKl: number; // 0.5·mean(Δlogp²)
+  clipFraction: number; // clipfrac
+  gradNorm: number; // grad_norm before clipping
+  learningRate: number; // learning_rate
+  labeled: number; // labels with a preference available when the step ran
+  pairsUsed: number; // pairs in this step's batch
+  ms: number; // wall time of the step
+};
+
 export interface GenerateParams {
   prompt: string;
   count: number; // images to generate (rows of one batch)
@@ -75,6 +112,7 @@ export interface LoadRequest {
   id: number;
   folder: string; // models/<folder>/model.safetensors
   url: string; // absolute URL of model.safetensors
+  lora?: { rank: number; alpha: number }; // shape of a new adapter when no checkpoint of this model exists
 }
 
 export interface GenerateRequest extends GenerateParams {
@@ -89,7 +127,104 @@ export interface CancelRequest {
   target: number; // id of the request to cancel
 }
 
-export type StudioRequest = InitRequest | LoadRequest | GenerateRequest | CancelRequest;
+/** Generate one D3PO pair (two images from one shared x_T), store it in the worker, post back only its id and images. */
+export interface PairRequest {
+  type: 'pair';
+  id: number;
+  prompt: string;
+  seed: number;
+  steps?: number; // DDIM steps (default: the model's)
+}
+
+/** Best-of-k: k images from one shared x_T; every one of the k·(k−1)/2 pairs is stored (group = gridId), only ids and images return. */
+export interface GridRequest {
+  type: 'grid';
+  id: number;
+  prompt: string;
+  seed: number;
+  size: number; // k images (2..8)
+  steps?: number;
+}
+
+/** Run `steps` D3PO optimizer steps on the stored labels; one train-step event per step; cancel stops between steps. */
+export interface TrainRequest {
+  type: 'train';
+  id: number;
+  steps: number;
+  config: StudioTrainConfig;
+  runId: string; // metrics are appended under this run
+  refreshReference: boolean; // copy the current adapter into the reference before the first step (D3PO human protocol)
+}
+
+/** Restore a checkpoint's LoRA and AdamW state; metrics of `runId` after its step are dropped. */
+export interface RollbackRequest {
+  type: 'rollback';
+  id: number;
+  checkpointId: string;
+  runId: string;
+}
+
+/** Replace the adapter with a fresh one (B = 0: the base model again); metrics of `runId` are cleared. */
+export interface NewAdapterRequest {
+  type: 'new-adapter';
+  id: number;
+  rank: number;
+  alpha: number;
+  runId: string;
+}
+
+export interface ExportLoraRequest {
+  type: 'export-lora';
+  id: number;
+  layout: 'peft' | 'kohya';
+}
+
+export interface ImportLoraRequest {
+  type: 'import-lora';
+  id: number;
+  bytes: ArrayBuffer; // transferred
+  fileName: string;
+  runId: string; // metrics of this run are cleared (the imported adapter starts a new curve)
+}
+
+export interface SetLoraScaleRequest {
+  type: 'set-lora-scale';
+  id: number;
+  scale: number;
+}
+
+/** Base (scale 0) vs tuned (current scale) from the same prompt and seed. */
+export interface CompareRequest {
+  type: 'compare';
+  id: number;
+  prompt: string;
+  seed: number;
+  steps?: number;
+}
+
+/** Keep a second adapter as D3PO's reference (`enabled`), and/or copy the current adapter into it now (`refresh`). */
+export interface ReferenceRequest {
+  type: 'reference';
+  id: number;
+  enabled: boolean;
+  refresh: boolean;
+}
+
+export type StudioRequest =
+  | InitRequest
+  | LoadRequest
+  | GenerateRequest
+  | CancelRequest
+  | PairRequest
+  | GridRequest
+  | TrainRequest
+  | RollbackRequest
+  | NewAdapterRequest
+  | ExportLoraRequest
+  | ImportLoraRequest
+  | SetLoraScaleRequest
+  | CompareRequest
+  | ReferenceRequest;
 
 // ---------- events: worker -> page ----------
 
@@ -118,6 +253,7 @@ export interface LoadedEvent {
   model: ModelInfo;
   downloadMs: number;
   compileMs: number;
+  lora: LoraStatus; // restored from the latest checkpoint of this model, or a new adapter
 }
 
 export interface GenerateProgressEvent {
@@ -132,6 +268,77 @@ export interface GeneratedEvent {
   id: number;
   images: GeneratedImage[];
   ms: number;
+}
+
+/** A pair was generated and stored (trajectories stay in the worker); images are in trajectory order. */
+export interface PairReadyEvent {
+  type: 'pair-ready';
+  id: number;
+  pairId: string;
+  prompt: string;
+  seed: number;
+  loraVersion: string | null;
+  images: [GeneratedImage, GeneratedImage];
+  ms: number;
+}
+
+/** A best-of-k grid was generated; pairIds[`${i}-${j}`] (i < j) is the stored pair of images i and j (trajectory order i, j). */
+export interface GridReadyEvent {
+  type: 'grid-ready';
+  id: number;
+  gridId: string;
+  prompt: string;
+  seed: number;
+  loraVersion: string | null;
+  images: GeneratedImage[];
+  pairIds: Record<string, string>;
+  ms: number;
+}
+
+export interface TrainStepEvent {
+  type: 'train-step';
+  id: number;
+  row: MetricRow;
+  index: number; // 1..steps within this request
+  total: number;
+}
+
+export interface CheckpointSavedEvent {
+  type: 'checkpoint-saved';
+  id: number;
+  checkpointId: string;
+  step: number;
+}
+
+export interface TrainedEvent {
+  type: 'trained';
+  id: number;
+  stepsDone: number;
+  stopped: boolean; // cancelled between steps
+  lora: LoraStatus;
+}
+
+/** The adapter changed (rollback, new, import, scale, reference). */
+export interface LoraEvent {
+  type: 'lora';
+  id: number;
+  lora: LoraStatus;
+}
+
+export interface LoraFileEvent {
+  type: 'lora-file';
+  id: number;
+  bytes: ArrayBuffer; // transferred safetensors file
+  fileName: string;
+  adapterConfig: string | null; // adapter_config.json text (peft layout)
+}
+
+export interface ComparedEvent {
+  type: 'compared';
+  id: number;
+  base: GeneratedImage;
+  tuned: GeneratedImage;
+  scale: number;
 }
 
 /** A request failed (or was cancelled); the worker stays usable. */
@@ -156,6 +363,14 @@ export type StudioEvent =
   | LoadedEvent
   | GenerateProgressEvent
   | GeneratedEvent
+  | PairReadyEvent
+  | GridReadyEvent
+  | TrainStepEvent
+  | CheckpointSavedEvent
+  | TrainedEvent
+  | LoraEvent
+  | LoraFileEvent
+  | ComparedEvent
   | FailedEvent
   | FatalEvent;
 
@@ -164,6 +379,16 @@ export interface ResultOf {
   init: ReadyEvent;
   load: LoadedEvent;
   generate: GeneratedEvent;
+  pair: PairReadyEvent;
+  grid: GridReadyEvent;
+  train: TrainedEvent;
+  rollback: LoraEvent;
+  'new-adapter': LoraEvent;
+  'export-lora': LoraFileEvent;
+  'import-lora': LoraEvent;
+  'set-lora-scale': LoraEvent;
+  compare: ComparedEvent;
+  reference: LoraEvent;
 }
 
 /** The events a request may post before its result. */
@@ -171,7 +396,31 @@ export interface ProgressOf {
   init: never;
   load: LoadProgressEvent | CompilingEvent;
   generate: GenerateProgressEvent;
+  pair: GenerateProgressEvent;
+  grid: GenerateProgressEvent;
+  train: TrainStepEvent | CheckpointSavedEvent;
+  rollback: never;
+  'new-adapter': never;
+  'export-lora': never;
+  'import-lora': never;
+  'set-lora-scale': never;
+  compare: GenerateProgressEvent;
+  reference: never;
 }
 
 export type CallType = keyof ResultOf;
-export const RESULT_TYPES: Record<CallType, ResultOf[CallType]['type']> = { init: 'ready', load: 'loaded', generate: 'generated' };
+export const RESULT_TYPES: { [K in CallType]: ResultOf[K]['type'] } = {
+  init: 'ready',
+  load: 'loaded',
+  generate: 'generated',
+  pair: 'pair-ready',
+  grid: 'grid-ready',
+  train: 'trained',
+  rollback: 'lora',
+  'new-adapter': 'lora',
+  'export-lora': 'lora-file',
+  'import-lora': 'lora',
+  'set-lora-scale': 'lora',
+  compare: 'compared',
+  reference: 'lora',
+};

@@ -1,10 +1,15 @@
-// Dedicated module Worker that owns tfjs and the model: init (backend) → load (download, build, warm up) → generate (DDIM sampling) with cooperative cancel (style.md §3 rules 9–11; transformers.js worker lifecycle).
+// Dedicated module Worker that owns tfjs, the model and the LoRA session: init (backend) → load (download, build, warm up, restore the latest checkpoint) → generate / pair / train / compare / LoRA jobs, one at a time, with cooperative cancel (style.md §3 rules 9–11; transformers.js worker lifecycle).
 import * as tf from '@tensorflow/tfjs';
 import { modelFromSafetensors } from '../core/model/weights';
 import type { MiniSD } from '../core/model/pipeline';
 import { imagesToRgba, SamplingCancelled, sampleWithTrajectory } from '../core/diffusion/sample';
 import { errorText, initBrowserBackend, warmUpKernels, watchDeviceLoss } from '../platform/browser';
 import type { GenerateRequest, GeneratedImage, InitRequest, LoadRequest, ModelInfo, StudioEvent, StudioRequest } from './protocol';
+import { handleCompare, handleGrid, handlePair, type JobContext } from './pairJobs';
+import { handleTrain } from './trainJob';
+import { handleExport, handleImport, handleNewAdapter, handleReference, handleRollback, handleScale } from './loraJobs';
+import { loraStatus, openSession, type Session } from './session';
+import { defaultStudioTrainConfig } from './trainConfig';
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -14,6 +19,7 @@ const MAX_STEPS = 1000;
 /** Worker state: one backend, at most one model. */
 let backendReady = false;
 let model: MiniSD | null = null;
+let session: Session | null = null;
 let deviceLost = false;
 
 /** Requests received and not yet finished, and those among them whose cancel arrived (checked between steps/chunks). */
@@ -59,6 +65,31 @@ async function run(req: Exclude<StudioRequest, { type: 'cancel' }>): Promise<voi
       case 'generate':
         return await handleGenerate(req);
     }
+    const s = session;
+    if (s == null) throw new Error('No model is loaded yet; wait for loading to finish.');
+    const ctx: JobContext = { post, cancelled: () => cancelled.has(req.id) };
+    switch (req.type) {
+      case 'pair':
+        return await handlePair(s, req, ctx);
+      case 'grid':
+        return await handleGrid(s, req, ctx);
+      case 'train':
+        return await handleTrain(s, req, ctx);
+      case 'compare':
+        return await handleCompare(s, req, ctx);
+      case 'rollback':
+        return await handleRollback(s, req, ctx);
+      case 'new-adapter':
+        return await handleNewAdapter(s, req, ctx);
+      case 'export-lora':
+        return await handleExport(s, req, ctx);
+      case 'import-lora':
+        return await handleImport(s, req, ctx);
+      case 'set-lora-scale':
+        return handleScale(s, req, ctx);
+      case 'reference':
+        return handleReference(s, req, ctx);
+    }
   } catch (err) {
     const wasCancelled = err instanceof Cancelled || err instanceof SamplingCancelled || (err instanceof DOMException && err.name === 'AbortError');
     post({ type: 'failed', id: req.id, message: wasCancelled ? 'Cancelled' : errorText(err), cancelled: wasCancelled });
@@ -85,6 +116,7 @@ async function handleLoad(req: LoadRequest): Promise<void> {
   const bytes = await download(req);
   const t1 = performance.now();
   post({ type: 'compiling', id: req.id });
+  disposeSession();
   model?.dispose();
   model = null;
   const next = modelFromSafetensors(bytes); // builds weights on the backend and dry-runs every component
@@ -95,6 +127,7 @@ async function handleLoad(req: LoadRequest): Promise<void> {
     throw e;
   }
   model = next;
+  session = await openSession(next, req.lora ?? { rank: defaultStudioTrainConfig.rank, alpha: defaultStudioTrainConfig.alpha });
   const cfg = next.config;
   const info: ModelInfo = {
     name: cfg.name,
@@ -104,7 +137,15 @@ async function handleLoad(req: LoadRequest): Promise<void> {
     imageSize: cfg.autoencoder.imageSize,
     sampleDefaults: { ...cfg.sample },
   };
-  post({ type: 'loaded', id: req.id, model: info, downloadMs: t1 - t0, compileMs: performance.now() - t1 });
+  post({ type: 'loaded', id: req.id, model: info, downloadMs: t1 - t0, compileMs: performance.now() - t1, lora: loraStatus(session) });
+}
+
+function disposeSession(): void {
+  if (session == null) return;
+  session.optimizer.dispose();
+  session.lora.dispose();
+  session.reference?.dispose();
+  session = null;
 }
 
 /** Streams model.safetensors with progress events; cancel aborts the fetch. -> file bytes */
@@ -167,6 +208,8 @@ async function handleGenerate(req: GenerateRequest): Promise<void> {
       prompts: new Array<string>(count).fill(req.prompt),
       seed: req.seed,
       sample: { steps, ...(req.guidanceScale != null ? { guidanceScale: req.guidanceScale } : {}) },
+      // The tuned adapter at the compare scale (a new adapter has B = 0, so this equals the base model).
+      ...(session ? { lora: session.lora, loraScale: session.scale * (session.lora.config.alpha / session.lora.config.rank) } : {}),
     },
     {
       onStep: (step, total) => post({ type: 'generate-progress', id: req.id, step, total }),

@@ -12,10 +12,18 @@ test('build: production bundle under vite preview, threaded wasm, same seed give
   let server;
   try {
     // pluginTimings off: on a busy CI machine rolldown would print a (harmless) slow-plugin report.
-    await build({ root: ctx.root, configFile, logLevel: 'warn', build: { outDir, emptyOutDir: true, rolldownOptions: { checks: { pluginTimings: false } } } });
+    // The runner's dev server set NODE_ENV=development in this process; a production build must not bundle React's dev build.
+    const nodeEnv = process.env.NODE_ENV;
+    process.env.NODE_ENV = 'production';
+    try {
+      await build({ root: ctx.root, configFile, logLevel: 'warn', build: { outDir, emptyOutDir: true, rolldownOptions: { checks: { pluginTimings: false } } } });
+    } finally {
+      if (nodeEnv === undefined) delete process.env.NODE_ENV;
+      else process.env.NODE_ENV = nodeEnv;
+    }
     const port = await freePort();
     server = await preview({ root: ctx.root, configFile, logLevel: 'warn', build: { outDir }, preview: { host: '127.0.0.1', port, strictPort: true, open: false } });
-    const s = await openStudio(ctx, '/?backend=wasm&model=tiny-test', `http://127.0.0.1:${port}`);
+    const s = await openStudio(ctx, '/?backend=wasm&model=tiny-test&view=generate', `http://127.0.0.1:${port}`);
 
     const headers = await s.documentResponse.allHeaders();
     assert.equal(headers['cross-origin-embedder-policy'], 'require-corp');

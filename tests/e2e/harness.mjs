@@ -57,6 +57,7 @@ export async function waitForPhase(page, phase) {
 
 /** Types a prompt, sets count/seed/steps, clicks Generate and waits for `count` images and the idle state. */
 export async function generate(page, { prompt, count, seed, steps }) {
+  await openTab(page, 'generate');
   await page.fill('[data-testid=prompt]', prompt);
   await page.fill('[data-testid=count]', String(count));
   await page.fill('[data-testid=seed]', String(seed));
@@ -70,6 +71,55 @@ export async function generate(page, { prompt, count, seed, steps }) {
   const error = await page.evaluate(() => document.querySelector('[data-testid=error]')?.textContent ?? null);
   assert.equal(error, null, `generation failed: ${error}`);
   await waitForPhase(page, 'ready');
+}
+
+/** Switches the studio to a screen (label, train, compare, generate, data) by its tab. */
+export async function openTab(page, view) {
+  await page.click(`[data-testid=tab-${view}]`);
+  await page.waitForSelector(`[data-testid=${view}-view]`, { timeout: 10_000 });
+}
+
+/** Every record of one idb-keyval database of the studio (store 'kv'), read in the page. */
+export function readIdb(page, dbName) {
+  return page.evaluate(
+    (name) =>
+      new Promise((resolve, reject) => {
+        const open = indexedDB.open(name);
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+          const db = open.result;
+          if (!db.objectStoreNames.contains('kv')) return resolve([]);
+          const get = db.transaction('kv').objectStore('kv').getAll();
+          get.onsuccess = () => {
+            resolve(get.result);
+            db.close();
+          };
+          get.onerror = () => reject(get.error);
+        };
+      }),
+    dbName,
+  );
+}
+
+/** Reads canvases matching `selector` back through their 2D contexts (same shape as readCanvases). */
+export function readCanvasesOf(page, selector) {
+  return page.evaluate(
+    (sel) =>
+      [...document.querySelectorAll(sel)].map((c) => {
+        const canvas = /** @type {HTMLCanvasElement} */ (c);
+        const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+        return { width: canvas.width, height: canvas.height, rgba: Array.from(data) };
+      }),
+    selector,
+  );
+}
+
+/** The safetensors header of a file: { header (JSON object), headerBytes }. Parsed by hand (8-byte little-endian length + JSON). */
+export function safetensorsHeader(bytes) {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const n = Number(view.getBigUint64(0, true));
+  assert.ok(n > 0 && 8 + n <= bytes.length, `bad safetensors header length ${n} for a ${bytes.length}-byte file`);
+  return { header: JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n))), headerBytes: n };
 }
 
 /** Reads every generated canvas back through its 2D context: [{ width, height, rgba: number[] }]. */

@@ -2,7 +2,7 @@
 import { assert, assertRealImages, generate, openStudio, readCanvases, test, WAIT_MS, waitForPhase } from './harness.mjs';
 
 test('wasm: threaded SIMD backend, emoji-sd generates 2 images (20 steps)', async (ctx) => {
-  const s = await openStudio(ctx, '/?backend=wasm');
+  const s = await openStudio(ctx, '/?backend=wasm&view=generate');
   await s.page.waitForSelector('[data-testid=backend-name]', { timeout: 60_000 });
   assert.equal(await s.page.textContent('[data-testid=backend-name]'), 'wasm');
 

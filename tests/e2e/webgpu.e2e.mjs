@@ -2,7 +2,7 @@
 import { assert, assertRealImages, generate, openStudio, readCanvases, test, waitForPhase } from './harness.mjs';
 
 test('webgpu: SwiftShader adapter in the worker, tiny-test generates 1 image', async (ctx) => {
-  const s = await openStudio(ctx, '/?backend=webgpu&model=tiny-test');
+  const s = await openStudio(ctx, '/?backend=webgpu&model=tiny-test&view=generate');
   await s.page.waitForSelector('[data-testid=backend-name]', { timeout: 60_000 });
   const fallbacks = await s.page.$$eval('[data-testid=backend-fallbacks] li', (lis) => lis.map((li) => li.textContent));
   assert.deepEqual(fallbacks, [], 'webgpu should not have fallen back');

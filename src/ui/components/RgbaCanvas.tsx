@@ -6,22 +6,25 @@ interface Props {
   image: GeneratedImage; // width·height·4 bytes
   scale: number; // CSS pixels per image pixel
   label: string; // accessible name
+  testId?: string; // default 'generated-image'
+  onDrawn?: () => void; // called once the pixels are on the canvas
 }
 
-export function RgbaCanvas({ image, scale, label }: Props) {
+export function RgbaCanvas({ image, scale, label, testId = 'generated-image', onDrawn }: Props) {
   const ref = useRef<HTMLCanvasElement>(null);
 
   useEffect(() => {
     const ctx = ref.current?.getContext('2d');
     if (ctx == null) return;
     ctx.putImageData(new ImageData(new Uint8ClampedArray(image.rgba), image.width, image.height), 0, 0);
-  }, [image]);
+    onDrawn?.();
+  }, [image, onDrawn]);
 
   return (
     <canvas
       ref={ref}
       className="rgba-canvas"
-      data-testid="generated-image"
+      data-testid={testId}
       role="img"
       aria-label={label}
       width={image.width}

@@ -1,0 +1,95 @@
+// Module-level actions for the session (zustand "practice with no store actions"): boot the worker, load the model, restore labels / metrics / checkpoints from IndexedDB, and route worker-wide events (fatal errors).
+import { listLabels } from '../storage/labels';
+import { getMetrics } from '../storage/runs';
+import { StudioClient } from '../worker/client';
+import { isBackendName, type BackendName, type MetricRow } from '../worker/protocol';
+import { errorMessage, setClient, type StudioApi } from './client';
+import { patch, useStudioStore } from './index';
+import { countLabels } from './labelingSlice';
+import { VIEWS, type View } from './sessionSlice';
+import { mergeRows } from './trainingSlice';
+import { fillQueue, setLabelingActive } from './labelingActions';
+import { refreshCheckpoints } from './trainingActions';
+import { refreshStorage } from './dataActions';
+
+export { fillQueue, setLabelingActive };
+
+const DEFAULT_MODEL = 'emoji-sd';
+
+export interface UrlOptions {
+  backend?: BackendName;
+  model: string;
+  view?: View;
+  warning?: string; // an ignored URL parameter
+}
+
+export function readUrlOptions(search: string): UrlOptions {
+  const params = new URLSearchParams(search);
+  const backendParam = params.get('backend');
+  const model = params.get('model') || DEFAULT_MODEL;
+  const viewParam = params.get('view');
+  const view = viewParam != null && (VIEWS as string[]).includes(viewParam) ? (viewParam as View) : undefined;
+  if (backendParam != null && !isBackendName(backendParam)) {
+    return { model, view, warning: `Unknown ?backend=${backendParam}; use webgpu, wasm, webgl or cpu. Using the default ladder.` };
+  }
+  return { backend: backendParam ?? undefined, model, view };
+}
+
+/** The metrics run of a model: one curve per base model, continued across reloads. */
+export const runIdFor = (modelId: string) => `d3po-${modelId}`;
+
+/** Starts the worker, picks the backend, loads the model (restoring the latest LoRA checkpoint) and reads what IndexedDB holds. */
+export async function boot(search: string, makeClient: () => StudioApi = () => new StudioClient()): Promise<void> {
+  const url = readUrlOptions(search);
+  patch('session', { modelFolder: url.model, urlWarning: url.warning ?? null, ...(url.view ? { view: url.view } : {}) });
+  const client = makeClient();
+  setClient(client);
+  client.subscribe((e) => {
+    if (e.type === 'fatal') onFatal(e.message);
+  });
+  try {
+    const ready = await client.init(url.backend);
+    patch('session', { backend: ready.backend, phase: 'downloading' });
+    const { rank, alpha } = useStudioStore.getState().settings.train;
+    const loaded = await client.load(url.model, {
+      lora: { rank, alpha },
+      onProgress: (e) => {
+        if (e.type === 'load-progress') patch('session', { download: { loaded: e.loadedBytes, total: e.totalBytes } });
+        else patch('session', { phase: 'compiling' });
+      },
+    });
+    patch('training', { runId: runIdFor(loaded.model.name) });
+    let lora = loaded.lora;
+    const scale = useStudioStore.getState().settings.compareScale;
+    if (scale !== lora.scale) lora = (await client.setLoraScale(scale)).lora; // the persisted compare/playground scale
+    await restoreFromStorage(loaded.model.name);
+    patch('session', {
+      model: loaded.model,
+      lora,
+      loadTimes: { downloadMs: loaded.downloadMs, compileMs: loaded.compileMs },
+      phase: 'ready',
+    });
+    if (useStudioStore.getState().labeling.active) fillQueue();
+  } catch (e) {
+    patch('session', { loadError: errorMessage(e), phase: 'failed' });
+  }
+}
+
+/** Labels (counts + undo stack), the metrics curve and the checkpoint list of this model, as stored. */
+export async function restoreFromStorage(modelId: string): Promise<void> {
+  const mine = (await listLabels()).filter((l) => l.modelId === modelId);
+  patch('labeling', { counts: countLabels(mine), undo: mine });
+  const rows = (await getMetrics(runIdFor(modelId))) as MetricRow[];
+  patch('training', { rows: mergeRows([], rows) });
+  await Promise.all([refreshCheckpoints(), refreshStorage()]);
+}
+
+function onFatal(message: string): void {
+  patch('session', { fatal: message });
+  patch('training', { status: 'idle' });
+  patch('labeling', { inFlight: 0 });
+}
+
+export function setView(view: View): void {
+  patch('session', { view });
+}

@@ -1,0 +1,82 @@
+// Store slice for the labeling screen: the pair on screen (sides randomised), the pre-generated queue, label counts and the undo stack (conventions §7).
+import type { StateCreator } from 'zustand';
+import type { Label } from '../storage/labels';
+import type { GeneratedImage } from '../worker/protocol';
+import type { StudioState } from './index';
+
+/** A stored pair as the page sees it: id, images in trajectory order, and which one is shown on the left. */
+export interface PairView {
+  pairId: string;
+  prompt: string;
+  seed: number;
+  loraVersion: string | null;
+  images: [GeneratedImage, GeneratedImage];
+  leftIsFirst: boolean; // images[0] on the left (A) when true
+}
+
+/** A best-of-k grid: k images from one x_T; pairIds[`${i}-${j}`] (i < j) is the stored pair of images i and j. */
+export interface GridView {
+  gridId: string;
+  prompt: string;
+  seed: number;
+  loraVersion: string | null;
+  images: GeneratedImage[];
+  pairIds: Record<string, string>;
+}
+
+export interface LabelCounts {
+  labeled: number; // every vote of this model (A, B, tie, both bad)
+  ties: number;
+  bothBad: number;
+}
+
+export interface LabelingState {
+  active: boolean; // the labeling view is open: keep the queue filled
+  current: PairView | null;
+  shown: boolean; // both images of `current` are drawn: votes are allowed
+  queue: PairView[]; // ready pairs after `current`
+  grid: GridView | null; // best-of-k mode: the grid on screen
+  gridQueue: GridView[];
+  gridShown: boolean; // every image of `grid` is drawn
+  gridBest: number | null; // picked best, waiting for the worst (when "also pick the worst" is on)
+  inFlight: number; // pair requests the worker is still generating
+  counts: LabelCounts;
+  undo: Label[]; // votes of this model, oldest first; Backspace removes the last
+  saving: boolean; // a vote is being written
+  promptCursor: number; // round-robin position in the active prompts
+  error: string | null; // generation stopped on this error (a retry restarts it)
+}
+
+export interface LabelingSlice {
+  labeling: LabelingState;
+}
+
+export const AHEAD = 2; // pairs (or grids) pre-generated beyond the one on screen
+export const GRID_SIZE = 4; // images per best-of-k grid
+
+export const initialLabeling: LabelingState = {
+  active: false,
+  current: null,
+  shown: false,
+  queue: [],
+  grid: null,
+  gridQueue: [],
+  gridShown: false,
+  gridBest: null,
+  inFlight: 0,
+  counts: { labeled: 0, ties: 0, bothBad: 0 },
+  undo: [],
+  saving: false,
+  promptCursor: 0,
+  error: null,
+};
+
+export function countLabels(labels: Label[]): LabelCounts {
+  return {
+    labeled: labels.length,
+    ties: labels.filter((l) => l.vote === 'tie').length,
+    bothBad: labels.filter((l) => l.vote === 'both-bad').length,
+  };
+}
+
+export const createLabelingSlice: StateCreator<StudioState, [], [], LabelingSlice> = () => ({ labeling: { ...initialLabeling } });

@@ -1,0 +1,79 @@
+// Store slice for user settings — the only persisted state (zustand persist + partialize, versioned; style.md §1.6, §3 rule 13): prompts, training config, dashboard and compare options.
+import type { StateCreator } from 'zustand';
+import { defaultStudioTrainConfig, type StudioTrainConfig } from '../worker/trainConfig';
+import type { StudioState } from './index';
+
+/** ~20 emoji prompts the miniature model knows (words from the emoji dataset's captions). */
+export const DEFAULT_PROMPTS = [
+  'grinning face',
+  'red heart',
+  'dog face',
+  'pizza',
+  'flag brazil',
+  'cat face',
+  'smiling face with sunglasses',
+  'thumbs up',
+  'fire',
+  'star',
+  'sun',
+  'rainbow',
+  'apple',
+  'banana',
+  'rocket',
+  'ghost',
+  'party popper',
+  'crying face',
+  'blue heart',
+  'tree',
+];
+
+export interface SettingsState {
+  prompts: string[]; // the prompt list pairs cycle through
+  disabledPrompts: string[]; // prompts in the list that are switched off
+  train: StudioTrainConfig;
+  online: boolean; // train one step after each new A/B label
+  refreshReference: boolean; // keep a reference adapter, refreshed at each Train click (D3PO human protocol)
+  smoothing: number; // dashboard EMA weight, 0..0.99
+  logY: boolean;
+  compareSeeds: number[];
+  compareScale: number; // LoRA multiplier for compare and the playground
+  exportLayout: 'peft' | 'kohya';
+  annotator: string; // user_id in Pick-a-Pic exports
+  gridMode: boolean; // label best-of-4 grids instead of pairs
+  pickWorst: boolean; // in grid mode, also pick the worst image (2 more pairs per grid)
+}
+
+export interface SettingsSlice {
+  settings: SettingsState;
+}
+
+export const SETTINGS_VERSION = 1;
+
+export const defaultSettings: SettingsState = {
+  prompts: DEFAULT_PROMPTS,
+  disabledPrompts: [],
+  train: { ...defaultStudioTrainConfig },
+  online: false,
+  refreshReference: false,
+  smoothing: 0.6,
+  logY: false,
+  compareSeeds: [1, 2],
+  compareScale: 1,
+  exportLayout: 'peft',
+  annotator: 'me',
+  gridMode: false,
+  pickWorst: false,
+};
+
+/** Persisted settings merged over the defaults, so fields added later get their default (and train config keys too). */
+export function mergeSettings(persisted: Partial<SettingsState> | undefined): SettingsState {
+  const p = persisted ?? {};
+  return { ...defaultSettings, ...p, train: { ...defaultSettings.train, ...(p.train ?? {}) } };
+}
+
+export function activePrompts(s: SettingsState): string[] {
+  const off = new Set(s.disabledPrompts);
+  return s.prompts.filter((p) => !off.has(p));
+}
+
+export const createSettingsSlice: StateCreator<StudioState, [], [], SettingsSlice> = () => ({ settings: { ...defaultSettings } });

@@ -1,0 +1,125 @@
+// Training actions: run N D3PO steps (or one per new label when online), stop between steps, follow per-step metrics and checkpoints, roll back, start a new adapter, and manage the D3PO reference copy.
+import { listCheckpoints } from '../storage/checkpoints';
+import { getMetrics } from '../storage/runs';
+import type { MetricRow } from '../worker/protocol';
+import { errorMessage, getClient, isAbort } from './client';
+import { patch, useStudioStore } from './index';
+import { mergeRows } from './trainingSlice';
+
+let abort: AbortController | null = null;
+
+/** Runs `steps` optimizer steps (default: the config's `steps`) on every labeled pair; resolves when the run ends. */
+export async function trainSteps(steps?: number): Promise<void> {
+  const s = useStudioStore.getState();
+  if (s.training.status !== 'idle' || s.session.phase === 'failed' || s.session.model == null || s.session.fatal != null) return;
+  const n = steps ?? s.settings.train.steps;
+  abort = new AbortController();
+  patch('training', { status: 'training', target: n, done: 0, error: null, message: null });
+  try {
+    const result = await getClient().train(
+      // A round (a multi-step click) refreshes the reference; online single steps keep it, creating it if missing.
+      { steps: n, config: s.settings.train, runId: s.training.runId, refreshReference: s.settings.refreshReference && (n > 1 || !s.session.lora?.hasReference) },
+      {
+        signal: abort.signal,
+        onProgress: (e) => {
+          if (e.type === 'train-step') onStep(e.row, e.index);
+          else void refreshCheckpoints();
+        },
+      },
+    );
+    patch('session', { lora: result.lora });
+    patch('training', { message: result.stopped ? `Stopped after ${result.stepsDone} of ${n} steps.` : `Trained ${result.stepsDone} step${result.stepsDone === 1 ? '' : 's'}; now at step ${result.lora.step}.` });
+  } catch (e) {
+    if (!isAbort(e)) patch('training', { error: errorMessage(e) });
+  } finally {
+    abort = null;
+    patch('training', { status: 'idle' });
+    await refreshCheckpoints();
+  }
+  const after = useStudioStore.getState();
+  if (after.training.onlinePending && after.settings.online) {
+    patch('training', { onlinePending: false });
+    await trainSteps(1);
+  }
+}
+
+function onStep(row: MetricRow, index: number): void {
+  const t = useStudioStore.getState().training;
+  patch('training', { rows: mergeRows(t.rows, [row]), done: index });
+  const lora = useStudioStore.getState().session.lora;
+  if (lora) patch('session', { lora: { ...lora, step: row.step } });
+}
+
+/** Cooperative stop: the worker finishes the current step, checkpoints, and resolves. */
+export function stopTraining(): void {
+  if (abort == null) return;
+  patch('training', { status: 'stopping' });
+  abort.abort();
+}
+
+/** Online mode: one step per new A/B label (queued behind a running step, never piled up). */
+export function onLabelForOnlineTraining(): void {
+  const s = useStudioStore.getState();
+  if (!s.settings.online) return;
+  if (s.training.status !== 'idle') patch('training', { onlinePending: true });
+  else void trainSteps(1);
+}
+
+export async function refreshCheckpoints(): Promise<void> {
+  try {
+    patch('training', { checkpoints: await listCheckpoints() });
+  } catch (e) {
+    patch('training', { error: errorMessage(e) });
+  }
+}
+
+async function loraCall(run: () => Promise<{ lora: NonNullable<ReturnType<typeof useStudioStore.getState>['session']['lora']> }>, message: string): Promise<boolean> {
+  if (useStudioStore.getState().training.status !== 'idle') {
+    patch('training', { error: 'Stop training first.' });
+    return false;
+  }
+  try {
+    const { lora } = await run();
+    patch('session', { lora });
+    patch('training', { message, error: null });
+    return true;
+  } catch (e) {
+    patch('training', { error: errorMessage(e) });
+    return false;
+  }
+}
+
+/** Restores a checkpoint's LoRA and AdamW state; the curve is cut back to its step. */
+export async function rollbackTo(checkpointId: string): Promise<void> {
+  const runId = useStudioStore.getState().training.runId;
+  const ok = await loraCall(() => getClient().rollback(checkpointId, runId), 'Rolled back.');
+  if (ok) patch('training', { rows: mergeRows([], (await getMetrics(runId)) as MetricRow[]) });
+}
+
+/** Replaces the adapter with a fresh one of the configured rank/alpha (the base model again) and clears the curve. */
+export async function newAdapter(): Promise<void> {
+  const s = useStudioStore.getState();
+  const { rank, alpha } = s.settings.train;
+  const ok = await loraCall(() => getClient().newAdapter({ rank, alpha, runId: s.training.runId }), `New adapter (rank ${rank}, alpha ${alpha}).`);
+  if (ok) patch('training', { rows: [] });
+}
+
+/** Turns the separate reference adapter on or off (off: the base model is the reference). */
+export async function setReferenceEnabled(enabled: boolean): Promise<void> {
+  patch('settings', { refreshReference: enabled });
+  await loraCall(() => getClient().reference({ enabled, refresh: false }), enabled ? 'The reference is a copy of the current adapter.' : 'The reference is the base model.');
+}
+
+export async function refreshReferenceNow(): Promise<void> {
+  await loraCall(() => getClient().reference({ enabled: true, refresh: true }), 'Reference refreshed from the current adapter.');
+}
+
+export async function setLoraScale(scale: number): Promise<void> {
+  patch('settings', { compareScale: scale });
+  try {
+    const { lora } = await getClient().setLoraScale(scale);
+    patch('session', { lora });
+  } catch (e) {
+    patch('training', { error: errorMessage(e) });
+  }
+}

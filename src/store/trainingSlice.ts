@@ -1,0 +1,43 @@
+// Store slice for training: run status and progress, the metric rows behind the dashboard charts, and the checkpoint list (fed by worker events; not persisted — rows live in IndexedDB).
+import type { StateCreator } from 'zustand';
+import type { CheckpointInfo } from '../storage/checkpoints';
+import type { MetricRow } from '../worker/protocol';
+import type { StudioState } from './index';
+
+export interface TrainingState {
+  status: 'idle' | 'training' | 'stopping';
+  runId: string; // metrics run of the loaded model
+  target: number; // steps asked for in the current run
+  done: number; // steps finished in the current run
+  rows: MetricRow[]; // every step of the run, in step order
+  checkpoints: CheckpointInfo[]; // newest first
+  onlinePending: boolean; // a label arrived while training: run one more online step afterwards
+  message: string | null; // last run's outcome
+  error: string | null;
+}
+
+export interface TrainingSlice {
+  training: TrainingState;
+}
+
+export const initialTraining: TrainingState = {
+  status: 'idle',
+  runId: 'default',
+  target: 0,
+  done: 0,
+  rows: [],
+  checkpoints: [],
+  onlinePending: false,
+  message: null,
+  error: null,
+};
+
+/** Rows merged by step (a later row for the same step wins: it belongs to the branch after a rollback), sorted. */
+export function mergeRows(rows: MetricRow[], more: MetricRow[]): MetricRow[] {
+  const byStep = new Map<number, MetricRow>();
+  for (const r of rows) byStep.set(r.step, r);
+  for (const r of more) byStep.set(r.step, r);
+  return [...byStep.values()].sort((a, b) => a.step - b.step);
+}
+
+export const createTrainingSlice: StateCreator<StudioState, [], [], TrainingSlice> = () => ({ training: { ...initialTraining } });

@@ -1,0 +1,73 @@
+// The training dashboard (conventions §8): one uPlot chart per D3PO/TRL metric over optimizer steps, a smoothing slider (TensorBoard debiased EMA), a log-y toggle and the labeled-pairs curve; rows come from the store (persisted per run in IndexedDB).
+import { useMemo } from 'react';
+import { useStudioStore } from '../../store';
+import { setSetting } from '../../store/settingsActions';
+import type { MetricRow } from '../../worker/protocol';
+import { UPlotChart, type ChartSeries } from './UPlotChart';
+
+interface ChartDef {
+  id: string;
+  title: string;
+  series: { label: string; key: keyof MetricRow; color: string }[];
+}
+
+const CHARTS: ChartDef[] = [
+  { id: 'loss', title: 'loss', series: [{ label: 'loss', key: 'loss', color: '#d6336c' }] },
+  { id: 'accuracy', title: 'rewards/accuracies', series: [{ label: 'accuracy', key: 'accuracy', color: '#2b8a3e' }] },
+  { id: 'margin', title: 'rewards/margins', series: [{ label: 'margin', key: 'margin', color: '#1971c2' }] },
+  {
+    id: 'rewards',
+    title: 'rewards/chosen · rejected',
+    series: [
+      { label: 'chosen', key: 'chosenReward', color: '#2b8a3e' },
+      { label: 'rejected', key: 'rejectedReward', color: '#c92a2a' },
+    ],
+  },
+  { id: 'kl', title: 'kl (mean log-ratio)', series: [{ label: 'mean log-ratio', key: 'meanLogRatio', color: '#7048e8' }] },
+  { id: 'clipfrac', title: 'clipfrac', series: [{ label: 'clip fraction', key: 'clipFraction', color: '#e8590c' }] },
+  { id: 'grad-norm', title: 'grad_norm', series: [{ label: 'grad norm', key: 'gradNorm', color: '#0c8599' }] },
+  { id: 'lr', title: 'learning_rate', series: [{ label: 'lr', key: 'learningRate', color: '#495057' }] },
+  { id: 'labeled', title: 'labeled pairs', series: [{ label: 'labeled', key: 'labeled', color: '#5f3dc4' }] },
+];
+
+function column(rows: MetricRow[], key: keyof MetricRow): number[] {
+  return rows.map((r) => (typeof r[key] === 'number' ? r[key] : NaN));
+}
+
+export function Dashboard() {
+  const rows = useStudioStore((s) => s.training.rows);
+  const smoothing = useStudioStore((s) => s.settings.smoothing);
+  const logY = useStudioStore((s) => s.settings.logY);
+  const xs = useMemo(() => rows.map((r) => r.step), [rows]);
+  const charts = useMemo(
+    () => CHARTS.map((c) => ({ ...c, data: c.series.map((s): ChartSeries => ({ label: s.label, color: s.color, values: column(rows, s.key) })) })),
+    [rows],
+  );
+  const last = rows[rows.length - 1];
+  return (
+    <section className="dashboard" aria-label="Training metrics" data-testid="dashboard" data-rows={rows.length}>
+      <div className="dashboard-controls">
+        <label>
+          Smoothing <input type="range" data-testid="smoothing" min={0} max={0.99} step={0.01} value={smoothing} onChange={(e) => setSetting('smoothing', Number(e.target.value))} />{' '}
+          {smoothing.toFixed(2)}
+        </label>
+        <label>
+          <input type="checkbox" data-testid="log-y" checked={logY} onChange={(e) => setSetting('logY', e.target.checked)} /> log y
+        </label>
+        <span className="muted">
+          {rows.length} step{rows.length === 1 ? '' : 's'} recorded
+          {last && ` · last: step ${last.step}, loss ${last.loss.toFixed(4)}, accuracy ${(last.accuracy * 100).toFixed(0)}%, ${(last.ms / 1000).toFixed(2)} s/step`}
+        </span>
+      </div>
+      {rows.length === 0 ? (
+        <p className="hint">No training steps yet. Label a few pairs (A or B better), then press Train. The loss stays near 0.69 by design (the ratio clip); watch accuracy, margin and clipfrac.</p>
+      ) : (
+        <div className="chart-grid">
+          {charts.map((c) => (
+            <UPlotChart key={c.id} testId={`chart-${c.id}`} title={c.title} xs={xs} series={c.data} smoothing={smoothing} logY={logY} />
+          ))}
+        </div>
+      )}
+    </section>
+  );
+}

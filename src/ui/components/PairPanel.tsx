@@ -1,0 +1,90 @@
+// The pair on screen: prompt above, images A (left) and B (right) drawn through 2D canvases and scaled up, the four vote buttons (disabled until both images are drawn), skip/undo and the progress counter (conventions §7).
+import { useCallback, useRef } from 'react';
+import { useStudioStore } from '../../store';
+import { markShown, retryGeneration, skip, undo, vote } from '../../store/labelingActions';
+import { RgbaCanvas } from './RgbaCanvas';
+
+const SCALE = 6; // 32×32 shown at 192×192 CSS pixels
+
+export function PairPanel() {
+  const current = useStudioStore((s) => s.labeling.current);
+  const shown = useStudioStore((s) => s.labeling.shown);
+  const saving = useStudioStore((s) => s.labeling.saving);
+  const counts = useStudioStore((s) => s.labeling.counts);
+  const queued = useStudioStore((s) => s.labeling.queue.length);
+  const inFlight = useStudioStore((s) => s.labeling.inFlight);
+  const canUndo = useStudioStore((s) => s.labeling.undo.length > 0);
+  const error = useStudioStore((s) => s.labeling.error);
+
+  // Both canvases report once drawn; votes open when both have.
+  const drawn = useRef(new Set<string>());
+  const onDrawn = useCallback((key: string, pairId: string) => {
+    drawn.current.add(key);
+    if (drawn.current.has(`${pairId}:L`) && drawn.current.has(`${pairId}:R`)) markShown(pairId);
+  }, []);
+  const drawnLeft = useCallback(() => current && onDrawn(`${current.pairId}:L`, current.pairId), [current, onDrawn]);
+  const drawnRight = useCallback(() => current && onDrawn(`${current.pairId}:R`, current.pairId), [current, onDrawn]);
+
+  const disabled = !shown || saving || current == null;
+  const [left, right] = current ? (current.leftIsFirst ? [current.images[0], current.images[1]] : [current.images[1], current.images[0]]) : [null, null];
+  return (
+    <section className="pair-panel" aria-label="Pair to label" data-testid="pair-panel" data-pair-id={current?.pairId ?? ''} data-shown={String(shown)}>
+      <p className="pair-prompt" data-testid="pair-prompt">
+        {current ? <>“{current.prompt}” <span className="muted">seed {current.seed}</span></> : inFlight > 0 ? 'Generating the next pair…' : 'No pair yet.'}
+      </p>
+      <div className="pair-images">
+        <figure>
+          {left ? <RgbaCanvas key={`${current!.pairId}-L`} image={left} scale={SCALE} label="Image A" testId="pair-image" onDrawn={drawnLeft} /> : <div className="pair-placeholder" />}
+          <figcaption>A</figcaption>
+        </figure>
+        <figure>
+          {right ? <RgbaCanvas key={`${current!.pairId}-R`} image={right} scale={SCALE} label="Image B" testId="pair-image" onDrawn={drawnRight} /> : <div className="pair-placeholder" />}
+          <figcaption>B</figcaption>
+        </figure>
+      </div>
+      <div className="vote-buttons">
+        <button type="button" data-testid="vote-a" disabled={disabled} onClick={() => void vote('A')} title="← or 1">
+          👈 A is better
+        </button>
+        <button type="button" data-testid="vote-tie" disabled={disabled} onClick={() => void vote('tie')} title="↓ or T">
+          🤝 Tie
+        </button>
+        <button type="button" data-testid="vote-both-bad" disabled={disabled} onClick={() => void vote('both-bad')} title="↑, X or B">
+          👎 Both bad
+        </button>
+        <button type="button" data-testid="vote-b" disabled={disabled} onClick={() => void vote('B')} title="→ or 2">
+          B is better 👉
+        </button>
+      </div>
+      <div className="pair-actions">
+        <button type="button" data-testid="skip" disabled={current == null} onClick={() => void skip()} title="S">
+          Skip
+        </button>
+        <button type="button" data-testid="undo" disabled={!canUndo || saving} onClick={() => void undo()} title="Backspace or Z">
+          Undo last vote
+        </button>
+        <span
+          className="label-counter"
+          data-testid="label-counter"
+          data-labeled={counts.labeled}
+          data-ties={counts.ties}
+          data-both-bad={counts.bothBad}
+          data-queue={queued}
+          data-in-flight={inFlight}
+        >
+          {counts.labeled} labeled, {counts.ties} ties, {counts.bothBad} both bad, queue {queued}
+          {inFlight > 0 && ` (+${inFlight} generating)`}
+        </span>
+      </div>
+      <p className="hint">Keys: ← / 1 A better · → / 2 B better · ↓ / T tie · ↑ / X both bad · Backspace undo · S skip</p>
+      {error && (
+        <div className="error" role="alert" data-testid="labeling-error">
+          <p>{error}</p>
+          <button type="button" onClick={retryGeneration}>
+            Try again
+          </button>
+        </div>
+      )}
+    </section>
+  );
+}

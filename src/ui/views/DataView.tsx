@@ -1,0 +1,117 @@
+// Data screen: LoRA export (PEFT + adapter_config.json, or kohya) and import, labels as Pick-a-Pic v2 (JSONL / zip) export and annotator-merging import, and the storage panel (usage, persist, prune, full backup).
+import type { ChangeEvent } from 'react';
+import { useStudioStore } from '../../store';
+import { exportEverything, exportLabels, exportLora, importEverything, importLabels, importLora, persistStorage, pruneStorage, refreshStorage, type ExportedFile } from '../../store/dataActions';
+import { setSetting } from '../../store/settingsActions';
+import { download, readFileBytes } from '../download';
+
+function save(files: ExportedFile[] | ExportedFile | null): void {
+  if (files == null) return;
+  for (const f of Array.isArray(files) ? files : [files]) download({ fileName: f.fileName, data: f.data });
+}
+
+const mb = (n: number | null) => (n == null ? '?' : `${(n / 1e6).toFixed(1)} MB`);
+
+export function DataView() {
+  const storage = useStudioStore((s) => s.storage);
+  const layout = useStudioStore((s) => s.settings.exportLayout);
+  const annotator = useStudioStore((s) => s.settings.annotator);
+  const lora = useStudioStore((s) => s.session.lora);
+  const ready = useStudioStore((s) => s.session.model != null && s.session.fatal == null);
+
+  const pick = (handler: (files: File[]) => Promise<unknown>) => async (e: ChangeEvent<HTMLInputElement>) => {
+    const files = [...(e.target.files ?? [])];
+    e.target.value = '';
+    if (files.length > 0) await handler(files);
+  };
+
+  return (
+    <div className="data-view" data-testid="data-view">
+      <section aria-label="LoRA">
+        <h3>LoRA adapter</h3>
+        <p>
+          {lora ? `Rank ${lora.rank}, alpha ${lora.alpha}, ${lora.parameterCount.toLocaleString()} parameters, step ${lora.step} (${lora.targets.join(', ')}).` : 'No adapter yet.'}
+        </p>
+        <label>
+          Layout{' '}
+          <select data-testid="export-layout" value={layout} onChange={(e) => setSetting('exportLayout', e.target.value as 'peft' | 'kohya')}>
+            <option value="peft">diffusers / PEFT (+ adapter_config.json)</option>
+            <option value="kohya">kohya (A1111 / ComfyUI)</option>
+          </select>
+        </label>{' '}
+        <button type="button" data-testid="export-lora" disabled={!ready || storage.busy} onClick={async () => save(await exportLora(layout))}>
+          Download LoRA
+        </button>{' '}
+        <label className="file-button">
+          Import LoRA…
+          <input data-testid="import-lora" type="file" accept=".safetensors" disabled={!ready} onChange={pick(async ([f]) => importLora(await readFileBytes(f), f.name))} />
+        </label>
+      </section>
+
+      <section aria-label="Labels">
+        <h3>Labels (Pick-a-Pic v2 columns)</h3>
+        <label>
+          Annotator <input type="text" value={annotator} onChange={(e) => setSetting('annotator', e.target.value)} />
+        </label>{' '}
+        <button type="button" data-testid="export-labels-jsonl" disabled={storage.busy} onClick={async () => save(await exportLabels('jsonl'))}>
+          Export JSONL
+        </button>{' '}
+        <button type="button" data-testid="export-labels-zip" disabled={storage.busy} onClick={async () => save(await exportLabels('zip'))}>
+          Export zip
+        </button>{' '}
+        <label className="file-button">
+          Import / merge annotators…
+          <input
+            data-testid="import-labels"
+            type="file"
+            multiple
+            accept=".jsonl,.zip"
+            onChange={pick(async (files) => importLabels(await Promise.all(files.map(async (f) => ({ name: f.name, bytes: await readFileBytes(f) })))))}
+          />
+        </label>
+        <p className="hint">Pick several files (one per annotator) to average their votes per pair, as D3PO does.</p>
+      </section>
+
+      <section aria-label="Storage" data-testid="storage-panel" data-usage={storage.usage ?? ''}>
+        <h3>Storage</h3>
+        <p>
+          Using {mb(storage.usage)} of {mb(storage.quota)}
+          {storage.persisted ? ' · persistent' : ' · may be evicted under storage pressure'}{' '}
+          <button type="button" onClick={() => void refreshStorage()}>
+            Refresh
+          </button>{' '}
+          {!storage.persisted && (
+            <button type="button" onClick={() => void persistStorage()}>
+              Keep storage persistent
+            </button>
+          )}
+        </p>
+        <p>
+          <button type="button" disabled={storage.busy} onClick={() => void pruneStorage(true)}>
+            Prune unlabeled pairs
+          </button>{' '}
+          <button type="button" disabled={storage.busy} onClick={() => void pruneStorage(false)} title="Labeled pairs keep images and votes but can no longer be trained on">
+            Prune all trajectories
+          </button>{' '}
+          <button type="button" data-testid="export-all" disabled={storage.busy} onClick={async () => save(await exportEverything())}>
+            Export everything
+          </button>{' '}
+          <label className="file-button">
+            Restore backup…
+            <input type="file" accept=".zip" onChange={pick(async ([f]) => importEverything(await readFileBytes(f)))} />
+          </label>
+        </p>
+      </section>
+      {storage.message && (
+        <p className="message" data-testid="data-message">
+          {storage.message}
+        </p>
+      )}
+      {storage.error && (
+        <p className="error" role="alert" data-testid="data-error">
+          {storage.error}
+        </p>
+      )}
+    </div>
+  );
+}

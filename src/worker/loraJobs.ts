@@ -1,0 +1,91 @@
+// Worker jobs on the adapter itself: rollback to a checkpoint, start a new adapter, export (PEFT/kohya safetensors + adapter_config.json), validated import, compare scale, and the D3PO reference copy (conventions §1).
+import { adapterConfigJson, decodeLoraSafetensors, encodeLoraSafetensors } from '../core/io/loraFile';
+import { AdamW, defaultAdamWConfig } from '../core/train/adamw';
+import { loadCheckpoint } from '../storage/checkpoints';
+import { clearRun, getMetrics, appendMetrics } from '../storage/runs';
+import { errorText } from '../platform/browser';
+import type { ExportLoraRequest, ImportLoraRequest, NewAdapterRequest, ReferenceRequest, RollbackRequest, SetLoraScaleRequest } from './protocol';
+import type { JobContext } from './pairJobs';
+import { checkpointNow, freshAdapter, loraStatus, replaceAdapter, restoreCheckpoint, setReference, UNET_PREFIX, type Session } from './session';
+import { trainConfigLimits } from './trainConfig';
+
+export async function handleRollback(s: Session, req: RollbackRequest, ctx: JobContext): Promise<void> {
+  const ckpt = await loadCheckpoint(req.checkpointId);
+  if (ckpt == null) throw new Error(`Checkpoint ${req.checkpointId} no longer exists; refresh the checkpoint list and pick another.`);
+  const restored = restoreCheckpoint(s.model, ckpt);
+  if (restored == null) throw new Error(`Checkpoint ${req.checkpointId} belongs to another base model; load that model (?model=) to use it.`);
+  const hadReference = s.reference != null;
+  replaceAdapter(s, restored, 'checkpoint');
+  s.checkpointId = ckpt.id;
+  s.checkpointStep = ckpt.step;
+  if (hadReference) setReference(s, true, true);
+  // The curve continues from the checkpoint: steps after it belong to the abandoned branch.
+  const rows = await getMetrics(req.runId);
+  const kept = rows.filter((r) => r.step <= ckpt.step);
+  if (kept.length !== rows.length) {
+    await clearRun(req.runId);
+    if (kept.length > 0) await appendMetrics(req.runId, kept);
+  }
+  ctx.post({ type: 'lora', id: req.id, lora: loraStatus(s) });
+}
+
+export async function handleNewAdapter(s: Session, req: NewAdapterRequest, ctx: JobContext): Promise<void> {
+  const [rlo, rhi] = trainConfigLimits.rank;
+  const [alo, ahi] = trainConfigLimits.alpha;
+  if (!Number.isInteger(req.rank) || req.rank < rlo || req.rank > rhi) throw new Error(`LoRA rank must be an integer from ${rlo} to ${rhi}, got ${req.rank}.`);
+  if (!(req.alpha >= alo && req.alpha <= ahi)) throw new Error(`LoRA alpha must be from ${alo} to ${ahi}, got ${req.alpha}.`);
+  const hadReference = s.reference != null;
+  replaceAdapter(s, freshAdapter(s.model, req), 'new');
+  if (hadReference) setReference(s, true, true);
+  await clearRun(req.runId);
+  ctx.post({ type: 'lora', id: req.id, lora: loraStatus(s) });
+}
+
+/** A standalone ArrayBuffer holding exactly `bytes` (transferable without sending unrelated memory). */
+function ownBuffer(bytes: Uint8Array): ArrayBuffer {
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? (bytes.buffer as ArrayBuffer) : (bytes.slice().buffer as ArrayBuffer);
+}
+
+export async function handleExport(s: Session, req: ExportLoraRequest, ctx: JobContext): Promise<void> {
+  if (req.layout !== 'peft' && req.layout !== 'kohya') throw new Error(`Unknown LoRA layout '${String(req.layout)}'; choose peft (diffusers) or kohya (A1111/ComfyUI).`);
+  const step = s.optimizer.step;
+  const bytes = await encodeLoraSafetensors(s.lora, {
+    layout: req.layout,
+    baseModel: s.modelId,
+    metadata: { studio_method: 'd3po', studio_step: String(step) },
+  });
+  const buffer = ownBuffer(bytes);
+  const fileName = req.layout === 'peft' ? 'pytorch_lora_weights.safetensors' : `${s.modelId}-d3po-step${step}.safetensors`;
+  const adapterConfig = req.layout === 'peft' ? adapterConfigJson(s.lora, s.modelId) : null;
+  ctx.post({ type: 'lora-file', id: req.id, bytes: buffer, fileName, adapterConfig }, [buffer]);
+}
+
+export async function handleImport(s: Session, req: ImportLoraRequest, ctx: JobContext): Promise<void> {
+  let decoded;
+  try {
+    decoded = decodeLoraSafetensors(req.bytes, s.model.params, UNET_PREFIX);
+  } catch (e) {
+    throw new Error(`Could not import ${req.fileName}: ${errorText(e)} The current adapter is unchanged.`);
+  }
+  const { adapter, info } = decoded;
+  const hadReference = s.reference != null;
+  replaceAdapter(s, { lora: adapter, optimizer: new AdamW(adapter.variables, { ...defaultAdamWConfig }) }, 'imported');
+  if (info.baseModel != null && info.baseModel !== s.modelId) {
+    s.note = `${req.fileName} says it was trained on ${info.baseModel}; its shapes fit ${s.modelId}, so it was loaded anyway.`;
+  }
+  if (hadReference) setReference(s, true, true);
+  await clearRun(req.runId);
+  await checkpointNow(s, `imported ${req.fileName}`); // so a reload comes back to the imported adapter
+  ctx.post({ type: 'lora', id: req.id, lora: loraStatus(s) });
+}
+
+export function handleScale(s: Session, req: SetLoraScaleRequest, ctx: JobContext): void {
+  if (!(Number.isFinite(req.scale) && req.scale >= 0 && req.scale <= 4)) throw new Error(`LoRA scale must be from 0 to 4, got ${req.scale}.`);
+  s.scale = req.scale;
+  ctx.post({ type: 'lora', id: req.id, lora: loraStatus(s) });
+}
+
+export function handleReference(s: Session, req: ReferenceRequest, ctx: JobContext): void {
+  setReference(s, req.enabled, req.refresh);
+  ctx.post({ type: 'lora', id: req.id, lora: loraStatus(s) });
+}

@@ -1,0 +1,117 @@
+// Worker jobs that sample images: a D3PO pair from one shared x_T (stored in IndexedDB here; only its id and RGBA images go to the page), and base-vs-tuned compare (D3PO App. A: both images of a pair start from the same noise).
+import * as tf from '@tensorflow/tfjs';
+import { imagesToRgba, sampleWithTrajectory } from '../core/diffusion/sample';
+import { savePair } from '../storage/pairs';
+import type { CompareRequest, GeneratedImage, GridRequest, PairRequest, StudioEvent } from './protocol';
+import { loraVersion, type Session } from './session';
+
+const MAX_STEPS = 1000;
+
+/** What a job needs from the worker entry: posting events and its own cancel flag. */
+export interface JobContext {
+  post(event: StudioEvent, transfer?: Transferable[]): void;
+  cancelled(): boolean;
+}
+
+export function checkSampleArgs(prompt: string, seed: number, steps: number): void {
+  if (typeof prompt !== 'string' || prompt.trim() === '') throw new Error('The prompt is empty; type a prompt or pick one from the list.');
+  if (!Number.isInteger(seed)) throw new Error(`seed must be an integer, got ${seed}.`);
+  if (!Number.isInteger(steps) || steps < 1 || steps > MAX_STEPS) throw new Error(`steps must be an integer from 1 to ${MAX_STEPS}, got ${steps}.`);
+}
+
+/** Decodes latents [B,h,w,c] to RGBA images (the latents tensor is disposed). */
+async function decodeToImages(s: Session, latents: tf.Tensor4D): Promise<GeneratedImage[]> {
+  const decoded = s.model.decode(latents); // [B,32,32,3] in [0,1]
+  latents.dispose();
+  try {
+    const [, h, w] = decoded.shape;
+    const rgba = await imagesToRgba(decoded);
+    return rgba.map((px) => ({ width: w, height: h, rgba: px.buffer as ArrayBuffer }));
+  } finally {
+    decoded.dispose();
+  }
+}
+
+export async function handlePair(s: Session, req: PairRequest, ctx: JobContext): Promise<void> {
+  const steps = req.steps ?? s.model.config.sample.steps;
+  checkSampleArgs(req.prompt, req.seed, steps);
+  const t0 = performance.now();
+  const version = loraVersion(s);
+  const { trajectories, final } = await sampleWithTrajectory(
+    s.model,
+    { prompts: [req.prompt, req.prompt], seed: req.seed, sharedInitialNoise: true, sample: { steps }, lora: s.lora },
+    { onStep: (step, total) => ctx.post({ type: 'generate-progress', id: req.id, step, total }), shouldCancel: ctx.cancelled },
+  );
+  const images = await decodeToImages(s, final);
+  const pairId = `pair-${Date.now().toString(36)}-${crypto.randomUUID().slice(0, 8)}`;
+  // Stored before the images are transferred away (the record keeps its own copies).
+  await savePair({
+    id: pairId,
+    prompt: req.prompt,
+    seed: req.seed,
+    createdAt: Date.now(),
+    modelId: s.modelId,
+    loraVersion: version,
+    trajectories: [trajectories[0], trajectories[1]],
+    images: [new Uint8Array(images[0].rgba.slice(0)), new Uint8Array(images[1].rgba.slice(0))],
+  });
+  ctx.post(
+    { type: 'pair-ready', id: req.id, pairId, prompt: req.prompt, seed: req.seed, loraVersion: version, images: [images[0], images[1]], ms: performance.now() - t0 },
+    images.map((i) => i.rgba),
+  );
+}
+
+export async function handleGrid(s: Session, req: GridRequest, ctx: JobContext): Promise<void> {
+  const steps = req.steps ?? s.model.config.sample.steps;
+  checkSampleArgs(req.prompt, req.seed, steps);
+  if (!Number.isInteger(req.size) || req.size < 2 || req.size > 8) throw new Error(`A best-of-k grid needs k from 2 to 8 images, got ${req.size}.`);
+  const t0 = performance.now();
+  const version = loraVersion(s);
+  const { trajectories, final } = await sampleWithTrajectory(
+    s.model,
+    { prompts: new Array<string>(req.size).fill(req.prompt), seed: req.seed, sharedInitialNoise: true, sample: { steps }, lora: s.lora },
+    { onStep: (step, total) => ctx.post({ type: 'generate-progress', id: req.id, step, total }), shouldCancel: ctx.cancelled },
+  );
+  const images = await decodeToImages(s, final);
+  const gridId = `grid-${Date.now().toString(36)}-${crypto.randomUUID().slice(0, 8)}`;
+  const pairIds: Record<string, string> = {};
+  const createdAt = Date.now();
+  for (let i = 0; i < req.size; i++) {
+    for (let j = i + 1; j < req.size; j++) {
+      const pairId = `pair-${createdAt.toString(36)}-${gridId.slice(-8)}-${i}${j}`;
+      await savePair({
+        id: pairId,
+        prompt: req.prompt,
+        seed: req.seed,
+        createdAt,
+        modelId: s.modelId,
+        loraVersion: version,
+        trajectories: [trajectories[i], trajectories[j]],
+        images: [new Uint8Array(images[i].rgba.slice(0)), new Uint8Array(images[j].rgba.slice(0))],
+        group: gridId,
+      });
+      pairIds[`${i}-${j}`] = pairId;
+    }
+  }
+  ctx.post(
+    { type: 'grid-ready', id: req.id, gridId, prompt: req.prompt, seed: req.seed, loraVersion: version, images, pairIds, ms: performance.now() - t0 },
+    images.map((i) => i.rgba),
+  );
+}
+
+export async function handleCompare(s: Session, req: CompareRequest, ctx: JobContext): Promise<void> {
+  const steps = req.steps ?? s.model.config.sample.steps;
+  checkSampleArgs(req.prompt, req.seed, steps);
+  const scale = s.scale * (s.lora.config.alpha / s.lora.config.rank);
+  const images: GeneratedImage[] = [];
+  // Same prompt and seed => same x_T and same per-step noise; only the LoRA scale differs.
+  for (const [k, loraScale] of [0, scale].entries()) {
+    const { final } = await sampleWithTrajectory(
+      s.model,
+      { prompts: [req.prompt], seed: req.seed, sample: { steps }, lora: s.lora, loraScale },
+      { onStep: (step, total) => ctx.post({ type: 'generate-progress', id: req.id, step: k * total + step, total: 2 * total }), shouldCancel: ctx.cancelled },
+    );
+    images.push(...(await decodeToImages(s, final)));
+  }
+  ctx.post({ type: 'compared', id: req.id, base: images[0], tuned: images[1], scale: s.scale }, [images[0].rgba, images[1].rgba]);
+}

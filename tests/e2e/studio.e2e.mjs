@@ -1,0 +1,233 @@
+// Browser test of the studio flow on wasm with tiny-test: label by keyboard and mouse, undo, train, watch the charts, reload (labels, curve and LoRA survive), export the LoRA (parse the download), reject a mismatched LoRA, compare base vs tuned.
+import fs from 'node:fs';
+import { assert, assertRealImages, cspViolations, openStudio, openTab, readCanvasesOf, readIdb, safetensorsHeader, test, WAIT_MS, waitForPhase } from './harness.mjs';
+
+const LABELS_DB = 'd3po-studio-labels-v1';
+const opts = { timeout: WAIT_MS, polling: 100 };
+
+/** Waits until a pair is on screen with both images drawn; returns its id and which trajectory is on the left. */
+async function waitForPair(page, notId = '') {
+  await page.waitForFunction(
+    (prev) => {
+      const p = document.querySelector('[data-testid=pair-panel]');
+      return (p?.dataset.shown === 'true' && p.dataset.pairId !== prev) || document.querySelector('[data-testid=labeling-error], [data-testid=fatal]') != null;
+    },
+    notId,
+    opts,
+  );
+  const err = await page.evaluate(() => document.querySelector('[data-testid=labeling-error], [data-testid=fatal]')?.textContent ?? null);
+  assert.equal(err, null, `pair generation failed: ${err}`);
+  return page.$eval('[data-testid=pair-panel]', (el) => el.dataset.pairId);
+}
+
+async function counter(page) {
+  return page.$eval('[data-testid=label-counter]', (el) => ({ labeled: Number(el.dataset.labeled), ties: Number(el.dataset.ties), queue: Number(el.dataset.queue) }));
+}
+
+async function waitForCounter(page, labeled) {
+  await page.waitForFunction((n) => Number(document.querySelector('[data-testid=label-counter]')?.dataset.labeled) === n, labeled, opts);
+}
+
+/** Labels from IndexedDB, keyed by pair id. */
+async function storedLabels(page) {
+  const records = await readIdb(page, LABELS_DB);
+  return new Map(records.map((r) => [r.pairId, r]));
+}
+
+async function waitTrainedTo(page, step) {
+  await page.waitForFunction(
+    (n) => {
+      const c = document.querySelector('[data-testid=training-controls]');
+      return (c?.dataset.status === 'idle' && Number(c.dataset.step) >= n) || document.querySelector('[data-testid=train-error], [data-testid=fatal]') != null;
+    },
+    step,
+    opts,
+  );
+  const err = await page.evaluate(() => document.querySelector('[data-testid=train-error], [data-testid=fatal]')?.textContent ?? null);
+  assert.equal(err, null, `training failed: ${err}`);
+}
+
+/** Sets a React-controlled range input (fill() does not support ranges). */
+function setRange(page, selector, value) {
+  return page.$eval(
+    selector,
+    (el, v) => {
+      Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value').set.call(el, String(v));
+      el.dispatchEvent(new Event('input', { bubbles: true }));
+    },
+    value,
+  );
+}
+
+test('studio: label (keys + mouse), undo, train, charts, reload keeps labels/curve/LoRA, export + import LoRA, compare', async (ctx) => {
+  const t0 = Date.now();
+  const lap = (what) => ctx.log(`${what} at ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  const s = await openStudio(ctx, '/?backend=wasm&model=tiny-test');
+  const { page } = s;
+  await waitForPhase(page, 'ready');
+  assert.equal(await page.textContent('[data-testid=backend-name]'), 'wasm');
+  // Vote buttons stay disabled until both images are drawn.
+  if ((await page.$eval('[data-testid=pair-panel]', (el) => el.dataset.shown)) !== 'true') {
+    assert.equal(await page.$eval('[data-testid=vote-a]', (el) => el.disabled), true, 'vote buttons must be disabled before the pair is shown');
+  }
+
+  // ---- label: ← (A), 2 (B), mouse "A is better", T (tie)
+  const votes = [];
+  let id = await waitForPair(page);
+  lap('first pair shown');
+  for (const [how, choice] of [
+    ['ArrowLeft', 'A'],
+    ['2', 'B'],
+    ['click', 'A'],
+    ['t', 'tie'],
+  ]) {
+    if (how === 'click') await page.click('[data-testid=vote-a]');
+    else await page.keyboard.press(how);
+    votes.push({ pairId: id, choice });
+    await waitForCounter(page, votes.length);
+    if (votes.length < 4) id = await waitForPair(page, id);
+  }
+  assert.deepEqual((await counter(page)).ties, 1);
+  const labels = await storedLabels(page);
+  assert.equal(labels.size, 4, 'every vote is in IndexedDB');
+  for (const v of votes) {
+    const l = labels.get(v.pairId);
+    assert.ok(l, `no stored label for ${v.pairId}`);
+    // Stored in trajectory order: A (left) is trajectory 0 exactly when leftIsFirst.
+    const expected = v.choice === 'tie' ? 'tie' : (v.choice === 'A') === l.leftIsFirst ? 0 : 1;
+    assert.equal(l.vote, expected, `vote for ${v.choice} with leftIsFirst=${l.leftIsFirst}`);
+    assert.equal(l.modelId, 'tiny-test');
+  }
+  lap('4 votes stored');
+
+  // ---- undo (Backspace) removes the tie and shows its pair again
+  await page.keyboard.press('Backspace');
+  await waitForCounter(page, 3);
+  assert.deepEqual((await counter(page)).ties, 0);
+  await page.waitForFunction((want) => document.querySelector('[data-testid=pair-panel]')?.dataset.pairId === want, votes[3].pairId, opts);
+  const afterUndo = await storedLabels(page);
+  assert.equal(afterUndo.size, 3);
+  assert.ok(!afterUndo.has(votes[3].pairId), 'undo deletes the last label from IndexedDB');
+
+  // ---- train 2 steps on the 3 A/B labels (from the Train screen: leaving Label cancels queued pairs); the curve and the checkpoint follow
+  await openTab(page, 'train');
+  await page.fill('[data-testid=train-steps]', '2');
+  await page.click('[data-testid=train-button]');
+  await waitTrainedTo(page, 2);
+  lap('trained 2 steps');
+  await page.waitForFunction(() => document.querySelector('[data-testid=chart-loss]')?.dataset.points === '2', null, opts);
+  const points = await page.$$eval('[data-testid^=chart-]', (els) => els.map((e) => Number(e.dataset.points)));
+  assert.ok(points.length >= 8 && points.every((p) => p === 2), `every chart shows 2 steps: ${points}`);
+  assert.equal(await page.$eval('[data-testid=chart-loss] canvas', (c) => c.width > 0), true, 'uPlot drew a canvas');
+  const ckptSteps = await page.$$eval('[data-testid=checkpoint-list] li', (lis) => lis.map((li) => Number(li.dataset.checkpointStep)));
+  assert.ok(ckptSteps.includes(2), `a checkpoint at step 2: ${ckptSteps}`);
+
+  // ---- reload: labels, curve and LoRA (restored from the checkpoint) are still there
+  await page.reload();
+  await waitForPhase(page, 'ready');
+  lap('reloaded');
+  assert.equal(await page.$eval('[data-testid=lora-badge]', (el) => `${el.dataset.step}/${el.dataset.source}`), '2/checkpoint');
+  await page.waitForSelector('[data-testid=label-counter]');
+  assert.equal((await counter(page)).labeled, 3, 'labels survive a reload');
+  await openTab(page, 'train');
+  await page.waitForFunction(() => document.querySelector('[data-testid=chart-loss]')?.dataset.points === '2', null, opts);
+
+  // ---- export the LoRA (PEFT): safetensors + adapter_config.json downloads
+  await openTab(page, 'data');
+  const downloads = [];
+  const gotBoth = new Promise((resolve) => page.on('download', (d) => downloads.push(d) === 2 && resolve()));
+  await page.click('[data-testid=export-lora]');
+  await gotBoth;
+  const [dl1, dl2] = downloads;
+  const byName = new Map([[dl1.suggestedFilename(), dl1], [dl2.suggestedFilename(), dl2]]);
+  const loraDownload = byName.get('pytorch_lora_weights.safetensors');
+  assert.ok(loraDownload && byName.has('adapter_config.json'), `downloads: ${[...byName.keys()]}`);
+  const bytes = new Uint8Array(fs.readFileSync(await loraDownload.path()));
+  const { header } = safetensorsHeader(bytes);
+  const keys = Object.keys(header).filter((k) => k !== '__metadata__');
+  const aKeys = keys.filter((k) => /^unet\..+\.lora_A\.weight$/.test(k));
+  const bKeys = keys.filter((k) => /^unet\..+\.lora_B\.weight$/.test(k));
+  assert.ok(aKeys.length > 0 && aKeys.length === bKeys.length, `PEFT keys: ${keys.slice(0, 4)}`);
+  const [r] = header[aKeys[0]].shape;
+  assert.equal(r, 4, 'lora_A is [r, in] with r = 4');
+  assert.equal(header.__metadata__.studio_base_model, 'tiny-test');
+  assert.equal(header.__metadata__.studio_step, '2');
+  const adapterConfig = JSON.parse(fs.readFileSync(await byName.get('adapter_config.json').path(), 'utf8'));
+  assert.equal(adapterConfig.peft_type, 'LORA');
+  assert.equal(adapterConfig.r, 4);
+  lap('exported');
+
+  // ---- labels as Pick-a-Pic v2 JSONL (one row per labeled pair) and a full backup zip
+  const [jsonlDownload] = await Promise.all([page.waitForEvent('download', opts), page.click('[data-testid=export-labels-jsonl]')]);
+  const rows = fs.readFileSync(await jsonlDownload.path(), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  assert.equal(rows.length, 3, 'one Pick-a-Pic row per labeled pair');
+  for (const row of rows) {
+    assert.ok(typeof row.caption === 'string' && row.caption.length > 0);
+    assert.ok([0, 1].includes(row.label_0) && row.label_0 + row.label_1 === 1, `label_0/label_1 of an A/B vote: ${row.label_0}/${row.label_1}`);
+    assert.ok(Buffer.from(row.jpg_0, 'base64').subarray(0, 2).equals(Buffer.from([0xff, 0xd8])), 'jpg_0 is base64 JPEG');
+  }
+  const [backup] = await Promise.all([page.waitForEvent('download', opts), page.click('[data-testid=export-all]')]);
+  const zip = fs.readFileSync(await backup.path());
+  assert.equal(zip.subarray(0, 2).toString('latin1'), 'PK', 'the backup is a zip');
+  lap('labels + backup exported');
+
+  // ---- a LoRA whose shapes do not fit gets a clear error and changes nothing
+  const badKey = aKeys[0];
+  const [, inFeatures] = header[badKey].shape;
+  const badHeader = { [badKey]: { dtype: 'F32', shape: [4, inFeatures + 1], data_offsets: [0, 16 * (inFeatures + 1)] } };
+  const outFeatures = header[bKeys.find((k) => k.startsWith(badKey.replace('lora_A.weight', '')))].shape[0];
+  badHeader[badKey.replace('lora_A', 'lora_B')] = { dtype: 'F32', shape: [outFeatures, 4], data_offsets: [16 * (inFeatures + 1), 16 * (inFeatures + 1) + 16 * outFeatures] };
+  const json = Buffer.from(JSON.stringify(badHeader));
+  const len = Buffer.alloc(8);
+  len.writeBigUInt64LE(BigInt(json.length));
+  const bad = Buffer.concat([len, json, Buffer.alloc(16 * (inFeatures + 1) + 16 * outFeatures)]);
+  await page.setInputFiles('[data-testid=import-lora]', { name: 'other-model.safetensors', mimeType: 'application/octet-stream', buffer: bad });
+  await page.waitForSelector('[data-testid=data-error]', opts);
+  const message = await page.textContent('[data-testid=data-error]');
+  assert.match(message, /other-model\.safetensors/);
+  assert.match(message, /unchanged/);
+  assert.equal(await page.$eval('[data-testid=lora-badge]', (el) => el.dataset.step), '2', 'a rejected import leaves the adapter alone');
+
+  // ---- compare: base vs tuned at scale 1 render; at scale 0 tuned equals base pixel for pixel
+  await openTab(page, 'compare');
+  await page.fill('[data-testid=compare-prompts]', 'red heart');
+  await page.fill('[data-testid=compare-seeds]', '5');
+  await page.click('[data-testid=compare-run]');
+  await page.waitForFunction(() => document.querySelector('[data-testid=compare-table]')?.dataset.runs === '1' || document.querySelector('[data-testid=compare-error]'), null, opts);
+  assert.equal(await page.$('[data-testid=compare-error]'), null, 'compare failed');
+  const base = await readCanvasesOf(page, 'canvas[data-testid=compare-base]');
+  const tuned = await readCanvasesOf(page, 'canvas[data-testid=compare-tuned]');
+  assertRealImages(base, { count: 1, size: 32 });
+  assertRealImages(tuned, { count: 1, size: 32 });
+  await setRange(page, '[data-testid=compare-scale]', 0);
+  await page.click('[data-testid=compare-run]');
+  await page.waitForFunction(() => document.querySelector('[data-testid=compare-table]')?.dataset.runs === '2' || document.querySelector('[data-testid=compare-error]'), null, opts);
+  assert.equal(await page.$('[data-testid=compare-error]'), null, 'compare at scale 0 failed');
+  const base0 = await readCanvasesOf(page, 'canvas[data-testid=compare-base]');
+  const tuned0 = await readCanvasesOf(page, 'canvas[data-testid=compare-tuned]');
+  assert.deepEqual(base0, base, 'the base image depends only on prompt and seed');
+  assert.deepEqual(tuned0, base0, 'at LoRA scale 0 the tuned image is the base image');
+  lap('compared');
+
+  // ---- the exported file imports back (a new lineage: step 0, source imported)
+  await openTab(page, 'data');
+  await page.setInputFiles('[data-testid=import-lora]', { name: 'pytorch_lora_weights.safetensors', mimeType: 'application/octet-stream', buffer: Buffer.from(bytes) });
+  await page.waitForFunction(() => document.querySelector('[data-testid=lora-badge]')?.dataset.source === 'imported', null, opts);
+  assert.equal(await page.$('[data-testid=fatal]'), null);
+  lap('imported');
+
+  // ---- best of 4: one click on the best image labels its 3 pairs (stored together, one vote time)
+  await openTab(page, 'label');
+  await page.check('[data-testid=grid-mode]');
+  await page.waitForFunction(() => document.querySelector('[data-testid=grid-panel]')?.dataset.shown === 'true' || document.querySelector('[data-testid=labeling-error]'), null, opts);
+  assert.equal(await page.$('[data-testid=labeling-error]'), null, 'grid generation failed');
+  assert.equal((await page.$$('canvas[data-testid=grid-image]')).length, 4);
+  const before = await storedLabels(page);
+  await page.click('[data-testid=grid-pick-2]');
+  await waitForCounter(page, before.size + 3);
+  const after = [...(await storedLabels(page)).values()].filter((l) => !before.has(l.pairId));
+  assert.equal(after.length, 3, 'best of 4 stores 3 labels');
+  assert.equal(new Set(after.map((l) => l.time)).size, 1, 'one click, one vote time');
+  lap('best of 4');
+  assert.deepEqual(cspViolations(s.consoleLines), [], 'the CSP refused something (charts, downloads, workers)');
+});
