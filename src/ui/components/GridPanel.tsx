@@ -2,9 +2,10 @@
 import { useCallback, useRef } from 'react';
 import { useStudioStore } from '../../store';
 import { markGridShown, pickGridImage } from '../../store/gridActions';
-import { retryGeneration, skip, undo } from '../../store/labelingActions';
+import { skip, undo } from '../../store/labelingActions';
 import { setSetting } from '../../store/settingsActions';
 import { RgbaCanvas } from './RgbaCanvas';
+import { GenerationError, LabelCounter } from './LabelStatus';
 
 const SCALE = 4;
 
@@ -13,11 +14,9 @@ export function GridPanel() {
   const shown = useStudioStore((s) => s.labeling.gridShown);
   const best = useStudioStore((s) => s.labeling.gridBest);
   const saving = useStudioStore((s) => s.labeling.saving);
-  const counts = useStudioStore((s) => s.labeling.counts);
   const queued = useStudioStore((s) => s.labeling.gridQueue.length);
   const inFlight = useStudioStore((s) => s.labeling.inFlight);
   const canUndo = useStudioStore((s) => s.labeling.undo.length > 0);
-  const error = useStudioStore((s) => s.labeling.error);
   const pickWorst = useStudioStore((s) => s.settings.pickWorst);
 
   const drawn = useRef(new Set<string>());
@@ -73,19 +72,9 @@ export function GridPanel() {
         <button type="button" disabled={!canUndo || saving} onClick={() => void undo()}>
           Undo last pick
         </button>
-        <span className="label-counter" data-testid="label-counter" data-labeled={counts.labeled} data-ties={counts.ties} data-both-bad={counts.bothBad} data-queue={queued} data-in-flight={inFlight}>
-          {counts.labeled} labeled, {counts.ties} ties, queue {queued}
-          {inFlight > 0 && ` (+${inFlight} generating)`}
-        </span>
+        <LabelCounter queued={queued} />
       </div>
-      {error && (
-        <div className="error" role="alert" data-testid="labeling-error">
-          <p>{error}</p>
-          <button type="button" onClick={retryGeneration}>
-            Try again
-          </button>
-        </div>
-      )}
+      <GenerationError />
     </section>
   );
 }

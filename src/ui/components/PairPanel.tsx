@@ -1,8 +1,9 @@
 // The pair on screen: prompt above, images A (left) and B (right) drawn through 2D canvases and scaled up, the four vote buttons (disabled until both images are drawn), skip/undo and the progress counter (conventions §7).
 import { useCallback, useRef } from 'react';
 import { useStudioStore } from '../../store';
-import { markShown, retryGeneration, skip, undo, vote } from '../../store/labelingActions';
+import { markShown, skip, undo, vote } from '../../store/labelingActions';
 import { RgbaCanvas } from './RgbaCanvas';
+import { GenerationError, LabelCounter } from './LabelStatus';
 
 const SCALE = 6; // 32×32 shown at 192×192 CSS pixels
 
@@ -10,11 +11,9 @@ export function PairPanel() {
   const current = useStudioStore((s) => s.labeling.current);
   const shown = useStudioStore((s) => s.labeling.shown);
   const saving = useStudioStore((s) => s.labeling.saving);
-  const counts = useStudioStore((s) => s.labeling.counts);
   const queued = useStudioStore((s) => s.labeling.queue.length);
   const inFlight = useStudioStore((s) => s.labeling.inFlight);
   const canUndo = useStudioStore((s) => s.labeling.undo.length > 0);
-  const error = useStudioStore((s) => s.labeling.error);
 
   // Both canvases report once drawn; votes open when both have.
   const drawn = useRef(new Set<string>());
@@ -63,28 +62,10 @@ export function PairPanel() {
         <button type="button" data-testid="undo" disabled={!canUndo || saving} onClick={() => void undo()} title="Backspace or Z">
           Undo last vote
         </button>
-        <span
-          className="label-counter"
-          data-testid="label-counter"
-          data-labeled={counts.labeled}
-          data-ties={counts.ties}
-          data-both-bad={counts.bothBad}
-          data-queue={queued}
-          data-in-flight={inFlight}
-        >
-          {counts.labeled} labeled, {counts.ties} ties, {counts.bothBad} both bad, queue {queued}
-          {inFlight > 0 && ` (+${inFlight} generating)`}
-        </span>
+        <LabelCounter queued={queued} />
       </div>
       <p className="hint">Keys: ← / 1 A better · → / 2 B better · ↓ / T tie · ↑ / X both bad · Backspace undo · S skip</p>
-      {error && (
-        <div className="error" role="alert" data-testid="labeling-error">
-          <p>{error}</p>
-          <button type="button" onClick={retryGeneration}>
-            Try again
-          </button>
-        </div>
-      )}
+      <GenerationError />
     </section>
   );
 }
