@@ -43,16 +43,16 @@ export function PairPanel() {
       </div>
       <div className="vote-buttons">
         <button type="button" data-testid="vote-a" disabled={disabled} onClick={() => void vote('A')} title="← or 1">
-          👈 A is better
+          ← A is better
         </button>
         <button type="button" data-testid="vote-tie" disabled={disabled} onClick={() => void vote('tie')} title="↓ or T">
-          🤝 Tie
+          ↓ Tie
         </button>
         <button type="button" data-testid="vote-both-bad" disabled={disabled} onClick={() => void vote('both-bad')} title="↑, X or B">
-          👎 Both bad
+          ↑ Both bad
         </button>
         <button type="button" data-testid="vote-b" disabled={disabled} onClick={() => void vote('B')} title="→ or 2">
-          B is better 👉
+          B is better →
         </button>
       </div>
       <div className="pair-actions">
