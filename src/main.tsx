@@ -4,10 +4,12 @@ import { createRoot } from 'react-dom/client';
 import { boot } from './store/actions';
 import { App } from './ui/App';
 import './ui/styles.css';
+import { enableOffline } from './offline';
 
 const root = document.getElementById('root');
 if (root == null) throw new Error('index.html must contain <div id="root">.');
-void boot(globalThis.location.search);
+// In the built app, boot once the offline service worker controls the page, so the model and wasm get cached too.
+void (import.meta.env.PROD ? enableOffline() : Promise.resolve()).then(() => boot(globalThis.location.search));
 createRoot(root).render(
   <StrictMode>
     <App />

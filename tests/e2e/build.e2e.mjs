@@ -1,4 +1,4 @@
-// Browser test: the production build (vite build + vite preview) keeps isolation and the strict CSP (no dev nonce), runs threaded wasm, and generation is reproducible per seed.
+// Browser test: the production build (vite build + vite preview) keeps isolation and the strict CSP (no dev nonce), runs threaded wasm, generation is reproducible per seed, and the app works offline once loaded (server stopped, page reloaded).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -40,6 +40,17 @@ test('build: production bundle under vite preview, threaded wasm, same seed give
     assertRealImages(first, { count: 1, size: 32 });
     await generate(s.page, { prompt: 'grinning face', count: 1, seed: 11 });
     assert.deepEqual(await readCanvases(s.page), first, 'the same prompt and seed must give the same pixels');
+
+    // Offline once loaded: the service worker controls the page; stop the server (a real network failure), reload, generate again.
+    assert.ok(await s.page.evaluate(() => navigator.serviceWorker.controller != null), 'the offline service worker must control the page');
+    await server.close();
+    server = undefined;
+    await s.page.reload();
+    await waitForPhase(s.page, 'ready');
+    assert.equal(await s.page.textContent('[data-testid=backend-name]'), 'wasm');
+    await generate(s.page, { prompt: 'grinning face', count: 1, seed: 11 });
+    assert.deepEqual(await readCanvases(s.page), first, 'offline, the cached app must give the same pixels');
+    assert.ok(await s.page.evaluate(() => crossOriginIsolated), 'cached responses keep COOP/COEP');
 
     assert.deepEqual(cspViolations(s.consoleLines), [], 'the CSP refused something in the production build');
     ctx.log(`preview on :${port}; CSP: ${headers['content-security-policy']}`);
