@@ -17,6 +17,7 @@ export interface Checkpoint {
   lora: Uint8Array; // safetensors file, diffusers/PEFT layout (loraFile.ts)
   optimizer: AdamWState | null; // null = resume with a fresh optimizer
   loraConfig: LoraConfigInfo;
+  modelId?: string; // base model the adapter belongs to (absent in checkpoints saved before it was recorded)
   note?: string;
 }
 
@@ -41,6 +42,7 @@ function infoProblem(c: Partial<CheckpointInfo>): string | null {
   if (!isNum(lc.alpha) || lc.alpha <= 0) return 'loraConfig.alpha must be a positive number';
   if (!Array.isArray(lc.targets) || !lc.targets.every(isStr)) return 'loraConfig.targets must be a list of module names';
   if (c.note !== undefined && !isStr(c.note)) return 'note must be a string when given';
+  if (c.modelId !== undefined && !isStr(c.modelId)) return 'modelId must be a string when given';
   return null;
 }
 
@@ -85,6 +87,7 @@ export async function saveCheckpoint(c: Checkpoint): Promise<void> {
     hasOptimizer: data.optimizer !== null,
   };
   if (c.note !== undefined) record.note = c.note;
+  if (c.modelId !== undefined) record.modelId = c.modelId;
   const problem = infoProblem(record) ?? dataProblem(data);
   if (problem) throw new Error(`Cannot save checkpoint ${JSON.stringify(c.id)}: ${problem}.`);
   await writeEntries('checkpoints', `checkpoint ${c.id} (step ${c.step})`, [
@@ -96,9 +99,10 @@ export async function saveCheckpoint(c: Checkpoint): Promise<void> {
 const newestFirst = (a: CheckpointInfo, b: CheckpointInfo) => b.createdAt - a.createdAt || b.step - a.step || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
 
 /** Metadata of every checkpoint, newest first (by createdAt, then step). */
-export async function listCheckpoints(): Promise<CheckpointInfo[]> {
+export async function listCheckpoints(modelId?: string): Promise<CheckpointInfo[]> {
   const records = await valuesWithPrefix<CheckpointRecord>('checkpoints', [KIND.checkpoint]);
-  return records.map(infoOf).sort(newestFirst);
+  // With a model id: that model's checkpoints, plus older ones that recorded none (the LoRA file's metadata decides).
+  return records.map(infoOf).filter((c) => modelId === undefined || c.modelId === undefined || c.modelId === modelId).sort(newestFirst);
 }
 
 /** The full checkpoint, or undefined if there is none with this id. */

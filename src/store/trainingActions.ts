@@ -67,7 +67,7 @@ export function onLabelForOnlineTraining(): void {
 
 export async function refreshCheckpoints(): Promise<void> {
   try {
-    patch('training', { checkpoints: await listCheckpoints() });
+    patch('training', { checkpoints: await listCheckpoints(useStudioStore.getState().session.model?.name) });
   } catch (e) {
     patch('training', { error: errorMessage(e) });
   }

@@ -37,7 +37,7 @@ export function freshAdapter(model: MiniSD, shape: { rank: number; alpha: number
 export async function openSession(model: MiniSD, shape: { rank: number; alpha: number }): Promise<Session> {
   const modelId = model.config.name;
   const notes: string[] = [];
-  for (const meta of await listCheckpoints()) {
+  for (const meta of await listCheckpoints(modelId)) {
     const ckpt = await loadCheckpoint(meta.id); // newest first
     if (ckpt == null) continue;
     try {
@@ -96,10 +96,10 @@ export async function checkpointNow(s: Session, note?: string): Promise<{ id: st
   const optimizer = await s.optimizer.getState();
   const id = `ckpt-${Date.now().toString(36)}-${crypto.randomUUID().slice(0, 8)}`;
   const { rank, alpha, targets } = s.lora.config;
-  await saveCheckpoint({ id, step, createdAt: Date.now(), lora, optimizer, loraConfig: { rank, alpha, targets: [...targets] }, note: note ?? `${s.modelId} step ${step}` });
+  await saveCheckpoint({ id, step, createdAt: Date.now(), lora, optimizer, loraConfig: { rank, alpha, targets: [...targets] }, modelId: s.modelId, note: note ?? `${s.modelId} step ${step}` });
   s.checkpointId = id;
   s.checkpointStep = step;
-  for (const old of (await listCheckpoints()).slice(KEEP_CHECKPOINTS)) await deleteCheckpoint(old.id);
+  for (const old of (await listCheckpoints(s.modelId)).slice(KEEP_CHECKPOINTS)) await deleteCheckpoint(old.id);
   return { id, step };
 }
 

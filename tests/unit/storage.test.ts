@@ -379,3 +379,20 @@ describe('backup', () => {
     expect(await snapshot()).toEqual(before);
   });
 });
+
+describe('checkpoints per base model', () => {
+  it('lists a model’s own checkpoints plus legacy ones without a model id', async () => {
+    const { saveCheckpoint, listCheckpoints } = await import('../../src/storage/checkpoints');
+    const { encodeSafetensors } = await import('../../src/core/io/safetensors');
+    const { f32Entry } = await import('../../src/core/io/tensorEntry');
+    const lora = encodeSafetensors(new Map([['unet.a.lora_A.weight', f32Entry(new Float32Array([1, 2]), [1, 2])]]));
+    const base = { step: 1, createdAt: 1, lora, optimizer: null, loraConfig: { rank: 1, alpha: 1, targets: ['to_q'] } };
+    await saveCheckpoint({ ...base, id: 'pm-a', modelId: 'model-a', createdAt: 10 });
+    await saveCheckpoint({ ...base, id: 'pm-b', modelId: 'model-b', createdAt: 20 });
+    await saveCheckpoint({ ...base, id: 'pm-legacy', createdAt: 30 });
+    const ids = (await listCheckpoints('model-a')).map((c) => c.id).filter((id) => id.startsWith('pm-'));
+    expect(ids).toEqual(['pm-legacy', 'pm-a']);
+    expect((await listCheckpoints()).map((c) => c.id).filter((id) => id.startsWith('pm-'))).toEqual(['pm-legacy', 'pm-b', 'pm-a']);
+    expect((await listCheckpoints('model-a')).find((c) => c.id === 'pm-a')?.modelId).toBe('model-a');
+  });
+});

@@ -91,7 +91,10 @@ export async function sampleWithTrajectory(model: MiniSD, req: SampleRequest, ho
       states.push(x);
       logProbs.push(step.logProb);
       hooks.onStep?.(i + 1, timesteps.length);
-      await yieldToEventLoop(); // lets a worker receive a cancel message between steps
+      // Wait for this step's result (B floats, async: WebGPU-safe) so GPU backends cannot queue the whole chain ahead:
+      // a cancel then lands between steps there too. Then yield so a worker can receive the cancel message.
+      await step.logProb.data();
+      await yieldToEventLoop();
     }
     // One read for the whole chain (async: safe on WebGPU). [T+1,B,H,W,C] and [T,B]
     const stacked = tf.stack(states);
