@@ -2,38 +2,21 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { readEmojiPixels, type EmojiRecord } from '../../src/core/data/emojiDataset';
-import { baseCaption, canFlip, captionFor } from '../../src/core/data/captions';
-import { createRng, type Rng } from '../../src/core/rng';
+import { type EmojiRecord } from '../../src/core/data/emojiDataset';
+import { baseCaption } from '../../src/core/data/captions';
 import type { MiniSD } from '../../src/core/model/pipeline';
 import { sampleWithTrajectory, imagesToRgba } from '../../src/core/diffusion/sample';
-import { alphasCumprod } from '../../src/core/diffusion/schedule';
-import { denoisingLoss } from '../../src/core/pretrain/losses';
 import { defaultPretrainConfig } from '../../src/core/pretrain/pretrainer';
-import {
-  accuracyOf,
-  argmax,
-  augmentImage,
-  classifierCategoryOf,
-  classifierFromSafetensors,
-  classifierToSafetensors,
-  classifyAll,
-  defaultClassifierConfig,
-  defaultClassifierTrainConfig,
-  CLASSIFIER_CONFIG_KEY,
-  EMOJI_CATEGORIES,
-  EmojiClassifier,
-  MERGED_CATEGORIES,
-  trainClassifier,
-  type ClassifierConfig,
-  type ClassifierData,
-} from '../../src/core/eval/classifier';
+import { accuracyOf, argmax, classifierCategoryOf, classifierFromSafetensors, classifierToSafetensors, classifyAll, CLASSIFIER_CONFIG_KEY, EmojiClassifier, MERGED_CATEGORIES } from '../../src/core/eval/classifier';
 import { featureStats, frechetDistance } from '../../src/core/eval/frechet';
-import { encodeLatents, loadEmojiDataset, type EmojiDataset } from '../pretrain/emojiData';
+import { loadEmojiDataset, type EmojiDataset } from '../pretrain/emojiData';
 import { loadModel, DEFAULT_MODEL_PATH } from '../modelLoader';
 import { CONFIG_METADATA_KEY } from '../../src/core/model/weights';
 import { composeGrid, encodePng } from '../png';
 import { flag, num, str, type Args } from '../args';
+import { ClassifierTrainingReport, classifierAccuracy, recordImages01, trainEmojiClassifier } from '../eval/classifierData';
+import { LOSS_SEED, autoencoderPsnr, fixedDenoisingLoss, trainSubset } from '../eval/modelMetrics';
+import { writeAtomic } from '../fsAtomic';
 
 export const DEFAULT_CLASSIFIER_PATH = 'public/models/emoji-classifier/classifier.safetensors';
 
@@ -60,7 +43,6 @@ export const SHEET_SEEDS = 6;
 /** Sample-accuracy / real-image-accuracy ratio the base model should reach. */
 export const QUALITY_BAR = 0.75;
 /** Seeds of the fixed held-out denoising-loss draws (timesteps + noise) and of the sampling. */
-export const LOSS_SEED = 1234;
 export const SAMPLE_SEED = 0;
 
 export const evalHelp = `eval [--model ${DEFAULT_MODEL_PATH}] [--per-prompt 8] [--steps 20] [--guidance G] [--out public/models/emoji-sd]
@@ -70,125 +52,6 @@ export const evalHelp = `eval [--model ${DEFAULT_MODEL_PATH}] [--per-prompt 8] [
   (DDIM, CFG) and reports category accuracy (vs. the classifier on real images; bar ≥ ${QUALITY_BAR * 100}%), the Fréchet distance
   of classifier features, held-out denoising loss and autoencoder PSNR. Writes <out>/eval.json and <out>/sample-sheet.png.`;
 
-// ---------------------------------------------------------------- data
-
-/** Image of a record as floats in [0,1]. -> [32·32·3] */
-export function recordImage01(ds: EmojiDataset, rec: EmojiRecord): Float32Array {
-  return Float32Array.from(readEmojiPixels(ds.pixels, ds.index, rec.index), (v) => v / 255);
-}
-
-/** Images of records, flat [n,32,32,3] in [0,1]. */
-export function recordImages01(ds: EmojiDataset, records: readonly EmojiRecord[]): Float32Array {
-  const out = new Float32Array(records.length * 3072);
-  records.forEach((r, i) => out.set(recordImage01(ds, r), i * 3072));
-  return out;
-}
-
-/** Category indices of records under a classifier config (merged categories mapped). */
-export function recordLabels(records: readonly EmojiRecord[], cfg: ClassifierConfig): Int32Array {
-  return Int32Array.from(records, (r) => {
-    const i = cfg.categories.indexOf(classifierCategoryOf(r.category));
-    if (i < 0) throw new Error(`Record ${r.unified} has category ${r.category}, unknown to the classifier; retrain it with --retrain-classifier.`);
-    return i;
-  });
-}
-
-/**
- * Classifier batches from records: a category drawn with probability ∝ (its image count)^classPower — 0 (default) is
- * class-balanced, since People & Body is 60% of the images (skin tones) and eval prompts span all categories —
- * then a uniform record of it; mirrored half the time where canFlip, shifted ±maxShift px.
- */
-export function classifierDataFromRecords(ds: EmojiDataset, records: readonly EmojiRecord[], cfg: ClassifierConfig, classPower = 0, maxShift = 2): ClassifierData {
-  const labels = recordLabels(records, cfg);
-  const byClass: EmojiRecord[][] = cfg.categories.map(() => []);
-  records.forEach((r, i) => byClass[labels[i]].push(r));
-  const weights = byClass.map((rs) => (rs.length > 0 ? rs.length ** classPower : 0));
-  const total = weights.reduce((a, b) => a + b, 0);
-  const pickClass = (rng: Rng) => {
-    let u = rng.next() * total;
-    for (let k = 0; k < weights.length; k++) if ((u -= weights[k]) < 0 && weights[k] > 0) return k;
-    return byClass.findIndex((rs) => rs.length > 0);
-  };
-  return {
-    batch: (rng, b) => {
-      const images = new Float32Array(b * 3072);
-      const out = new Int32Array(b);
-      for (let i = 0; i < b; i++) {
-        const k = pickClass(rng);
-        const rec = byClass[k][rng.int(byClass[k].length)];
-        const flip = canFlip(rec) && rng.next() < 0.5;
-        const dx = rng.int(2 * maxShift + 1) - maxShift;
-        const dy = rng.int(2 * maxShift + 1) - maxShift;
-        augmentImage(recordImage01(ds, rec), 32, flip, dx, dy, images, i * 3072);
-        out[i] = k;
-      }
-      return { images, labels: out };
-    },
-  };
-}
-
-/** Categories present in the dataset, in EMOJI_CATEGORIES order (merged ones folded). */
-export function datasetCategories(records: readonly EmojiRecord[]): string[] {
-  const present = new Set(records.map((r) => classifierCategoryOf(r.category)));
-  const known = EMOJI_CATEGORIES.filter((c) => present.has(c));
-  const extra = [...present].filter((c) => !EMOJI_CATEGORIES.includes(c)).sort();
-  return [...known, ...extra];
-}
-
-export interface ClassifierTrainingReport {
-  steps: number;
-  epochs: number;
-  seconds: number;
-  imagesPerSecond: number;
-  finalTrainLoss: number;
-  heldOutAccuracy: number;
-  parameters: number;
-}
-
-/** Trains the category classifier on the training split and measures it on the held-out split. */
-export async function trainEmojiClassifier(
-  ds: EmojiDataset,
-  opts: { epochs: number; seed?: number; config?: ClassifierConfig },
-  log: (s: string) => void = () => {},
-): Promise<{ classifier: EmojiClassifier; report: ClassifierTrainingReport }> {
-  const cfg = opts.config ?? defaultClassifierConfig(datasetCategories(ds.index.records));
-  const clf = EmojiClassifier.create(cfg, opts.seed ?? 0, true);
-  const batch = 64;
-  const steps = Math.max(1, Math.round((opts.epochs * ds.train.length) / batch));
-  const tc = { ...defaultClassifierTrainConfig(steps), batchSize: batch, seed: opts.seed ?? 0 };
-  const data = classifierDataFromRecords(ds, ds.train, cfg);
-  log(`classifier: ${clf.parameterCount()} parameters, ${cfg.categories.length} categories, ${steps} steps of ${batch} (${opts.epochs} epochs of ${ds.train.length} training images)`);
-  const t0 = Date.now();
-  let last = 0;
-  const history = await trainClassifier(clf, data, tc, (m) => {
-    if (Date.now() - last > 10_000 || m.step === steps) {
-      last = Date.now();
-      const ips = (m.step * batch) / Math.max(1e-3, (Date.now() - t0) / 1000);
-      log(`  step ${m.step}/${steps} loss ${m.loss.toFixed(3)} batch acc ${(m.accuracy * 100).toFixed(0)}% lr ${m.learningRate.toExponential(2)} ${ips.toFixed(0)} img/s`);
-    }
-  });
-  const seconds = (Date.now() - t0) / 1000;
-  const heldOutAccuracy = await classifierAccuracy(clf, ds, ds.heldOut);
-  const tail = history.slice(-20);
-  return {
-    classifier: clf,
-    report: {
-      steps,
-      epochs: opts.epochs,
-      seconds,
-      imagesPerSecond: (steps * batch) / seconds,
-      finalTrainLoss: tail.reduce((a, m) => a + m.loss, 0) / tail.length,
-      heldOutAccuracy,
-      parameters: clf.parameterCount(),
-    },
-  };
-}
-
-/** Top-1 category accuracy on real images of `records` (no augmentation). */
-export async function classifierAccuracy(clf: EmojiClassifier, ds: EmojiDataset, records: readonly EmojiRecord[]): Promise<number> {
-  const { probs } = await classifyAll(clf, recordImages01(ds, records));
-  return accuracyOf(probs, recordLabels(records, clf.config));
-}
 
 // ---------------------------------------------------------------- prompts and sampling
 
@@ -265,70 +128,6 @@ export async function sampleRows(model: MiniSD, rowPrompts: readonly string[], s
     onChunk(start + prompts.length);
   }
   return out;
-}
-
-// ---------------------------------------------------------------- model-side metrics
-
-/**
- * Denoising loss (the pretraining objective, min-SNR γ as in training) on posterior-mean latents of `records`,
- * one fixed (timestep, noise) draw per image from LOSS_SEED, full captions (name, tone, vendor).
- */
-export async function fixedDenoisingLoss(model: MiniSD, ds: EmojiDataset, records: readonly EmojiRecord[], minSnrGamma: number, seed = LOSS_SEED): Promise<number> {
-  if (records.length === 0) return NaN;
-  const table = await encodeLatents(model, ds, [...records], false);
-  const sf = model.config.autoencoder.scalingFactor;
-  const acp = alphasCumprod(model.config.scheduler);
-  const rng = createRng(seed);
-  const n = records.length;
-  const timesteps = Array.from({ length: n }, () => rng.int(model.config.scheduler.numTrainTimesteps));
-  const noise = rng.normals(n * 256);
-  const chunk = 64;
-  let sum = 0;
-  for (let s = 0; s < n; s += chunk) {
-    const m = Math.min(chunk, n - s);
-    const loss = tf.tidy(() => {
-      const latents = tf.mul(tf.tensor4d(table.mean.subarray(s * 256, (s + m) * 256), [m, 8, 8, 4]), sf) as tf.Tensor4D;
-      const eps = tf.tensor4d(noise.subarray(s * 256, (s + m) * 256), [m, 8, 8, 4]);
-      const text = model.encodeText(records.slice(s, s + m).map((r) => captionFor(r, { vendor: true, skinTone: true })));
-      return denoisingLoss(model, { latents, noise: eps, timesteps: timesteps.slice(s, s + m), text }, acp, minSnrGamma);
-    });
-    sum += (await loss.data())[0] * m;
-    loss.dispose();
-  }
-  return sum / n;
-}
-
-/** Mean per-image PSNR (dB, peak 1) of decode(encode(x)) against x for real images of `records`. */
-export async function autoencoderPsnr(model: MiniSD, ds: EmojiDataset, records: readonly EmojiRecord[]): Promise<number> {
-  if (records.length === 0) return NaN;
-  const images = recordImages01(ds, records);
-  const chunk = 128;
-  let sum = 0;
-  for (let s = 0; s < records.length; s += chunk) {
-    const m = Math.min(chunk, records.length - s);
-    const mse = tf.tidy(() => {
-      const x = tf.tensor4d(images.subarray(s * 3072, (s + m) * 3072), [m, 32, 32, 3]);
-      const recon = model.decode(model.encode(x));
-      return tf.mean(tf.square(tf.sub(recon, x)).reshape([m, -1]), 1); // [m]
-    });
-    for (const v of await mse.data()) sum += psnrFromMse(v);
-    mse.dispose();
-  }
-  return sum / records.length;
-}
-
-/** PSNR for peak 1; capped at 100 dB for a perfect reconstruction. */
-export const psnrFromMse = (mse: number) => Math.min(100, -10 * Math.log10(Math.max(mse, 1e-10)));
-
-/** `count` training records drawn without replacement by a fixed RNG (a train-side reference for the held-out numbers). */
-export function trainSubset(ds: EmojiDataset, count: number, seed = LOSS_SEED): EmojiRecord[] {
-  const idx = ds.train.map((_, i) => i);
-  const rng = createRng(seed ^ 0x9e3779b9);
-  for (let i = idx.length - 1; i > 0; i--) {
-    const j = rng.int(i + 1);
-    [idx[i], idx[j]] = [idx[j], idx[i]];
-  }
-  return idx.slice(0, Math.min(count, idx.length)).map((i) => ds.train[i]);
 }
 
 // ---------------------------------------------------------------- the evaluation
@@ -525,11 +324,6 @@ export function formatReport(r: EvalReport): string {
   ].join('\n');
 }
 
-function writeAtomic(file: string, bytes: Uint8Array | string): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  fs.writeFileSync(file + '.tmp', bytes);
-  fs.renameSync(file + '.tmp', file);
-}
 
 /** Loads the shipped classifier, or trains and saves it when missing / asked to. */
 export async function loadOrTrainClassifier(

@@ -10,6 +10,7 @@ import { defaultPretrainConfig, Pretrainer, type PretrainConfig, type PretrainSt
 import { autoencoderData, encodeLatents, loadEmojiDataset, scalingFactorOf, unetData } from '../pretrain/emojiData';
 import { Progress, formatDuration } from '../pretrain/progress';
 import { flag, num, str, type Args } from '../args';
+import { writeAtomic } from '../fsAtomic';
 
 export const DEFAULT_MODEL_DIR = 'public/models/emoji-sd';
 
@@ -20,12 +21,6 @@ export const pretrainHelp = `pretrain --stage autoencoder|unet [--steps N] [--mi
   continues from the exported EMA weights (fresh optimizer), e.g. on a new machine.`;
 
 const ckptPath = (dir: string, stage: PretrainStage) => path.join(dir, `${stage}-latest.safetensors`);
-
-function writeAtomic(file: string, bytes: Uint8Array | string): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  fs.writeFileSync(file + '.tmp', bytes);
-  fs.renameSync(file + '.tmp', file);
-}
 
 /** Writes the EMA weights (fp16) and config.json to the model folder the studio and CLI load. */
 async function exportEma(tr: Pretrainer, dir: string, extra: Record<string, string>): Promise<void> {
