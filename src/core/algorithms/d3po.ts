@@ -21,7 +21,7 @@ export function preferenceSigns(vote: Vote): [number, number] {
 /**
  * Per-element D3PO loss. delta_i = log π_θ(x_{t−1}^i|x_t^i) − log π_ref(x_{t−1}^i|x_t^i) (mean-over-dims log-probs).
  * delta0, delta1, h0, h1 [N] -> loss [N]
- * log(clamp(exp Δ, 1−ε, 1+ε)) = clamp(Δ, log(1−ε), log(1+ε)); the clamp has zero gradient outside the window, as torch.clamp.
+ * log(clamp(exp Δ, 1−ε, 1+ε)) = clamp(Δ, log(1−ε), log(1+ε)); the clamp has zero gradient outside that range, as torch.clamp.
  */
 export function d3poLoss(delta0: tf.Tensor1D, delta1: tf.Tensor1D, h0: tf.Tensor1D, h1: tf.Tensor1D, cfg: D3poLossConfig = defaultD3poLossConfig): tf.Tensor1D {
   return tf.tidy(() => {
