@@ -9,6 +9,7 @@ import { AHEAD, countLabels, GRID_SIZE, type GridView, type PairView } from './l
 import { activePrompts } from './settingsSlice';
 import { onLabelForOnlineTraining } from './trainingActions';
 import { advanceGrid, takeUndoGrid } from './gridActions';
+import { oracleLabelShown } from './oracleActions';
 
 /** What the person chose, by screen side. */
 export type Choice = 'A' | 'B' | 'tie' | 'both-bad';
@@ -130,7 +131,9 @@ export function retryGeneration(): void {
 
 /** The UI calls this once both images of `pairId` are drawn; only then are votes accepted. */
 export function markShown(pairId: string): void {
-  if (useStudioStore.getState().labeling.current?.pairId === pairId) patch('labeling', { shown: true });
+  if (useStudioStore.getState().labeling.current?.pairId !== pairId) return;
+  patch('labeling', { shown: true });
+  void oracleLabelShown();
 }
 
 function advance(): void {
@@ -139,8 +142,8 @@ function advance(): void {
   fillQueue();
 }
 
-/** Stores a vote on the pair on screen and shows the next one. Ignored until both images are shown. */
-export async function vote(choice: Choice): Promise<void> {
+/** Stores a vote on the pair on screen and shows the next one. Ignored until both images are shown. `annotator` overrides the settings' one (the oracle's 'oracle:<reward>'). */
+export async function vote(choice: Choice, annotator?: string): Promise<void> {
   const s = useStudioStore.getState();
   const pair = s.labeling.current;
   if (pair == null || !s.labeling.shown || s.labeling.saving || s.session.model == null) return;
@@ -153,7 +156,7 @@ export async function vote(choice: Choice): Promise<void> {
     time: Date.now(),
     modelId: s.session.model.name,
     loraVersion: pair.loraVersion,
-    annotator: s.settings.annotator || undefined,
+    annotator: annotator ?? (s.settings.annotator || undefined),
   };
   patch('labeling', { saving: true });
   try {

@@ -24,6 +24,15 @@ export interface GridView {
   pairIds: Record<string, string>;
 }
 
+/** The oracle's last vote: both rewards by screen side and the side it chose. */
+export interface OracleResult {
+  pairId: string;
+  reward: string;
+  left: number;
+  right: number;
+  choice: 'A' | 'B' | 'tie';
+}
+
 export interface LabelCounts {
   labeled: number; // every vote of this model (A, B, tie, both bad)
   ties: number;
@@ -45,6 +54,7 @@ export interface LabelingState {
   saving: boolean; // a vote is being written
   promptCursor: number; // round-robin position in the active prompts
   error: string | null; // generation stopped on this error (a retry restarts it)
+  oracleLast: OracleResult | null; // shown under the pair in oracle mode
 }
 
 export interface LabelingSlice {
@@ -69,6 +79,7 @@ export const initialLabeling: LabelingState = {
   saving: false,
   promptCursor: 0,
   error: null,
+  oracleLast: null,
 };
 
 export function countLabels(labels: Label[]): LabelCounts {

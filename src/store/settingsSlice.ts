@@ -41,6 +41,8 @@ export interface SettingsState {
   annotator: string; // user_id in Pick-a-Pic exports
   gridMode: boolean; // label best-of-4 grids instead of pairs
   pickWorst: boolean; // in grid mode, also pick the worst image (2 more pairs per grid)
+  labelMode: 'human' | 'oracle'; // who labels pairs: the person, or the scripted preference oracle
+  oracleReward: string; // the pixel reward the oracle prefers (one of ORACLE_REWARDS)
 }
 
 export interface SettingsSlice {
@@ -63,6 +65,8 @@ export const defaultSettings: SettingsState = {
   annotator: 'me',
   gridMode: false,
   pickWorst: false,
+  labelMode: 'human',
+  oracleReward: 'brightness',
 };
 
 /** Persisted settings merged over the defaults, so fields added later get their default (and train config keys too). */

@@ -1,4 +1,4 @@
-// Browser test of the studio flow on wasm with tiny-test: label by keyboard and mouse, undo, train, watch the charts, reload (labels, curve and LoRA survive), export the LoRA (parse the download), reject a mismatched LoRA, compare base vs tuned.
+// Browser test of the studio flow on wasm with tiny-test: label by keyboard and mouse, undo, train, watch the charts, reload (labels, curve and LoRA survive), export the LoRA (parse the download), reject a mismatched LoRA, compare base vs tuned, best of 4, oracle clicks.
 import fs from 'node:fs';
 import { assert, assertRealImages, cspViolations, openStudio, openTab, readCanvasesOf, readIdb, safetensorsHeader, test, WAIT_MS, waitForPhase } from './harness.mjs';
 
@@ -229,5 +229,27 @@ test('studio: label (keys + mouse), undo, train, charts, reload keeps labels/cur
   assert.equal(after.length, 3, 'best of 4 stores 3 labels');
   assert.equal(new Set(after.map((l) => l.time)).size, 1, 'one click, one vote time');
   lap('best of 4');
+
+  // ---- oracle clicks: the brightness oracle labels a pair by itself (annotator oracle:brightness, the brighter side wins); Human clicks stops it
+  await page.uncheck('[data-testid=grid-mode]');
+  const beforeOracle = await storedLabels(page);
+  await page.selectOption('[data-testid=label-mode]', 'oracle');
+  await page.selectOption('[data-testid=oracle-reward]', 'brightness');
+  await page.waitForFunction((n) => Number(document.querySelector('[data-testid=label-counter]')?.dataset.labeled) > n || document.querySelector('[data-testid=labeling-error]'), beforeOracle.size, opts);
+  assert.equal(await page.$('[data-testid=labeling-error]'), null, 'the oracle failed');
+  await page.waitForFunction(() => document.querySelector('[data-testid=oracle-result]')?.dataset.choice !== '', null, opts);
+  const oracleResult = await page.textContent('[data-testid=oracle-result]');
+  const [, ra, rb, picked] = oracleResult.match(/brightness\): A ([0-9.]+) · B ([0-9.]+) → (A is better|B is better|tie)/) ?? [];
+  assert.ok(picked, `oracle result line: ${oracleResult}`);
+  assert.equal(picked, Number(ra) > Number(rb) ? 'A is better' : Number(ra) < Number(rb) ? 'B is better' : 'tie', 'the oracle picks the brighter side');
+  await page.selectOption('[data-testid=label-mode]', 'human');
+  const byOracle = [...(await storedLabels(page)).values()].filter((l) => !beforeOracle.has(l.pairId));
+  assert.ok(byOracle.length >= 1, 'the oracle stored a label');
+  for (const l of byOracle) assert.equal(l.annotator, 'oracle:brightness');
+  const settled = (await counter(page)).labeled;
+  await page.waitForTimeout(1500); // human mode: no more automatic votes
+  assert.equal((await counter(page)).labeled, settled, 'switching to Human clicks stops the oracle');
+  ctx.log(`oracle: ${byOracle.length} label(s); ${oracleResult ?? ''}`);
+  lap('oracle clicks');
   assert.deepEqual(cspViolations(s.consoleLines), [], 'the CSP refused something (charts, downloads, workers)');
 });

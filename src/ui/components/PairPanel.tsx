@@ -14,6 +14,8 @@ export function PairPanel() {
   const queued = useStudioStore((s) => s.labeling.queue.length);
   const inFlight = useStudioStore((s) => s.labeling.inFlight);
   const canUndo = useStudioStore((s) => s.labeling.undo.length > 0);
+  const oracle = useStudioStore((s) => s.settings.labelMode === 'oracle');
+  const oracleLast = useStudioStore((s) => s.labeling.oracleLast);
 
   // Both canvases report once drawn; votes open when both have.
   const drawn = useRef(new Set<string>());
@@ -24,7 +26,7 @@ export function PairPanel() {
   const drawnLeft = useCallback(() => current && onDrawn(`${current.pairId}:L`, current.pairId), [current, onDrawn]);
   const drawnRight = useCallback(() => current && onDrawn(`${current.pairId}:R`, current.pairId), [current, onDrawn]);
 
-  const disabled = !shown || saving || current == null;
+  const disabled = !shown || saving || current == null || oracle;
   const [left, right] = current ? (current.leftIsFirst ? [current.images[0], current.images[1]] : [current.images[1], current.images[0]]) : [null, null];
   return (
     <section className="pair-panel" aria-label="Pair to label" data-testid="pair-panel" data-pair-id={current?.pairId ?? ''} data-shown={String(shown)}>
@@ -55,16 +57,23 @@ export function PairPanel() {
           B is better →
         </button>
       </div>
+      {oracle && (
+        <p className="oracle-result" data-testid="oracle-result" data-choice={oracleLast?.choice ?? ''}>
+          {oracleLast
+            ? `Last oracle vote (${oracleLast.reward}): A ${oracleLast.left.toFixed(4)} · B ${oracleLast.right.toFixed(4)} → ${oracleLast.choice === 'tie' ? 'tie' : `${oracleLast.choice} is better`}`
+            : 'The oracle votes once both images are drawn.'}
+        </p>
+      )}
       <div className="pair-actions">
-        <button type="button" data-testid="skip" disabled={current == null} onClick={() => void skip()} title="S">
+        <button type="button" data-testid="skip" disabled={current == null || oracle} onClick={() => void skip()} title="S">
           Skip
         </button>
-        <button type="button" data-testid="undo" disabled={!canUndo || saving} onClick={() => void undo()} title="Backspace or Z">
+        <button type="button" data-testid="undo" disabled={!canUndo || saving || oracle} onClick={() => void undo()} title="Backspace or Z">
           Undo last vote
         </button>
         <LabelCounter queued={queued} />
       </div>
-      <p className="hint">Keys: ← / 1 A better · → / 2 B better · ↓ / T tie · ↑ / X both bad · Backspace undo · S skip</p>
+      <p className="hint">{oracle ? 'Switch to Human clicks to vote, skip or undo yourself. ' : ''}Keys: ← / 1 A better · → / 2 B better · ↓ / T tie · ↑ / X both bad · Backspace undo · S skip</p>
       <GenerationError />
     </section>
   );

@@ -1,4 +1,4 @@
-// Keyboard shortcuts of the labeling screen (conventions §7): ←/1 A better, →/2 B better, ↓/T tie, ↑/X/B both bad, Backspace/Z undo, S skip; in best-of-4 mode 1–4 pick an image. Ignored while typing in a field.
+// Keyboard shortcuts of the labeling screen (conventions §7): ←/1 A better, →/2 B better, ↓/T tie, ↑/X/B both bad, Backspace/Z undo, S skip; in best-of-4 mode 1–4 pick an image. Ignored while typing in a field and while the oracle labels pairs.
 import { useEffect } from 'react';
 import { useStudioStore } from '../../store';
 import { pickGridImage } from '../../store/gridActions';
@@ -27,6 +27,7 @@ export function useLabelKeys(enabled: boolean): void {
     if (!enabled) return;
     const onKey = (e: KeyboardEvent) => {
       if (e.ctrlKey || e.metaKey || e.altKey || isTyping(e.target)) return;
+      if (useStudioStore.getState().settings.labelMode === 'oracle' && !useStudioStore.getState().settings.gridMode) return; // the oracle clicks
       const key = e.key.length === 1 ? e.key.toLowerCase() : e.key;
       const gridMode = useStudioStore.getState().settings.gridMode;
       const choice = gridMode ? undefined : CHOICES[key];

@@ -2,6 +2,7 @@
 import { useEffect } from 'react';
 import { useStudioStore } from '../../store';
 import { setGridMode, setLabelingActive } from '../../store/labelingActions';
+import { ORACLE_REWARDS, setLabelMode, setOracleReward } from '../../store/oracleActions';
 import { GridPanel } from '../components/GridPanel';
 import { PairPanel } from '../components/PairPanel';
 import { PromptPanel } from '../components/PromptPanel';
@@ -16,11 +17,36 @@ export function LabelView() {
   }, []);
   useLabelKeys(true);
   const gridMode = useStudioStore((s) => s.settings.gridMode);
+  const labelMode = useStudioStore((s) => s.settings.labelMode);
+  const oracleReward = useStudioStore((s) => s.settings.oracleReward);
   return (
     <div className="label-view" data-testid="label-view">
       <label className="mode-toggle">
         <input type="checkbox" data-testid="grid-mode" checked={gridMode} onChange={(e) => setGridMode(e.target.checked)} /> Best of 4 (one click labels 3 pairs)
       </label>
+      {!gridMode && (
+        <div className="mode-toggle" data-testid="label-mode-controls">
+          <label>
+            Mode{' '}
+            <select data-testid="label-mode" value={labelMode} onChange={(e) => setLabelMode(e.target.value === 'oracle' ? 'oracle' : 'human')}>
+              <option value="human">Human clicks</option>
+              <option value="oracle">Oracle clicks</option>
+            </select>
+          </label>{' '}
+          {labelMode === 'oracle' && (
+            <label>
+              Oracle prefers higher{' '}
+              <select data-testid="oracle-reward" value={oracleReward} onChange={(e) => setOracleReward(e.target.value)}>
+                {ORACLE_REWARDS.map((r) => (
+                  <option key={r} value={r}>
+                    {r}
+                  </option>
+                ))}
+              </select>
+            </label>
+          )}
+        </div>
+      )}
       {gridMode ? <GridPanel /> : <PairPanel />}
       <TrainingControls />
       <details className="prompts-drawer">
