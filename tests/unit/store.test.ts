@@ -1,20 +1,9 @@
 // Unit tests for the studio store: slices, persistence (settings only), and the labeling / training actions against a fake worker client and fake-indexeddb.
-import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { StudioApi } from '../../src/store/client';
 import type { LoraStatus, MetricRow, PairReadyEvent, TrainedEvent } from '../../src/worker/protocol';
+import { memory } from './memoryLocalStorage'; // installs localStorage before the store modules load below
 
-// zustand's persist needs a Web Storage; node has none.
-const memory = new Map<string, string>();
-vi.stubGlobal('localStorage', {
-  getItem: (k: string) => memory.get(k) ?? null,
-  setItem: (k: string, v: string) => void memory.set(k, v),
-  removeItem: (k: string) => void memory.delete(k),
-  clear: () => memory.clear(),
-  key: (i: number) => [...memory.keys()][i] ?? null,
-  get length() {
-    return memory.size;
-  },
-});
 
 const { useStudioStore, SETTINGS_STORAGE_KEY } = await import('../../src/store/index');
 const { boot, readUrlOptions, runIdFor } = await import('../../src/store/actions');

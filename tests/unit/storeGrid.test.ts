@@ -3,7 +3,7 @@ import { describe, expect, it, vi } from 'vitest';
 import type { StudioApi } from '../../src/store/client';
 import type { GridReadyEvent } from '../../src/worker/protocol';
 
-vi.stubGlobal('localStorage', { getItem: () => null, setItem: () => {}, removeItem: () => {} });
+import './memoryLocalStorage'; // installs localStorage before the store modules load below
 
 const { useStudioStore } = await import('../../src/store/index');
 const { gridVotes, markGridShown, pickGridImage } = await import('../../src/store/gridActions');

@@ -2,19 +2,8 @@
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import type { StudioApi } from '../../src/store/client';
 import type { LoraStatus, PairReadyEvent } from '../../src/worker/protocol';
+import { memory } from './memoryLocalStorage'; // installs localStorage before the store modules load below
 
-// zustand's persist needs a Web Storage; node has none.
-const memory = new Map<string, string>();
-vi.stubGlobal('localStorage', {
-  getItem: (k: string) => memory.get(k) ?? null,
-  setItem: (k: string, v: string) => void memory.set(k, v),
-  removeItem: (k: string) => void memory.delete(k),
-  clear: () => memory.clear(),
-  key: (i: number) => [...memory.keys()][i] ?? null,
-  get length() {
-    return memory.size;
-  },
-});
 
 const { useStudioStore, SETTINGS_STORAGE_KEY } = await import('../../src/store/index');
 const { boot } = await import('../../src/store/actions');
