@@ -1,7 +1,7 @@
 // Store slice for the labeling screen: the pair on screen (sides randomised), the pre-generated queue, label counts and the undo stack (conventions §7).
 import type { StateCreator } from 'zustand';
 import type { Label } from '../storage/labels';
-import type { GeneratedImage } from '../worker/protocol';
+import type { GeneratedImage, GridReadyEvent } from '../worker/protocol';
 import type { StudioState } from './index';
 
 /** A stored pair as the page sees it: id, images in trajectory order, and which one is shown on the left. */
@@ -14,15 +14,8 @@ export interface PairView {
   leftIsFirst: boolean; // images[0] on the left (A) when true
 }
 
-/** A best-of-k grid: k images from one x_T; pairIds[`${i}-${j}`] (i < j) is the stored pair of images i and j. */
-export interface GridView {
-  gridId: string;
-  prompt: string;
-  seed: number;
-  loraVersion: string | null;
-  images: GeneratedImage[];
-  pairIds: Record<string, string>;
-}
+/** A best-of-k grid on screen: k images from one x_T; pairIds[`${i}-${j}`] (i < j) is the stored pair of images i and j. */
+export type GridView = Omit<GridReadyEvent, 'type' | 'id' | 'ms'>;
 
 /** The oracle's last vote: both rewards by screen side and the side it chose. */
 export interface OracleResult {
