@@ -3,7 +3,7 @@ import encodeJpeg from 'jpeg-js/lib/encoder.js';
 import type { Vote } from '../algorithms/d3po';
 import { decodeUtf8Strict, encodeUtf8 } from './utf8';
 import { decodeBase64, encodeBase64 } from './base64';
-import { bytesEqual, readZip, writeZip, ZipError } from './zip';
+import { bytesEqual, readZip, writeZip } from './zip';
 
 export { decodeBase64, encodeBase64 } from './base64';
 export { crc32, readZip, writeZip, ZipError, type ZipEntry } from './zip';
@@ -348,70 +348,4 @@ export function zipToRows(bytes: Uint8Array): PickapicRow[] {
   });
 }
 
-
-// ---------------------------------------------------------------- annotator averaging (D3PO load_data_from_json)
-
-/** One pair's label averaged over annotator files; image_0 is trajectory 0 whenever the uids are studio uids. */
-export interface MergedLabel {
-  pairId: string | null; // the studio pair, when the uids are `<pairId>-0/1`
-  caption: string;
-  image_0_uid: string;
-  image_1_uid: string;
-  label_0: number; // mean over the annotators who labeled the pair
-  label_1: number;
-  annotators: number;
-  vote: Vote; // 0 / 1 by the mean; 'tie' at exactly 0.5 ('both-bad' if all said both-bad), which D3PO skips
-  weight: number; // agreement |2·label_0 − 1|: 1 unanimous, 0 a tie
-}
-
-/**
- * Averages label_0 per pair across annotators' files (one file per person, as D3PO's load_data_from_json reads one
- * JSON per annotator and takes np.mean over them). Pairs are matched by their two image uids in either order.
- * `requireAll` keeps only pairs every file labeled (D3PO truncates to the shortest file). Throws PickapicError if a
- * file labels the same pair twice or a label is out of range.
- */
-export function mergeAnnotators(files: PickapicRow[][], opts: { requireAll?: boolean } = {}): MergedLabel[] {
-  type Acc = { caption: string; u0: string; u1: string; sum: number; n: number; bothBad: number; files: Set<number> };
-  const acc = new Map<string, Acc>();
-  files.forEach((rows, f) => {
-    const seen = new Set<string>();
-    rows.forEach((r, i) => {
-      if (!r.has_label) return;
-      if (!(typeof r.label_0 === 'number' && r.label_0 >= 0 && r.label_0 <= 1)) {
-        throw new PickapicError(`File ${f + 1}, row ${i + 1}: label_0 must be a number in [0, 1]; load files with jsonlToRows/zipToRows, which validate them.`);
-      }
-      const key = r.image_0_uid < r.image_1_uid ? `${r.image_0_uid}\u0000${r.image_1_uid}` : `${r.image_1_uid}\u0000${r.image_0_uid}`;
-      if (seen.has(key)) throw new PickapicError(`File ${f + 1} labels the pair (${r.image_0_uid}, ${r.image_1_uid}) twice; keep one vote per pair and person.`);
-      seen.add(key);
-      let a = acc.get(key);
-      if (!a) {
-        const pid = pairIdFromUids(r.image_0_uid, r.image_1_uid);
-        const flip = pid !== null && r.image_0_uid !== imageUid(pid, 0);
-        a = { caption: r.caption, u0: flip ? r.image_1_uid : r.image_0_uid, u1: flip ? r.image_0_uid : r.image_1_uid, sum: 0, n: 0, bothBad: 0, files: new Set() };
-        acc.set(key, a);
-      }
-      a.sum += r.image_0_uid === a.u0 ? r.label_0 : 1 - r.label_0;
-      a.n++;
-      if (r.studio_vote === 'both-bad') a.bothBad++;
-      a.files.add(f);
-    });
-  });
-  const out: MergedLabel[] = [];
-  for (const a of acc.values()) {
-    if (opts.requireAll && a.files.size !== files.length) continue;
-    const mean = a.sum / a.n;
-    const tie = Math.abs(mean - 0.5) < 1e-9;
-    out.push({
-      pairId: pairIdFromUids(a.u0, a.u1),
-      caption: a.caption,
-      image_0_uid: a.u0,
-      image_1_uid: a.u1,
-      label_0: tie ? 0.5 : mean,
-      label_1: tie ? 0.5 : 1 - mean,
-      annotators: a.n,
-      vote: tie ? (a.bothBad === a.n ? 'both-bad' : 'tie') : mean > 0.5 ? 0 : 1,
-      weight: tie ? 0 : Math.abs(2 * mean - 1),
-    });
-  }
-  return out;
-}
+export { mergeAnnotators, type MergedLabel } from './annotators';
