@@ -5,7 +5,7 @@ import { createRng } from '../core/rng';
 import type { GeneratedImage } from '../worker/protocol';
 import { errorMessage } from './client';
 import { patch, useStudioStore } from './index';
-import { vote } from './labelingActions';
+import { setLabelingActive, vote } from './labelingActions';
 import type { OracleResult } from './labelingSlice';
 import type { SettingsState } from './settingsSlice';
 
@@ -18,6 +18,7 @@ let scoring: string | null = null; // pair id being scored, so one pair gets one
 export function setLabelMode(mode: SettingsState['labelMode']): void {
   patch('settings', { labelMode: mode });
   patch('labeling', { oracleLast: null });
+  setLabelingActive(mode !== 'reward'); // reward-driven training samples its own images: no pairs queued meanwhile
   if (mode === 'oracle') void oracleLabelShown();
 }
 

@@ -1,5 +1,6 @@
 // Settings actions: prompt list edits, training config fields, dashboard and export options (all persisted through the settings slice).
 import { defaultStudioTrainConfig, type StudioTrainConfig } from '../worker/trainConfig';
+import { defaultRewardTrainSettings, type RewardTrainSettings } from '../worker/rewardTrain';
 import { patch, useStudioStore } from './index';
 import { DEFAULT_PROMPTS, type SettingsState } from './settingsSlice';
 import { retryGeneration } from './labelingActions';
@@ -31,6 +32,15 @@ export function resetPrompts(): void {
 
 export function setTrainField<K extends keyof StudioTrainConfig>(key: K, value: StudioTrainConfig[K]): void {
   patch('settings', { train: { ...useStudioStore.getState().settings.train, [key]: value } });
+}
+
+/** One reward-driven setting; switching method resets the learning rate to that method's default. */
+export function setRewardTrainField<K extends keyof RewardTrainSettings>(key: K, value: RewardTrainSettings[K]): void {
+  patch('settings', { rewardTrain: { ...useStudioStore.getState().settings.rewardTrain, [key]: value } });
+}
+
+export function resetRewardTrainSettings(): void {
+  patch('settings', { rewardTrain: { ...defaultRewardTrainSettings } });
 }
 
 export function resetTrainConfig(): void {

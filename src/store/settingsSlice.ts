@@ -1,6 +1,7 @@
 // Store slice for user settings — the only persisted state (zustand persist + partialize, versioned; style.md §1.6, §3 rule 13): prompts, training config, dashboard and compare options.
 import type { StateCreator } from 'zustand';
 import { defaultStudioTrainConfig, type StudioTrainConfig } from '../worker/trainConfig';
+import { defaultRewardTrainSettings, type RewardTrainSettings } from '../worker/rewardTrain';
 import type { StudioState } from './index';
 
 /** ~20 emoji prompts the miniature model knows (words from the emoji dataset's captions). */
@@ -41,8 +42,9 @@ export interface SettingsState {
   annotator: string; // user_id in Pick-a-Pic exports
   gridMode: boolean; // label best-of-4 grids instead of pairs
   pickWorst: boolean; // in grid mode, also pick the worst image (2 more pairs per grid)
-  labelMode: 'human' | 'oracle'; // who labels pairs: the person, or the scripted preference oracle
+  labelMode: 'human' | 'oracle' | 'reward'; // who labels pairs (the person, the scripted oracle), or no pairs: reward-driven PRDP/DDPO
   oracleReward: string; // the pixel reward the oracle prefers (one of ORACLE_REWARDS)
+  rewardTrain: RewardTrainSettings; // reward-driven mode: method, reward, rounds, group sizes, learning rate
 }
 
 export interface SettingsSlice {
@@ -67,12 +69,13 @@ export const defaultSettings: SettingsState = {
   pickWorst: false,
   labelMode: 'human',
   oracleReward: 'brightness',
+  rewardTrain: { ...defaultRewardTrainSettings },
 };
 
 /** Persisted settings merged over the defaults, so fields added later get their default (and train config keys too). */
 export function mergeSettings(persisted: Partial<SettingsState> | undefined): SettingsState {
   const p = persisted ?? {};
-  return { ...defaultSettings, ...p, train: { ...defaultSettings.train, ...(p.train ?? {}) } };
+  return { ...defaultSettings, ...p, train: { ...defaultSettings.train, ...(p.train ?? {}) }, rewardTrain: { ...defaultSettings.rewardTrain, ...(p.rewardTrain ?? {}) } };
 }
 
 export function activePrompts(s: SettingsState): string[] {

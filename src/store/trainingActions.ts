@@ -1,10 +1,11 @@
-// Training actions: run N D3PO steps (or one per new label when online), stop between steps, follow per-step metrics and checkpoints, roll back, start a new adapter, and manage the D3PO reference copy.
+// Training actions: run N D3PO steps (or one per new label when online) or reward-driven PRDP/DDPO rounds, stop between steps, follow per-step metrics and checkpoints, roll back, start a new adapter, and manage the D3PO reference copy.
 import { listCheckpoints } from '../storage/checkpoints';
 import { getMetrics } from '../storage/runs';
 import type { MetricRow } from '../worker/protocol';
 import { errorMessage, getClient, isAbort } from './client';
 import { patch, useStudioStore } from './index';
 import { mergeRows } from './trainingSlice';
+import { activePrompts } from './settingsSlice';
 
 let abort: AbortController | null = null;
 
@@ -40,6 +41,38 @@ export async function trainSteps(steps?: number): Promise<void> {
   if (after.training.onlinePending && after.settings.online) {
     patch('training', { onlinePending: false });
     await trainSteps(1);
+  }
+}
+
+/** Reward-driven mode: runs the configured PRDP/DDPO rounds on the active prompts; resolves when the run ends. */
+export async function trainWithReward(): Promise<void> {
+  const s = useStudioStore.getState();
+  if (s.training.status !== 'idle' || s.session.phase === 'failed' || s.session.model == null || s.session.fatal != null) return;
+  const settings = s.settings.rewardTrain;
+  abort = new AbortController();
+  patch('training', { status: 'training', target: settings.rounds, done: 0, error: null, message: null });
+  try {
+    const result = await getClient().rewardTrain(
+      { settings, prompts: activePrompts(s.settings), runId: s.training.runId, checkpointEvery: s.settings.train.checkpointEvery, seed: (Date.now() % 2 ** 31) >>> 0 },
+      {
+        signal: abort.signal,
+        onProgress: (e) => {
+          if (e.type === 'reward-round') {
+            onStep(e.row, e.round);
+            patch('training', { rewardSamples: { round: e.round, prompt: e.prompt, images: e.images, rewards: e.rewards } });
+          } else void refreshCheckpoints();
+        },
+      },
+    );
+    patch('session', { lora: result.lora });
+    const what = `${result.rounds} ${settings.method.toUpperCase()} round${result.rounds === 1 ? '' : 's'} (${result.imagesSampled} images sampled)`;
+    patch('training', { message: result.stopped ? `Stopped after ${what}.` : `Trained ${what}; now at step ${result.lora.step}.` });
+  } catch (e) {
+    if (!isAbort(e)) patch('training', { error: errorMessage(e) });
+  } finally {
+    abort = null;
+    patch('training', { status: 'idle' });
+    await refreshCheckpoints();
   }
 }
 

@@ -1,7 +1,7 @@
 // Store slice for training: run status and progress, the metric rows behind the dashboard charts, and the checkpoint list (fed by worker events; not persisted — rows live in IndexedDB).
 import type { StateCreator } from 'zustand';
 import type { CheckpointInfo } from '../storage/checkpoints';
-import type { MetricRow } from '../worker/protocol';
+import type { GeneratedImage, MetricRow } from '../worker/protocol';
 import type { StudioState } from './index';
 
 export interface TrainingState {
@@ -14,6 +14,7 @@ export interface TrainingState {
   onlinePending: boolean; // a label arrived while training: run one more online step afterwards
   message: string | null; // last run's outcome
   error: string | null;
+  rewardSamples: { round: number; prompt: string; images: GeneratedImage[]; rewards: number[] } | null; // reward-driven mode: the latest round's group
 }
 
 export interface TrainingSlice {
@@ -30,6 +31,7 @@ export const initialTraining: TrainingState = {
   onlinePending: false,
   message: null,
   error: null,
+  rewardSamples: null,
 };
 
 /** Rows merged by step (a later row for the same step wins: it belongs to the branch after a rollback), sorted. */

@@ -19,6 +19,7 @@ import type {
   TrainedEvent,
 } from './protocol';
 import type { StudioTrainConfig } from './trainConfig';
+import type { RewardTrainedEvent, RewardTrainRequest } from './rewardTrain';
 import { RESULT_TYPES } from './protocol';
 
 export interface CallOptions<P> {
@@ -91,6 +92,11 @@ export class StudioClient {
     options: CallOptions<ProgressOf['train']> = {},
   ): Promise<TrainedEvent> {
     return this.call('train', (id) => ({ type: 'train', id, ...params }), options);
+  }
+
+  /** PRDP/DDPO rounds with a pixel reward; progress: one reward-round per round, checkpoint-saved events. */
+  rewardTrain(params: Omit<RewardTrainRequest, 'type' | 'id'>, options: CallOptions<ProgressOf['reward-train']> = {}): Promise<RewardTrainedEvent> {
+    return this.call('reward-train', (id) => ({ type: 'reward-train', id, ...params }), options);
   }
 
   rollback(checkpointId: string, runId: string): Promise<LoraEvent> {

@@ -1,6 +1,7 @@
 /** The studio worker's message protocol: every request the page sends and every event the worker posts, as discriminated unions (style.md §3 rule 10). */
 
 import type { StudioTrainConfig } from './trainConfig';
+import type { RewardRoundEvent, RewardTrainedEvent, RewardTrainRequest } from './rewardTrain';
 
 // ---------- shared value types ----------
 
@@ -87,6 +88,9 @@ export type MetricRow = {
   labeled: number; // labels with a preference available when the step ran
   pairsUsed: number; // pairs in this step's batch
   ms: number; // wall time of the step
+  rewardMean?: number; // reward-driven rounds (PRDP/DDPO): mean reward of the round's samples
+  rewardStd?: number; // ... and its standard deviation
+  imagesSampled?: number; // ... and the images sampled so far in the run
 };
 
 export interface GenerateParams {
@@ -224,7 +228,8 @@ export type StudioRequest =
   | ImportLoraRequest
   | SetLoraScaleRequest
   | CompareRequest
-  | ReferenceRequest;
+  | ReferenceRequest
+  | RewardTrainRequest;
 
 // ---------- events: worker -> page ----------
 
@@ -372,7 +377,9 @@ export type StudioEvent =
   | LoraFileEvent
   | ComparedEvent
   | FailedEvent
-  | FatalEvent;
+  | FatalEvent
+  | RewardRoundEvent
+  | RewardTrainedEvent;
 
 /** The final event of each request type (what the client's promise resolves to). */
 export interface ResultOf {
@@ -389,6 +396,7 @@ export interface ResultOf {
   'set-lora-scale': LoraEvent;
   compare: ComparedEvent;
   reference: LoraEvent;
+  'reward-train': RewardTrainedEvent;
 }
 
 /** The events a request may post before its result. */
@@ -406,6 +414,7 @@ export interface ProgressOf {
   'set-lora-scale': never;
   compare: GenerateProgressEvent;
   reference: never;
+  'reward-train': RewardRoundEvent | CheckpointSavedEvent;
 }
 
 export type CallType = keyof ResultOf;
@@ -423,4 +432,5 @@ export const RESULT_TYPES: { [K in CallType]: ResultOf[K]['type'] } = {
   'set-lora-scale': 'lora',
   compare: 'compared',
   reference: 'lora',
+  'reward-train': 'reward-trained',
 };

@@ -7,6 +7,7 @@ import { errorText, initBrowserBackend, warmUpKernels, watchDeviceLoss } from '.
 import type { GenerateRequest, GeneratedImage, InitRequest, LoadRequest, ModelInfo, StudioEvent, StudioRequest } from './protocol';
 import { handleCompare, handleGrid, handlePair, type JobContext } from './pairJobs';
 import { handleTrain } from './trainJob';
+import { handleRewardTrain } from './rewardTrainJob';
 import { handleExport, handleImport, handleNewAdapter, handleReference, handleRollback, handleScale } from './loraJobs';
 import { loraStatus, openSession, type Session } from './session';
 import { defaultStudioTrainConfig } from './trainConfig';
@@ -89,6 +90,8 @@ async function run(req: Exclude<StudioRequest, { type: 'cancel' }>): Promise<voi
         return handleScale(s, req, ctx);
       case 'reference':
         return handleReference(s, req, ctx);
+      case 'reward-train':
+        return await handleRewardTrain(s, req, ctx);
     }
   } catch (err) {
     const wasCancelled = err instanceof Cancelled || err instanceof SamplingCancelled || (err instanceof DOMException && err.name === 'AbortError');

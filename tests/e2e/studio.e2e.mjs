@@ -1,4 +1,4 @@
-// Browser test of the studio flow on wasm with tiny-test: label by keyboard and mouse, undo, train, watch the charts, reload (labels, curve and LoRA survive), export the LoRA (parse the download), reject a mismatched LoRA, compare base vs tuned, best of 4, oracle clicks.
+// Browser test of the studio flow on wasm with tiny-test: label by keyboard and mouse, undo, train, watch the charts, reload (labels, curve and LoRA survive), export the LoRA (parse the download), reject a mismatched LoRA, compare base vs tuned, best of 4, oracle clicks, reward-driven PRDP rounds.
 import fs from 'node:fs';
 import { assert, assertRealImages, cspViolations, openStudio, openTab, readCanvasesOf, readIdb, safetensorsHeader, test, WAIT_MS, waitForPhase } from './harness.mjs';
 
@@ -251,5 +251,44 @@ test('studio: label (keys + mouse), undo, train, charts, reload keeps labels/cur
   assert.equal((await counter(page)).labeled, settled, 'switching to Human clicks stops the oracle');
   ctx.log(`oracle: ${byOracle.length} label(s); ${oracleResult ?? ''}`);
   lap('oracle clicks');
+
+  // ---- reward-driven PRDP: no pairs, 2 rounds of K = 3 images scored by brightness; the round's mean/std are recomputed from the canvases
+  await openTab(page, 'train');
+  const stepBefore = Number(await page.textContent('[data-testid=lora-step]'));
+  await openTab(page, 'label');
+  await page.selectOption('[data-testid=label-mode]', 'reward');
+  await page.selectOption('[data-testid=reward-method]', 'prdp');
+  await page.selectOption('[data-testid=reward-name]', 'brightness');
+  await page.fill('[data-testid=reward-rounds]', '2');
+  await page.fill('[data-testid=reward-imagesPerPrompt]', '3');
+  await page.click('[data-testid=reward-start]');
+  await page.waitForFunction(
+    () => (document.querySelector('[data-testid=reward-samples]')?.dataset.round === '2' && document.querySelector('[data-testid=reward-training]')?.dataset.status === 'idle') || document.querySelector('[data-testid=train-error], [data-testid=fatal]'),
+    null,
+    opts,
+  );
+  assert.equal(await page.$('[data-testid=train-error]'), null, 'reward-driven training failed');
+  const shown = await readCanvasesOf(page, '[data-testid=reward-sample]');
+  assert.equal(shown.length, 3, 'the round shows its K = 3 images');
+  const bright = shown.map((img) => {
+    let sum = 0;
+    let n = 0;
+    img.rgba.forEach((v, i) => i % 4 !== 3 && ((sum += v), n++));
+    return sum / n / 255;
+  });
+  const listed = await page.$$eval('[data-testid=reward-sample-value]', (els) => els.map((el) => Number(el.dataset.reward)));
+  listed.forEach((r, i) => assert.ok(Math.abs(r - bright[i]) < 1e-6, `sample ${i}: reward ${r} vs canvas brightness ${bright[i]}`));
+  const mean = bright.reduce((x, y) => x + y, 0) / 3;
+  const std = Math.sqrt(bright.reduce((x, y) => x + (y - mean) ** 2, 0) / 3);
+  const last = await page.$eval('[data-testid=reward-last]', (el) => ({ mean: Number(el.dataset.mean), std: Number(el.dataset.std) }));
+  assert.ok(Math.abs(last.mean - mean) < 1e-6 && Math.abs(last.std - std) < 1e-6, `round mean/std ${JSON.stringify(last)} vs canvases ${mean}, ${std}`);
+  await openTab(page, 'train');
+  await page.waitForSelector('[data-testid=chart-reward]', opts);
+  const stepAfter = Number(await page.textContent('[data-testid=lora-step]'));
+  assert.equal(stepAfter, stepBefore + 2, 'one PRDP update per round');
+  ctx.log(`reward-driven: 2 PRDP rounds, brightness ${mean.toFixed(4)} ± ${std.toFixed(4)}, LoRA step ${stepAfter}`);
+  await openTab(page, 'label');
+  await page.selectOption('[data-testid=label-mode]', 'human');
+  lap('reward-driven PRDP');
   assert.deepEqual(cspViolations(s.consoleLines), [], 'the CSP refused something (charts, downloads, workers)');
 });

@@ -51,10 +51,12 @@ export interface LoopHooks {
   /** Extra step after each round, e.g. the large-scale RL pretraining-loss step. */
   afterRound?: () => Promise<void>;
   shouldStop?: () => boolean;
+  /** Each prompt's group as soon as it is scored (the studio shows the round's images): K RGBA images and their rewards. */
+  onScored?: (prompt: string, images: Uint8ClampedArray[], rewards: number[]) => void;
 }
 
 /** Samples K images for each prompt, decodes them and scores them. */
-async function sampleAndScore(model: MiniSD, lora: LoraAdapter, prompts: string[], k: number, shared: boolean, reward: RewardFunction, rng: Rng): Promise<{ groups: Trajectory[][]; rewards: number[][] }> {
+async function sampleAndScore(model: MiniSD, lora: LoraAdapter, prompts: string[], k: number, shared: boolean, reward: RewardFunction, rng: Rng, onScored?: LoopHooks['onScored']): Promise<{ groups: Trajectory[][]; rewards: number[][] }> {
   const groups: Trajectory[][] = [];
   const rewards: number[][] = [];
   for (const prompt of prompts) {
@@ -64,6 +66,7 @@ async function sampleAndScore(model: MiniSD, lora: LoraAdapter, prompts: string[
     tf.dispose([img, r.final]);
     groups.push(r.trajectories);
     rewards.push(await reward.score(rgba, new Array(k).fill(prompt)));
+    onScored?.(prompt, rgba, rewards[rewards.length - 1]);
   }
   return { groups, rewards };
 }
@@ -87,7 +90,7 @@ export async function runOnline(model: MiniSD, lora: LoraAdapter, optimizer: Ada
       const start = cursor.get(task.name) ?? 0;
       const prompts = Array.from({ length: cfg.promptsPerRound }, (_, i) => task.prompts[(start + i) % task.prompts.length]);
       cursor.set(task.name, start + cfg.promptsPerRound);
-      const { groups, rewards } = await sampleAndScore(model, lora, prompts, cfg.imagesPerPrompt, cfg.method !== 'ddpo', task.reward, rng);
+      const { groups, rewards } = await sampleAndScore(model, lora, prompts, cfg.imagesPerPrompt, cfg.method !== 'ddpo', task.reward, rng, hooks.onScored);
       imagesSampled += prompts.length * cfg.imagesPerPrompt;
       let update: Record<string, number> = {};
       if (cfg.method === 'd3po') {

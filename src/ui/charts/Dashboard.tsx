@@ -1,4 +1,4 @@
-// The training dashboard (conventions §8): one uPlot chart per D3PO/TRL metric over optimizer steps, a smoothing slider (TensorBoard debiased EMA), a log-y toggle and the labeled-pairs curve; rows come from the store (persisted per run in IndexedDB).
+// The training dashboard (conventions §8): one uPlot chart per D3PO/TRL metric over optimizer steps, the reward mean ± std of reward-driven (PRDP/DDPO) rounds, a smoothing slider (TensorBoard debiased EMA), a log-y toggle and the labeled-pairs curve; rows come from the store (persisted per run in IndexedDB).
 import { useMemo } from 'react';
 import { useStudioStore } from '../../store';
 import { setSetting } from '../../store/settingsActions';
@@ -8,8 +8,19 @@ import { UPlotChart, type ChartSeries } from './UPlotChart';
 interface ChartDef {
   id: string;
   title: string;
-  series: { label: string; key: keyof MetricRow; color: string }[];
+  series: { label: string; key: keyof MetricRow; color: string; offset?: (r: MetricRow) => number }[];
 }
+
+/** Reward-driven rounds (PRDP/DDPO): the round's mean reward with mean ± std around it. */
+const REWARD_CHART: ChartDef = {
+  id: 'reward',
+  title: 'reward mean ± std',
+  series: [
+    { label: 'mean', key: 'rewardMean', color: '#e67700' },
+    { label: 'mean + std', key: 'rewardMean', color: '#ffc078', offset: (r) => r.rewardStd ?? NaN },
+    { label: 'mean − std', key: 'rewardMean', color: '#ffc078', offset: (r) => -(r.rewardStd ?? NaN) },
+  ],
+};
 
 const CHARTS: ChartDef[] = [
   { id: 'loss', title: 'loss', series: [{ label: 'loss', key: 'loss', color: '#d6336c' }] },
@@ -30,19 +41,23 @@ const CHARTS: ChartDef[] = [
   { id: 'labeled', title: 'labeled pairs', series: [{ label: 'labeled', key: 'labeled', color: '#5f3dc4' }] },
 ];
 
-function column(rows: MetricRow[], key: keyof MetricRow): number[] {
-  return rows.map((r) => (typeof r[key] === 'number' ? r[key] : NaN));
+function column(rows: MetricRow[], key: keyof MetricRow, offset?: (r: MetricRow) => number): number[] {
+  return rows.map((r) => (typeof r[key] === 'number' ? r[key] + (offset ? offset(r) : 0) : NaN));
 }
+
+const pct = (x: number) => (Number.isFinite(x) ? `${(x * 100).toFixed(0)}%` : '–');
+const fixed = (x: number | undefined, d: number) => (x != null && Number.isFinite(x) ? x.toFixed(d) : '–');
 
 export function Dashboard() {
   const rows = useStudioStore((s) => s.training.rows);
   const smoothing = useStudioStore((s) => s.settings.smoothing);
   const logY = useStudioStore((s) => s.settings.logY);
   const xs = useMemo(() => rows.map((r) => r.step), [rows]);
-  const charts = useMemo(
-    () => CHARTS.map((c) => ({ ...c, data: c.series.map((s): ChartSeries => ({ label: s.label, color: s.color, values: column(rows, s.key) })) })),
-    [rows],
-  );
+  const charts = useMemo(() => {
+    const hasReward = rows.some((r) => typeof r.rewardMean === 'number' && Number.isFinite(r.rewardMean));
+    const defs = hasReward ? [REWARD_CHART, ...CHARTS] : CHARTS;
+    return defs.map((c) => ({ ...c, data: c.series.map((s): ChartSeries => ({ label: s.label, color: s.color, values: column(rows, s.key, s.offset) })) }));
+  }, [rows]);
   const last = rows[rows.length - 1];
   return (
     <section className="dashboard" aria-label="Training metrics" data-testid="dashboard" data-rows={rows.length}>
@@ -56,11 +71,11 @@ export function Dashboard() {
         </label>
         <span className="muted">
           {rows.length} step{rows.length === 1 ? '' : 's'} recorded
-          {last && ` · last: step ${last.step}, loss ${last.loss.toFixed(4)}, accuracy ${(last.accuracy * 100).toFixed(0)}%, ${(last.ms / 1000).toFixed(2)} s/step`}
+          {last && ` · last: step ${last.step}, loss ${fixed(last.loss, 4)}, accuracy ${pct(last.accuracy)}${last.rewardMean != null ? `, reward ${fixed(last.rewardMean, 4)} ± ${fixed(last.rewardStd, 4)}` : ''}, ${(last.ms / 1000).toFixed(2)} s/step`}
         </span>
       </div>
       {rows.length === 0 ? (
-        <p className="hint">No training steps yet. Label a few pairs (A or B better), then press Train. The loss stays near 0.69 by design (the ratio clip); watch accuracy, margin and clipfrac.</p>
+        <p className="hint">No training steps yet. Label a few pairs (A or B better), then press Train — or pick Reward-driven in the Label view. The loss stays near 0.69 by design (the ratio clip); watch accuracy, margin and clipfrac.</p>
       ) : (
         <div className="chart-grid">
           {charts.map((c) => (

@@ -1,4 +1,4 @@
-// The labeling screen: prompt list, the pair with its vote buttons and keys, and the training controls on the same page (collect → train → preview, as Teachable Machine).
+// The labeling screen: the mode switch (human clicks, oracle clicks, reward-driven PRDP/DDPO), the pair or grid with its vote buttons and keys, the training controls on the same page (collect → train → preview, as Teachable Machine), and the prompt list.
 import { useEffect } from 'react';
 import { useStudioStore } from '../../store';
 import { setGridMode, setLabelingActive } from '../../store/labelingActions';
@@ -6,13 +6,17 @@ import { ORACLE_REWARDS, setLabelMode, setOracleReward } from '../../store/oracl
 import { GridPanel } from '../components/GridPanel';
 import { PairPanel } from '../components/PairPanel';
 import { PromptPanel } from '../components/PromptPanel';
+import { RewardTrainingPanel } from '../components/RewardTrainingPanel';
+import type { SettingsState } from '../../store/settingsSlice';
 import { TrainingControls } from '../components/TrainingControls';
 import { useLabelKeys } from '../hooks/useLabelKeys';
+
+const parseMode = (v: string): SettingsState['labelMode'] => (v === 'oracle' || v === 'reward' ? v : 'human');
 
 export function LabelView() {
   // The queue fills only while this screen is open; leaving it cancels pairs still being generated.
   useEffect(() => {
-    setLabelingActive(true);
+    setLabelingActive(useStudioStore.getState().settings.labelMode !== 'reward');
     return () => setLabelingActive(false);
   }, []);
   useLabelKeys(true);
@@ -21,16 +25,19 @@ export function LabelView() {
   const oracleReward = useStudioStore((s) => s.settings.oracleReward);
   return (
     <div className="label-view" data-testid="label-view">
-      <label className="mode-toggle">
-        <input type="checkbox" data-testid="grid-mode" checked={gridMode} onChange={(e) => setGridMode(e.target.checked)} /> Best of 4 (one click labels 3 pairs)
-      </label>
+      {labelMode !== 'reward' && (
+        <label className="mode-toggle">
+          <input type="checkbox" data-testid="grid-mode" checked={gridMode} onChange={(e) => setGridMode(e.target.checked)} /> Best of 4 (one click labels 3 pairs)
+        </label>
+      )}
       {!gridMode && (
         <div className="mode-toggle" data-testid="label-mode-controls">
           <label>
             Mode{' '}
-            <select data-testid="label-mode" value={labelMode} onChange={(e) => setLabelMode(e.target.value === 'oracle' ? 'oracle' : 'human')}>
-              <option value="human">Human clicks</option>
-              <option value="oracle">Oracle clicks</option>
+            <select data-testid="label-mode" value={labelMode} onChange={(e) => setLabelMode(parseMode(e.target.value))}>
+              <option value="human">Human clicks (D3PO)</option>
+              <option value="oracle">Oracle clicks (D3PO, scripted preference)</option>
+              <option value="reward">Reward-driven (PRDP / DDPO, no clicks)</option>
             </select>
           </label>{' '}
           {labelMode === 'oracle' && (
@@ -47,8 +54,14 @@ export function LabelView() {
           )}
         </div>
       )}
-      {gridMode ? <GridPanel /> : <PairPanel />}
-      <TrainingControls />
+      {labelMode === 'reward' && !gridMode ? (
+        <RewardTrainingPanel />
+      ) : (
+        <>
+          {gridMode ? <GridPanel /> : <PairPanel />}
+          <TrainingControls />
+        </>
+      )}
       <details className="prompts-drawer">
         <summary>Prompts</summary>
         <PromptPanel />

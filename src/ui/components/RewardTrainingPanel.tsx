@@ -1,0 +1,120 @@
+// Reward-driven mode (PRDP, Deng et al.; DDPO with batch-wise normalisation, large-scale RL paper): method, reward, rounds and group size, Start/Stop, and the latest round's images with their rewards and the round's mean ± std.
+import { useStudioStore } from '../../store';
+import { resetRewardTrainSettings, setRewardTrainField } from '../../store/settingsActions';
+import { stopTraining, trainWithReward } from '../../store/trainingActions';
+import { BROWSER_REWARDS, REWARD_METHODS, defaultRewardTrainSettings, type RewardMethod, type RewardTrainSettings } from '../../worker/rewardTrain';
+import { RgbaCanvas } from './RgbaCanvas';
+
+const METHOD_LABEL: Record<RewardMethod, string> = {
+  prdp: 'PRDP (reward-difference prediction, proximal)',
+  ddpo: 'DDPO (clipped policy gradient, batch-normalised)',
+};
+
+function NumberField({ k, label, step = 1, min, max }: { k: keyof RewardTrainSettings; label: string; step?: number; min: number; max: number }) {
+  const value = useStudioStore((s) => s.settings.rewardTrain[k]) as number;
+  const training = useStudioStore((s) => s.training.status !== 'idle');
+  return (
+    <label>
+      {label}{' '}
+      <input
+        data-testid={`reward-${k}`}
+        type="number"
+        min={min}
+        max={max}
+        step={step}
+        value={value}
+        disabled={training}
+        onChange={(e) => {
+          const v = Number(e.target.value);
+          if (Number.isFinite(v)) setRewardTrainField(k, (step === 1 ? Math.round(Math.max(min, Math.min(max, v))) : v) as never);
+        }}
+      />
+    </label>
+  );
+}
+
+export function RewardTrainingPanel() {
+  const st = useStudioStore((s) => s.settings.rewardTrain);
+  const status = useStudioStore((s) => s.training.status);
+  const done = useStudioStore((s) => s.training.done);
+  const samples = useStudioStore((s) => s.training.rewardSamples);
+  const rows = useStudioStore((s) => s.training.rows);
+  const ready = useStudioStore((s) => s.session.model != null && s.session.fatal == null);
+  const training = status !== 'idle';
+  const last = [...rows].reverse().find((r) => typeof r.rewardMean === 'number' && Number.isFinite(r.rewardMean));
+
+  return (
+    <section className="reward-training" aria-label="Reward-driven training" data-testid="reward-training" data-status={status}>
+      <p className="hint">
+        No clicks: each round samples {st.imagesPerPrompt} images for {st.promptsPerRound} active prompt{st.promptsPerRound === 1 ? '' : 's'}, scores them with the reward, and updates the
+        adapter. Stop ends after the current round.
+      </p>
+      <div className="reward-settings">
+        <label>
+          Method{' '}
+          <select
+            data-testid="reward-method"
+            value={st.method}
+            disabled={training}
+            onChange={(e) => setRewardTrainField('method', e.target.value as RewardMethod)}
+          >
+            {REWARD_METHODS.map((m) => (
+              <option key={m} value={m}>
+                {METHOD_LABEL[m]}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Reward (higher is better){' '}
+          <select data-testid="reward-name" value={st.reward} disabled={training} onChange={(e) => setRewardTrainField('reward', e.target.value)}>
+            {BROWSER_REWARDS.map((r) => (
+              <option key={r} value={r}>
+                {r}
+              </option>
+            ))}
+          </select>
+        </label>
+        <NumberField k="rounds" label="Rounds" min={1} max={10000} />
+        <NumberField k="imagesPerPrompt" label="Images per prompt (K)" min={2} max={16} />
+        <NumberField k="promptsPerRound" label="Prompts per round" min={1} max={16} />
+        <NumberField k="updatesPerRound" label="Updates per round" min={1} max={16} />
+        <NumberField k="learningRate" label="Learning rate" step={1e-5} min={1e-7} max={0.1} />
+        <button type="button" disabled={training} onClick={resetRewardTrainSettings} title={`${defaultRewardTrainSettings.method.toUpperCase()}, ${defaultRewardTrainSettings.reward}, K = ${defaultRewardTrainSettings.imagesPerPrompt}`}>
+          Defaults
+        </button>
+      </div>
+      {training ? (
+        <button type="button" data-testid="reward-stop" onClick={stopTraining} disabled={status === 'stopping'}>
+          {status === 'stopping' ? 'Stopping after this round…' : `Stop (round ${done} / ${st.rounds} done)`}
+        </button>
+      ) : (
+        <button type="button" data-testid="reward-start" disabled={!ready} onClick={() => void trainWithReward()}>
+          Train {st.rounds} {st.method.toUpperCase()} round{st.rounds === 1 ? '' : 's'} on {st.reward}
+        </button>
+      )}
+      {last && (
+        <p data-testid="reward-last" data-mean={last.rewardMean} data-std={last.rewardStd}>
+          Last round: {st.reward} mean <strong>{last.rewardMean?.toFixed(4)}</strong> ± {last.rewardStd?.toFixed(4)} (step {last.step}, {last.imagesSampled} images sampled)
+        </p>
+      )}
+      {samples && (
+        <figure className="reward-samples" data-testid="reward-samples" data-round={samples.round}>
+          <div className="reward-sample-row">
+            {samples.images.map((img, i) => (
+              <div key={`${samples.round}-${i}`} className="reward-sample">
+                <RgbaCanvas image={img} scale={3} label={`round ${samples.round} sample ${i + 1}`} testId="reward-sample" />
+                <span data-testid="reward-sample-value" data-reward={samples.rewards[i]}>
+                  {samples.rewards[i].toFixed(3)}
+                </span>
+              </div>
+            ))}
+          </div>
+          <figcaption>
+            Round {samples.round}: “{samples.prompt}”
+          </figcaption>
+        </figure>
+      )}
+    </section>
+  );
+}

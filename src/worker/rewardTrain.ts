@@ -1,0 +1,124 @@
+// Reward-driven training in the studio (PRDP, Deng et al.; DDPO with the large-scale RL paper's batch-wise normalisation): its settings, their limits, the rewards that run in a browser, the request/events it adds to the worker protocol, and the dashboard row of one round.
+import { defaultDdpoTrainConfig } from '../core/algorithms/ddpoTrainer';
+import { defaultPrdpTrainConfig } from '../core/algorithms/prdpTrainer';
+import type { RoundMetrics } from '../core/algorithms/onlineLoop';
+import type { GeneratedImage, LoraStatus, MetricRow } from './protocol';
+
+export type RewardMethod = 'prdp' | 'ddpo';
+export const REWARD_METHODS: readonly RewardMethod[] = ['prdp', 'ddpo'];
+
+/** Rewards computed from pixels alone, so they run in the worker (prompt_alignment needs the CLI's dataset index). */
+export const BROWSER_REWARDS = ['brightness', 'jpeg_compressibility', 'jpeg_incompressibility', 'colourfulness', 'diversity'] as const;
+
+export interface RewardTrainSettings {
+  method: RewardMethod;
+  reward: string; // one of BROWSER_REWARDS
+  rounds: number; // sample → score → update rounds per Start click
+  promptsPerRound: number; // prompts taken from the active list each round
+  imagesPerPrompt: number; // K per prompt (PRDP: C(K,2) reward differences from one shared x_T; DDPO: iid, batch-normalised)
+  updatesPerRound: number; // optimizer steps on each round's samples (PRDP's K gradient steps)
+  learningRate: number; // AdamW step size
+}
+
+export const defaultRewardTrainSettings: RewardTrainSettings = {
+  method: 'prdp',
+  reward: 'brightness',
+  rounds: 10,
+  promptsPerRound: 1,
+  imagesPerPrompt: 4,
+  updatesPerRound: 1,
+  learningRate: defaultPrdpTrainConfig.learningRate,
+};
+
+const LIMITS: Record<Exclude<keyof RewardTrainSettings, 'method' | 'reward'>, [number, number]> = {
+  rounds: [1, 10_000],
+  promptsPerRound: [1, 16],
+  imagesPerPrompt: [2, 16],
+  updatesPerRound: [1, 16],
+  learningRate: [1e-7, 1e-1],
+};
+
+/** An error sentence saying what to change, or null when the settings are usable. */
+export function validateRewardTrainSettings(s: RewardTrainSettings): string | null {
+  if (!REWARD_METHODS.includes(s.method)) return `Reward-driven training runs PRDP or DDPO; got method ${JSON.stringify(s.method)}.`;
+  if (!(BROWSER_REWARDS as readonly string[]).includes(s.reward)) return `Reward ${JSON.stringify(s.reward)} does not run in the browser; pick one of ${BROWSER_REWARDS.join(', ')}.`;
+  for (const key of Object.keys(LIMITS) as (keyof typeof LIMITS)[]) {
+    const v = s[key];
+    const [lo, hi] = LIMITS[key];
+    const integer = key !== 'learningRate';
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < lo || v > hi || (integer && !Number.isInteger(v))) {
+      return `Reward training setting ${key} = ${String(v)} is out of range; use ${integer ? 'an integer' : 'a number'} from ${lo} to ${hi}.`;
+    }
+  }
+  return null;
+}
+
+/** The trainer configs the online loop gets: each method's defaults with the studio's learning rate. */
+export function methodConfigs(s: RewardTrainSettings) {
+  return {
+    ddpo: { ...defaultDdpoTrainConfig, learningRate: s.learningRate },
+    prdp: { ...defaultPrdpTrainConfig, learningRate: s.learningRate },
+  };
+}
+
+/**
+ * One round as a dashboard row: the reward's mean/std over the round's samples and the last update's metrics.
+ * D3PO-only columns (accuracy, margin, chosen/rejected) are NaN, which the charts draw as gaps.
+ */
+export function rewardRoundRow(m: RoundMetrics, step: number, ms: number, time: number): MetricRow {
+  const u = (k: string) => (typeof m.update[k] === 'number' ? m.update[k] : NaN);
+  return {
+    step,
+    time,
+    loss: u('loss'),
+    accuracy: NaN,
+    margin: NaN,
+    chosenReward: NaN,
+    rejectedReward: NaN,
+    meanLogRatio: u('meanLogRatio'),
+    approxKl: u('approxKl'),
+    clipFraction: u('clipFraction'),
+    gradNorm: u('gradNorm'),
+    learningRate: u('learningRate'),
+    labeled: NaN,
+    pairsUsed: NaN,
+    ms,
+    rewardMean: m.rewardMean,
+    rewardStd: m.rewardStd,
+    imagesSampled: m.imagesSampled,
+  };
+}
+
+// ---------- protocol additions ----------
+
+/** Run `settings.rounds` rounds of PRDP or DDPO on the active prompts with a pixel reward; cancel stops after the current round. */
+export interface RewardTrainRequest {
+  type: 'reward-train';
+  id: number;
+  settings: RewardTrainSettings;
+  prompts: string[];
+  runId: string; // metrics are appended under this run (same curves as D3PO steps)
+  checkpointEvery: number; // optimizer steps between checkpoints (and one at the end)
+  seed: number;
+}
+
+/** One finished round: its dashboard row and the first prompt's K images with their rewards. */
+export interface RewardRoundEvent {
+  type: 'reward-round';
+  id: number;
+  row: MetricRow;
+  round: number; // 1..rounds
+  total: number;
+  prompt: string;
+  images: GeneratedImage[];
+  rewards: number[];
+}
+
+export interface RewardTrainedEvent {
+  type: 'reward-trained';
+  id: number;
+  rounds: number; // rounds finished
+  imagesSampled: number;
+  stopped: boolean;
+  lora: LoraStatus;
+}

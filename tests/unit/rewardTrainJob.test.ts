@@ -1,0 +1,127 @@
+// The worker's reward-driven job (PRDP / DDPO rounds on the session's LoRA) on a tiny model with fake-indexeddb: one row and one image group per round, the row's reward statistics recomputed from the posted pixels, metrics and a checkpoint read back from storage, the adapter moved, no tensors leaked; plus the settings' validation and the row mapping.
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { MiniSD } from '../../src/core/model/pipeline';
+import { tinyModelConfig } from '../../src/core/config';
+import { handleRewardTrain } from '../../src/worker/rewardTrainJob';
+import { defaultRewardTrainSettings, rewardRoundRow, validateRewardTrainSettings, type RewardRoundEvent, type RewardTrainedEvent } from '../../src/worker/rewardTrain';
+import { openSession } from '../../src/worker/session';
+import type { StudioEvent } from '../../src/worker/protocol';
+import { getMetrics } from '../../src/storage/runs';
+import { listCheckpoints } from '../../src/storage/checkpoints';
+import { useBackend } from './backend';
+
+beforeAll(() => useBackend('wasm'));
+
+/** Mean pixel value in [0,1] over RGB, written out here independently of src/core/rewards. */
+function meanBrightness(rgba: Uint8ClampedArray): number {
+  let s = 0;
+  let n = 0;
+  for (let i = 0; i < rgba.length; i++) if (i % 4 !== 3) (s += rgba[i]), n++;
+  return s / n / 255;
+}
+
+describe('reward-driven train job', () => {
+  for (const method of ['prdp', 'ddpo'] as const) {
+    it(`${method}: posts a row per round whose reward mean/std match the round's images, stores metrics and a checkpoint, moves the LoRA`, async () => {
+      const cfg = tinyModelConfig();
+      cfg.name = `tiny-reward-${method}`;
+      cfg.sample.steps = 3;
+      const model = MiniSD.create(cfg, 3);
+      const session = await openSession(model, { rank: 2, alpha: 2 });
+      const before = await Promise.all(session.lora.variables.map(async (v) => Float32Array.from(await v.data())));
+      const events: StudioEvent[] = [];
+      const ctx = { post: (e: StudioEvent) => events.push(e), cancelled: () => false };
+      const req = {
+        type: 'reward-train' as const,
+        id: 7,
+        settings: { ...defaultRewardTrainSettings, method, reward: 'brightness', rounds: 3, imagesPerPrompt: 3, learningRate: 1e-2 },
+        prompts: ['red heart', ' ', 'dog'],
+        runId: `run-${method}`,
+        checkpointEvery: 100,
+        seed: 11,
+      };
+      await handleRewardTrain(session, req, ctx); // warm-up run (kernels, optimizer slots), then the measured one
+      const tensorsBefore = tf.memory().numTensors;
+      events.length = 0;
+      await handleRewardTrain(session, req, ctx);
+      expect(tf.memory().numTensors).toBe(tensorsBefore);
+
+      const rounds = events.filter((e): e is RewardRoundEvent => e.type === 'reward-round');
+      expect(rounds.map((r) => r.round)).toEqual([1, 2, 3]);
+      for (const r of rounds) {
+        expect(r.images).toHaveLength(3);
+        const b = r.images.map((img) => meanBrightness(new Uint8ClampedArray(img.rgba)));
+        r.rewards.forEach((x, i) => expect(x).toBeCloseTo(b[i], 6));
+        const mean = b.reduce((p, q) => p + q, 0) / b.length;
+        const std = Math.sqrt(b.reduce((p, q) => p + (q - mean) ** 2, 0) / b.length);
+        expect(r.row.rewardMean).toBeCloseTo(mean, 6);
+        expect(r.row.rewardStd).toBeCloseTo(std, 6);
+        expect(Number.isFinite(r.row.loss) && Number.isFinite(r.row.gradNorm)).toBe(true);
+        expect(r.row.learningRate).toBe(1e-2);
+      }
+      expect(rounds.map((r) => r.prompt)).toEqual(['red heart', 'dog', 'red heart']); // blank prompts dropped, cycled
+      expect(rounds.map((r) => r.row.step)).toEqual([4, 5, 6]); // one update per round, after the 3 warm-up steps
+      expect(rounds.map((r) => r.row.imagesSampled)).toEqual([3, 6, 9]);
+
+      const done = events.at(-1) as RewardTrainedEvent;
+      expect(done).toMatchObject({ type: 'reward-trained', id: 7, rounds: 3, imagesSampled: 9, stopped: false });
+      expect(done.lora.step).toBe(6);
+      const stored = await getMetrics(`run-${method}`);
+      expect(stored.map((r) => r.step)).toEqual([1, 2, 3, 4, 5, 6]);
+      expect(stored[5].rewardMean).toBeCloseTo(rounds[2].row.rewardMean!, 9);
+      const ckpts = await listCheckpoints(cfg.name);
+      expect(ckpts[0].step).toBe(6); // the end-of-run checkpoint
+      const after = await Promise.all(session.lora.variables.map(async (v) => Float32Array.from(await v.data())));
+      expect(after.some((a, i) => a.some((x, j) => x !== before[i][j]))).toBe(true);
+      session.optimizer.dispose();
+      session.lora.dispose();
+      model.dispose();
+    });
+  }
+
+  it('stops after the current round when cancelled and says so', async () => {
+    const cfg = tinyModelConfig();
+    cfg.name = 'tiny-reward-cancel';
+    cfg.sample.steps = 2;
+    const model = MiniSD.create(cfg, 4);
+    const session = await openSession(model, { rank: 2, alpha: 2 });
+    const events: StudioEvent[] = [];
+    const ctx = { post: (e: StudioEvent) => events.push(e), cancelled: () => events.some((e) => e.type === 'reward-round') };
+    const settings = { ...defaultRewardTrainSettings, rounds: 5, imagesPerPrompt: 2 };
+    await handleRewardTrain(session, { type: 'reward-train', id: 1, settings, prompts: ['sun'], runId: 'cancel', checkpointEvery: 5, seed: 1 }, ctx);
+    expect(events.filter((e) => e.type === 'reward-round')).toHaveLength(1);
+    expect(events.at(-1)).toMatchObject({ type: 'reward-trained', rounds: 1, stopped: true });
+    session.optimizer.dispose();
+    session.lora.dispose();
+    model.dispose();
+  });
+
+  it('rejects bad requests with a sentence saying what to change', async () => {
+    const model = MiniSD.create(tinyModelConfig(), 1);
+    const session = await openSession(model, { rank: 2, alpha: 2 });
+    const run = (patch: object, prompts = ['sun']) =>
+      handleRewardTrain(session, { type: 'reward-train', id: 1, settings: { ...defaultRewardTrainSettings, ...patch }, prompts, runId: 'bad', checkpointEvery: 5, seed: 1 }, { post: () => {}, cancelled: () => false });
+    await expect(run({ reward: 'prompt_alignment' })).rejects.toThrow(/does not run in the browser; pick one of brightness/);
+    await expect(run({}, ['  '])).rejects.toThrow(/No active prompts/);
+    await expect(run({ imagesPerPrompt: 1 })).rejects.toThrow(/imagesPerPrompt = 1 is out of range; use an integer from 2 to 16/);
+    session.optimizer.dispose();
+    session.lora.dispose();
+    model.dispose();
+  });
+});
+
+describe('validateRewardTrainSettings and rewardRoundRow', () => {
+  it('accepts the defaults, rejects unknown methods and fractional rounds', () => {
+    expect(validateRewardTrainSettings(defaultRewardTrainSettings)).toBeNull();
+    expect(validateRewardTrainSettings({ ...defaultRewardTrainSettings, method: 'd3po' as never })).toMatch(/PRDP or DDPO/);
+    expect(validateRewardTrainSettings({ ...defaultRewardTrainSettings, rounds: 2.5 })).toMatch(/rounds = 2.5/);
+    expect(validateRewardTrainSettings({ ...defaultRewardTrainSettings, learningRate: 0 })).toMatch(/learningRate = 0/);
+  });
+
+  it('maps a round to a dashboard row: update metrics kept, D3PO-only columns NaN', () => {
+    const row = rewardRoundRow({ round: 0, task: 'brightness', imagesSampled: 8, clicks: 0, rewardMean: 0.5, rewardStd: 0.1, update: { loss: 0.2, gradNorm: 3, learningRate: 1e-3, approxKl: 0.01, clipFraction: 0.25 } }, 12, 900, 1000);
+    expect(row).toMatchObject({ step: 12, ms: 900, time: 1000, loss: 0.2, gradNorm: 3, learningRate: 1e-3, approxKl: 0.01, clipFraction: 0.25, rewardMean: 0.5, rewardStd: 0.1, imagesSampled: 8 });
+    expect([row.accuracy, row.margin, row.chosenReward, row.rejectedReward, row.labeled, row.meanLogRatio].every(Number.isNaN)).toBe(true);
+  });
+});
