@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { conv2dSame } from '../../src/core/model/conv2dSame';
+import { conv2dSame, rotate180SwapChannels } from '../../src/core/model/conv2dSame';
 import { createRng } from '../../src/core/rng';
 import { relErr, useBackend } from './backend';
 
@@ -46,6 +46,19 @@ describe('conv2dSame: gradients as forward convolutions', () => {
       expect(relErr(got.gw, ref.gw)).toBeLessThan(1e-4);
     });
   }
+
+  it('rotates filters by 180° and swaps channels exactly (index by index, k = 1, 3, 5)', async () => {
+    await useBackend('wasm');
+    for (const [k, cin, cout] of [[1, 2, 3], [3, 4, 5], [5, 3, 2]]) {
+      const rng = createRng(k);
+      const w = Float32Array.from({ length: k * k * cin * cout }, () => rng.normal() * 100);
+      const got = tf.tidy(() => rotate180SwapChannels(tf.tensor4d(w, [k, k, cin, cout])).dataSync());
+      const at = (i: number, j: number, c: number, o: number) => w[((i * k + j) * cin + c) * cout + o];
+      for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) for (let o = 0; o < cout; o++) for (let c = 0; c < cin; c++) {
+        expect(got[((i * k + j) * cout + o) * cin + c]).toBe(at(k - 1 - i, k - 1 - j, c, o));
+      }
+    }
+  });
 
   it('rejects even kernels with a clear error', async () => {
     await useBackend('wasm');
