@@ -116,8 +116,8 @@ function onlineConfig(s: ExperimentSettings, tasks: Task[]): OnlineConfig {
     updatesPerRound: s.updatesPerRound,
     normalization: s.normalization,
     oracle: s.oracle,
-    d3po: { ...defaultD3poTrainConfig, learningRate: s.learningRate },
-    ddpo: { ...defaultDdpoTrainConfig, learningRate: s.learningRate },
+    d3po: { ...defaultD3poTrainConfig, learningRate: s.learningRate, timestepFraction: s.timestepFraction },
+    ddpo: { ...defaultDdpoTrainConfig, learningRate: s.learningRate, timestepFraction: s.timestepFraction },
     prdp: { ...defaultPrdpTrainConfig, learningRate: s.learningRate },
     seed: s.seed,
   };

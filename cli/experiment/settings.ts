@@ -23,6 +23,7 @@ export interface ExperimentSettings {
   pretrainLoss: number; // W of the large-scale RL pretraining-loss step after each round (0 = off)
   pretrainBatch: number; // latents per pretraining-loss step
   learningRate: number; // AdamW step size for the chosen method
+  timestepFraction: number; // D3PO and DDPO: share of the T denoising steps trained per sample (PRDP always uses all T)
   promptsPerRound: number; // prompts sampled per round and task
   imagesPerPrompt: number; // K per prompt (D3PO: C(K,2) clicks from one shared x_T)
   updatesPerRound: number; // optimizer steps on each round's samples
@@ -36,7 +37,7 @@ export interface ExperimentSettings {
 }
 
 export const experimentHelpOptions = `[--normalization batch|per-prompt] [--pretrain-loss W] [--lr LR] [--prompts-per-round 2] [--images-per-prompt 4]
-       [--updates 1] [--rank 4] [--eval-prompts 8] [--eval-seeds 4] [--tie-margin 0] [--oracle-temperature 0] [--data data] [--no-proxy]`;
+       [--updates 1] [--timestep-fraction 1] [--rank 4] [--eval-prompts 8] [--eval-seeds 4] [--tie-margin 0] [--oracle-temperature 0] [--data data] [--no-proxy]`;
 
 export function defaultLearningRate(method: Method): number {
   return method === 'd3po' ? defaultD3poTrainConfig.learningRate : method === 'ddpo' ? defaultDdpoTrainConfig.learningRate : defaultPrdpTrainConfig.learningRate;
@@ -45,6 +46,11 @@ export function defaultLearningRate(method: Method): number {
 function intIn(args: Args, key: string, fallback: number, min: number, max = 1e9): number {
   const v = num(args, key, fallback);
   if (!Number.isInteger(v) || v < min || v > max) throw new Error(`--${key} must be an integer in [${min}, ${max}], got ${v}`);
+  return v;
+}
+
+function fraction(v: number): number {
+  if (!(v > 0 && v <= 1)) throw new Error(`--timestep-fraction must be in (0, 1] (share of the denoising steps D3PO/DDPO train on), got ${v}`);
   return v;
 }
 
@@ -84,6 +90,7 @@ export function experimentSettings(args: Args): ExperimentSettings {
     pretrainLoss,
     pretrainBatch: intIn(args, 'pretrain-batch', 16, 1, 1024),
     learningRate,
+    timestepFraction: fraction(num(args, 'timestep-fraction', 1)),
     promptsPerRound: intIn(args, 'prompts-per-round', 2, 1, 1024),
     imagesPerPrompt,
     updatesPerRound: intIn(args, 'updates', 1, 1, 1000),

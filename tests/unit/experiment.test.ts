@@ -9,6 +9,7 @@ import { MiniSD } from '../../src/core/model/pipeline';
 import { modelToSafetensors } from '../../src/core/model/weights';
 import { decodeLoraSafetensors } from '../../src/core/io/loraFile';
 import { rewardByName, rewardNames, rewardsByNames } from '../../src/core/rewards/registry';
+import { experimentSettings } from '../../cli/experiment/settings';
 import { decodePairs } from '../../src/core/algorithms/trajectoryCodec';
 import type { Args } from '../../cli/args';
 import { pairsCommand } from '../../cli/commands/pairs';
@@ -69,6 +70,15 @@ describe('reward registry', () => {
     expect(rewardsByNames('jpeg_compressibility, diversity').map((r) => r.kind)).toEqual(['sample', 'set']);
     expect(() => rewardByName('aesthetic')).toThrow(/Unknown reward "aesthetic"; use one of: jpeg_compressibility, .*diversity/);
     expect(() => rewardsByNames('brightness,brightness')).toThrow(/listed twice/);
+  });
+});
+
+describe('experiment settings', () => {
+  it('reads --timestep-fraction (default 1: all T steps) and rejects values outside (0, 1]', () => {
+    expect(experimentSettings(args({ method: 'd3po', reward: 'brightness' })).timestepFraction).toBe(1);
+    expect(experimentSettings(args({ method: 'ddpo', reward: 'brightness', 'timestep-fraction': '0.5' })).timestepFraction).toBe(0.5);
+    expect(() => experimentSettings(args({ method: 'd3po', reward: 'brightness', 'timestep-fraction': '0' }))).toThrow(/--timestep-fraction must be in \(0, 1\]/);
+    expect(() => experimentSettings(args({ method: 'd3po', reward: 'brightness', 'timestep-fraction': '1.5' }))).toThrow(/got 1.5/);
   });
 });
 
