@@ -204,6 +204,11 @@ export async function undo(): Promise<void> {
   if (images == null) images = await storedImages(last.pairId);
   if (images == null) return; // pair pruned: the vote is gone, nothing to show again
   undoImages.delete(last.pairId);
+  // Undoing an oracle vote hands the pair back to the person; in oracle mode it would be re-voted at once.
+  if (useStudioStore.getState().settings.labelMode === 'oracle') {
+    patch('settings', { labelMode: 'human' });
+    patch('labeling', { oracleLast: null });
+  }
   const back: PairView = { pairId: last.pairId, prompt: last.prompt, seed: last.seed, loraVersion: last.loraVersion, images, leftIsFirst: last.leftIsFirst };
   const { current, queue } = useStudioStore.getState().labeling;
   if (useStudioStore.getState().settings.gridMode) return;

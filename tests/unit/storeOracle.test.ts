@@ -81,6 +81,17 @@ describe('oracle clicks (fake worker, fake-indexeddb)', () => {
     const stored = JSON.parse(memory.get(SETTINGS_STORAGE_KEY)!);
     expect(stored.state.settings).toMatchObject({ labelMode: 'oracle', oracleReward: 'brightness' });
 
+    // Undo of an oracle vote: the pair comes back for a person (mode switches to human), and is not re-voted.
+    await labeling.undo();
+    expect(useStudioStore.getState().settings.labelMode).toBe('human');
+    expect(useStudioStore.getState().labeling.current?.pairId).toBe(first);
+    labeling.markShown(first);
+    for (let i = 0; i < 5; i++) await flush();
+    expect(await listLabels()).toHaveLength(0);
+    oracle.setLabelMode('oracle'); // back to the oracle: it labels the restored pair again
+    await vi.waitFor(async () => expect(await listLabels()).toHaveLength(1));
+    expect(useStudioStore.getState().labeling.current?.pairId).not.toBe(first);
+
     // Back to human clicks: a shown pair waits for a person.
     oracle.setLabelMode('human');
     const second = useStudioStore.getState().labeling.current!.pairId;
