@@ -15,6 +15,7 @@ export interface Label {
   loraVersion: string | null;
   annotator?: string;
   weight?: number; // agreement of averaged imports, 0..1 (|2·mean label_0 − 1|); absent = a single person's vote
+  rewards?: [number, number]; // the scripted oracle's reward of trajectories 0 and 1 (oracle votes only)
 }
 
 type LabelRecord = Label & { v: number };
@@ -38,6 +39,7 @@ function labelProblem(l: Partial<Label>): string | null {
   if (l.loraVersion !== null && !isStr(l.loraVersion)) return 'loraVersion must be a string or null';
   if (l.annotator !== undefined && !isStr(l.annotator)) return 'annotator must be a string when given';
   if (l.weight !== undefined && !(isNum(l.weight) && l.weight >= 0 && l.weight <= 1)) return 'weight must be a number in [0, 1] when given';
+  if (l.rewards !== undefined && !(Array.isArray(l.rewards) && l.rewards.length === 2 && l.rewards.every(isNum))) return 'rewards must be two finite numbers when given';
   return null;
 }
 
@@ -55,6 +57,7 @@ function toRecord(l: Label): LabelRecord {
   };
   if (l.annotator !== undefined) r.annotator = l.annotator;
   if (l.weight !== undefined) r.weight = l.weight;
+  if (l.rewards !== undefined) r.rewards = [l.rewards[0], l.rewards[1]];
   const problem = labelProblem(r);
   if (problem) throw new Error(`Cannot save the vote on pair ${JSON.stringify(l.pairId)}: ${problem}.`);
   return r;

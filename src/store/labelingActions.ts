@@ -142,8 +142,8 @@ function advance(): void {
   fillQueue();
 }
 
-/** Stores a vote on the pair on screen and shows the next one. Ignored until both images are shown. `annotator` overrides the settings' one (the oracle's 'oracle:<reward>'). */
-export async function vote(choice: Choice, annotator?: string): Promise<void> {
+/** Stores a vote on the pair on screen and shows the next one. Ignored until both images are shown. `annotator` overrides the settings' one (the oracle's 'oracle:<reward>'), which also passes its rewards (trajectory order). */
+export async function vote(choice: Choice, annotator?: string, rewards?: [number, number]): Promise<void> {
   const s = useStudioStore.getState();
   const pair = s.labeling.current;
   if (pair == null || !s.labeling.shown || s.labeling.saving || s.session.model == null) return;
@@ -157,6 +157,7 @@ export async function vote(choice: Choice, annotator?: string): Promise<void> {
     modelId: s.session.model.name,
     loraVersion: pair.loraVersion,
     annotator: annotator ?? (s.settings.annotator || undefined),
+    ...(rewards ? { rewards } : {}),
   };
   patch('labeling', { saving: true });
   try {

@@ -48,7 +48,7 @@ export async function oracleLabelShown(): Promise<void> {
     const now = useStudioStore.getState();
     if (now.settings.labelMode !== 'oracle' || now.labeling.current?.pairId !== pair.pairId) return; // switched to human or the pair changed meanwhile
     patch('labeling', { oracleLast: { pairId: pair.pairId, reward: name, left: rLeft, right: rRight, choice } });
-    await vote(choice, `oracle:${name}`);
+    await vote(choice, `oracle:${name}`, pair.leftIsFirst ? [rLeft, rRight] : [rRight, rLeft]);
   } catch (e) {
     patch('labeling', { error: `The oracle could not score the pair (${errorMessage(e)}); switch to Human clicks or pick another reward.` });
   } finally {

@@ -20,6 +20,21 @@ export function usableLabels(labels: Label[], modelId: string): Label[] {
   return [...latest.values()].filter((l) => l.vote === 0 || l.vote === 1);
 }
 
+/** How many of the newest oracle-scored labels the dashboard's reward mean ± std covers (2 images each). */
+export const RECENT_ORACLE_LABELS = 8;
+
+/**
+ * Mean ± std of the oracle's rewards over the images of this model's newest `n` oracle-scored pairs: how the images
+ * the adapter currently samples score (conventions §8: mean/std reward with a scripted oracle). Null without any.
+ */
+export function recentOracleRewards(labels: Label[], modelId: string, n = RECENT_ORACLE_LABELS): { mean: number; std: number } | null {
+  const scored = labels.filter((l) => l.modelId === modelId && l.rewards != null).sort((a, b) => b.time - a.time).slice(0, n);
+  if (scored.length === 0) return null;
+  const xs = scored.flatMap((l) => l.rewards!);
+  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+  return { mean, std: Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / xs.length) };
+}
+
 export async function handleTrain(s: Session, req: TrainRequest, ctx: JobContext): Promise<void> {
   const cfg = req.config;
   const invalid = validateTrainConfig(cfg);
@@ -38,7 +53,9 @@ export async function handleTrain(s: Session, req: TrainRequest, ctx: JobContext
       stopped = true;
       break;
     }
-    const labels = usableLabels(await listLabels(), s.modelId);
+    const all = await listLabels();
+    const labels = usableLabels(all, s.modelId);
+    const oracle = recentOracleRewards(all, s.modelId);
     const batch: PreferencePair[] = [];
     for (const l of shuffled(labels, rng)) {
       if (batch.length >= cfg.pairsPerStep) break;
@@ -83,6 +100,7 @@ export async function handleTrain(s: Session, req: TrainRequest, ctx: JobContext
       labeled: labels.length,
       pairsUsed: result.pairsUsed,
       ms: performance.now() - t0,
+      ...(oracle ? { rewardMean: oracle.mean, rewardStd: oracle.std } : {}),
     };
     await appendMetrics(req.runId, [row]);
     ctx.post({ type: 'train-step', id: req.id, row, index: i, total: req.steps });

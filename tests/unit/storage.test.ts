@@ -159,6 +159,14 @@ describe('labels', () => {
     expect((await listLabels()).map((l) => l.pairId)).toEqual(['p2', 'p3']);
     await expect(saveLabel({ ...label('p4', 1), vote: 2 as unknown as 0 })).rejects.toThrow(/vote must be 0, 1, 'tie' or 'both-bad'/);
   });
+
+  it("keeps the oracle's rewards of an oracle vote and rejects malformed ones", async () => {
+    await saveLabel({ ...label('o1', 500, 0), annotator: 'oracle:brightness', rewards: [0.61, 0.42] });
+    expect((await listLabels()).find((l) => l.pairId === 'o1')).toEqual({ ...label('o1', 500, 0), annotator: 'oracle:brightness', rewards: [0.61, 0.42] });
+    await expect(saveLabel({ ...label('o2', 1), rewards: [0.5] as unknown as [number, number] })).rejects.toThrow(/rewards must be two finite numbers/);
+    await expect(saveLabel({ ...label('o3', 1), rewards: [0.5, NaN] })).rejects.toThrow(/rewards must be two finite numbers/);
+    await deleteLabel('o1');
+  });
 });
 
 describe('checkpoints', () => {

@@ -74,6 +74,7 @@ describe('oracle clicks (fake worker, fake-indexeddb)', () => {
     expect(l.undo.map((x) => x.pairId)).toEqual([first]);
     expect(l.oracleLast).toMatchObject({ pairId: first, reward: 'brightness', choice: 'A' });
     expect(l.oracleLast!.left).toBeGreaterThan(l.oracleLast!.right);
+    expect(label.rewards).toEqual([l.oracleLast!.right, l.oracleLast!.left]); // trajectory order: 0 is on the right here
     expect(l.current?.pairId).not.toBe(first); // advanced to the next pair
 
     // Mode and reward are persisted settings.

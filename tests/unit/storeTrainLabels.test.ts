@@ -1,6 +1,6 @@
 // Unit tests for what the worker trains on (newest A/B vote per pair of this model; ties and both-bad skipped) and the training config's validation.
 import { describe, expect, it } from 'vitest';
-import { usableLabels } from '../../src/worker/trainJob';
+import { recentOracleRewards, usableLabels } from '../../src/worker/trainJob';
 import { defaultStudioTrainConfig, validateTrainConfig } from '../../src/worker/trainConfig';
 import type { Label } from '../../src/storage/labels';
 
@@ -22,6 +22,17 @@ describe('usableLabels', () => {
       'tiny-test',
     );
     expect(got.map((l) => `${l.pairId}:${l.vote}`).sort()).toEqual(['a:0', 'f:0']);
+  });
+});
+
+describe('recentOracleRewards', () => {
+  it("averages both images' rewards over this model's newest n oracle-scored votes (ties included), null without any", () => {
+    const scored = (id: string, time: number, rewards: [number, number], modelId = 'tiny-test'): Label => ({ ...label(id, time === 3 ? 'tie' : 0, time, modelId), rewards });
+    const labels = [scored('old', 1, [100, 100]), label('human', 2, 1), scored('a', 3, [0.2, 0.4]), scored('b', 4, [0.6, 0.8]), scored('other', 5, [9, 9], 'emoji-sd-mini')];
+    const got = recentOracleRewards(labels, 'tiny-test', 2)!;
+    expect(got.mean).toBeCloseTo(0.5, 12); // (0.2 + 0.4 + 0.6 + 0.8) / 4; 'old' is outside the newest 2
+    expect(got.std).toBeCloseTo(Math.sqrt((0.09 + 0.01 + 0.01 + 0.09) / 4), 12);
+    expect(recentOracleRewards([label('human', 2, 1)], 'tiny-test')).toBeNull();
   });
 });
 
