@@ -36,6 +36,7 @@ export interface SettingsState {
   refreshReference: boolean; // keep a reference adapter, refreshed at each Train click (D3PO human protocol)
   smoothing: number; // dashboard EMA weight, 0..0.99
   logY: boolean;
+  chartWindow: number; // dashboard: draw only the newest N steps, following new ones (0 = every step)
   compareSeeds: number[];
   compareScale: number; // LoRA multiplier for compare and the playground
   exportLayout: 'peft' | 'kohya';
@@ -61,6 +62,7 @@ export const defaultSettings: SettingsState = {
   refreshReference: false,
   smoothing: 0.6,
   logY: false,
+  chartWindow: 0,
   compareSeeds: [1, 2],
   compareScale: 1,
   exportLayout: 'peft',

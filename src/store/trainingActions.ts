@@ -83,6 +83,11 @@ function onStep(row: MetricRow, index: number): void {
   if (lora) patch('session', { lora: { ...lora, step: row.step } });
 }
 
+/** Freezes the dashboard on the rows so far (training goes on), or resumes following them. */
+export function setDashboardPaused(paused: boolean): void {
+  patch('training', { pausedRows: paused ? useStudioStore.getState().training.rows : null });
+}
+
 /** Cooperative stop: the worker finishes the current step, checkpoints, and resolves. */
 export function stopTraining(): void {
   if (abort == null) return;

@@ -15,6 +15,7 @@ export interface TrainingState {
   message: string | null; // last run's outcome
   error: string | null;
   rewardSamples: { round: number; prompt: string; images: GeneratedImage[]; rewards: number[] } | null; // reward-driven mode: the latest round's group
+  pausedRows: MetricRow[] | null; // dashboard paused: the rows it keeps showing while training goes on
 }
 
 export interface TrainingSlice {
@@ -32,7 +33,14 @@ export const initialTraining: TrainingState = {
   message: null,
   error: null,
   rewardSamples: null,
+  pausedRows: null,
 };
+
+/** The rows the charts draw: the paused snapshot (if any), then only the newest `window` steps (0 = all; auto-scroll). */
+export function chartRows(rows: MetricRow[], paused: MetricRow[] | null, window: number): MetricRow[] {
+  const shown = paused ?? rows;
+  return window > 0 && shown.length > window ? shown.slice(shown.length - window) : shown;
+}
 
 /** Rows merged by step (a later row for the same step wins: it belongs to the branch after a rollback), sorted. */
 export function mergeRows(rows: MetricRow[], more: MetricRow[]): MetricRow[] {

@@ -255,6 +255,9 @@ test('studio: label (keys + mouse), undo, train, charts, reload keeps labels/cur
   // ---- reward-driven PRDP: no pairs, 2 rounds of K = 3 images scored by brightness; the round's mean/std are recomputed from the canvases
   await openTab(page, 'train');
   const stepBefore = Number(await page.textContent('[data-testid=lora-step]'));
+  const lossPoints = () => page.evaluate(() => Number(document.querySelector('[data-testid=chart-loss]')?.dataset.points ?? 0));
+  const pointsBefore = await lossPoints();
+  await page.check('[data-testid=dashboard-pause]'); // the charts stay frozen while the rounds run
   await openTab(page, 'label');
   await page.selectOption('[data-testid=label-mode]', 'reward');
   await page.selectOption('[data-testid=reward-method]', 'prdp');
@@ -283,7 +286,12 @@ test('studio: label (keys + mouse), undo, train, charts, reload keeps labels/cur
   const last = await page.$eval('[data-testid=reward-last]', (el) => ({ mean: Number(el.dataset.mean), std: Number(el.dataset.std) }));
   assert.ok(Math.abs(last.mean - mean) < 1e-6 && Math.abs(last.std - std) < 1e-6, `round mean/std ${JSON.stringify(last)} vs canvases ${mean}, ${std}`);
   await openTab(page, 'train');
+  assert.equal(await lossPoints(), pointsBefore, 'paused charts do not move');
+  assert.match(await page.textContent('[data-testid=dashboard-status]'), /paused: 2 new steps hidden/);
+  assert.equal(await page.$('[data-testid=chart-reward]'), null, 'no reward chart while paused before the first round');
+  await page.uncheck('[data-testid=dashboard-pause]');
   await page.waitForSelector('[data-testid=chart-reward]', opts);
+  assert.equal(await lossPoints(), pointsBefore + 2, 'resumed: the 2 rounds appear');
   const stepAfter = Number(await page.textContent('[data-testid=lora-step]'));
   assert.equal(stepAfter, stepBefore + 2, 'one PRDP update per round');
   ctx.log(`reward-driven: 2 PRDP rounds, brightness ${mean.toFixed(4)} ± ${std.toFixed(4)}, LoRA step ${stepAfter}`);

@@ -9,7 +9,7 @@ const { useStudioStore, SETTINGS_STORAGE_KEY } = await import('../../src/store/i
 const { boot, readUrlOptions, runIdFor } = await import('../../src/store/actions');
 const labeling = await import('../../src/store/labelingActions');
 const training = await import('../../src/store/trainingActions');
-const { mergeRows, initialTraining } = await import('../../src/store/trainingSlice');
+const { mergeRows, chartRows, initialTraining } = await import('../../src/store/trainingSlice');
 const { initialLabeling } = await import('../../src/store/labelingSlice');
 const { mergeSettings, defaultSettings } = await import('../../src/store/settingsSlice');
 const { addPrompts } = await import('../../src/store/settingsActions');
@@ -94,6 +94,15 @@ describe('pure helpers', () => {
     const merged = mergeRows([row(1), row(2), row(3)], [row(2, 7), row(4)]);
     expect(merged.map((r) => r.step)).toEqual([1, 2, 3, 4]);
     expect(merged[1].labeled).toBe(7);
+  });
+
+  it('draws the paused snapshot and only the newest N steps when a window is set', () => {
+    const rows = [1, 2, 3, 4, 5].map((s) => row(s));
+    expect(chartRows(rows, null, 0).map((r) => r.step)).toEqual([1, 2, 3, 4, 5]);
+    expect(chartRows(rows, null, 2).map((r) => r.step)).toEqual([4, 5]);
+    expect(chartRows(rows, rows.slice(0, 3), 0).map((r) => r.step)).toEqual([1, 2, 3]);
+    expect(chartRows(rows, rows.slice(0, 3), 2).map((r) => r.step)).toEqual([2, 3]);
+    expect(chartRows(rows, null, 10)).toBe(rows);
   });
 
   it('reads URL options, ignoring an unknown backend with a warning', () => {

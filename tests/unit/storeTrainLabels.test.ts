@@ -28,11 +28,11 @@ describe('usableLabels', () => {
 describe('recentOracleRewards', () => {
   it("averages both images' rewards over this model's newest n oracle-scored votes (ties included), null without any", () => {
     const scored = (id: string, time: number, rewards: [number, number], modelId = 'tiny-test'): Label => ({ ...label(id, time === 3 ? 'tie' : 0, time, modelId), rewards });
-    const labels = [scored('old', 1, [100, 100]), label('human', 2, 1), scored('a', 3, [0.2, 0.4]), scored('b', 4, [0.6, 0.8]), scored('other', 5, [9, 9], 'emoji-sd-mini')];
+    const labels = [scored('old', 1, [100, 100]), label('human', 1, 2), scored('a', 3, [0.2, 0.4]), scored('b', 4, [0.6, 0.8]), scored('other', 5, [9, 9], 'emoji-sd-mini')];
     const got = recentOracleRewards(labels, 'tiny-test', 2)!;
     expect(got.mean).toBeCloseTo(0.5, 12); // (0.2 + 0.4 + 0.6 + 0.8) / 4; 'old' is outside the newest 2
     expect(got.std).toBeCloseTo(Math.sqrt((0.09 + 0.01 + 0.01 + 0.09) / 4), 12);
-    expect(recentOracleRewards([label('human', 2, 1)], 'tiny-test')).toBeNull();
+    expect(recentOracleRewards([label('human', 1, 2)], 'tiny-test')).toBeNull();
   });
 });
 

@@ -2,6 +2,8 @@
 import { useMemo } from 'react';
 import { useStudioStore } from '../../store';
 import { setSetting } from '../../store/settingsActions';
+import { chartRows } from '../../store/trainingSlice';
+import { setDashboardPaused } from '../../store/trainingActions';
 import type { MetricRow } from '../../worker/protocol';
 import { UPlotChart, type ChartSeries } from './UPlotChart';
 
@@ -48,8 +50,13 @@ function column(rows: MetricRow[], key: keyof MetricRow, offset?: (r: MetricRow)
 const pct = (x: number) => (Number.isFinite(x) ? `${(x * 100).toFixed(0)}%` : '–');
 const fixed = (x: number | undefined, d: number) => (x != null && Number.isFinite(x) ? x.toFixed(d) : '–');
 
+const WINDOWS = [0, 50, 200, 1000];
+
 export function Dashboard() {
-  const rows = useStudioStore((s) => s.training.rows);
+  const allRows = useStudioStore((s) => s.training.rows);
+  const paused = useStudioStore((s) => s.training.pausedRows);
+  const chartWindow = useStudioStore((s) => s.settings.chartWindow);
+  const rows = useMemo(() => chartRows(allRows, paused, chartWindow), [allRows, paused, chartWindow]);
   const smoothing = useStudioStore((s) => s.settings.smoothing);
   const logY = useStudioStore((s) => s.settings.logY);
   const xs = useMemo(() => rows.map((r) => r.step), [rows]);
@@ -60,7 +67,7 @@ export function Dashboard() {
   }, [rows]);
   const last = rows[rows.length - 1];
   return (
-    <section className="dashboard" aria-label="Training metrics" data-testid="dashboard" data-rows={rows.length}>
+    <section className="dashboard" aria-label="Training metrics" data-testid="dashboard" data-rows={allRows.length}>
       <div className="dashboard-controls">
         <label>
           Smoothing <input type="range" data-testid="smoothing" min={0} max={0.99} step={0.01} value={smoothing} onChange={(e) => setSetting('smoothing', Number(e.target.value))} />{' '}
@@ -69,8 +76,22 @@ export function Dashboard() {
         <label>
           <input type="checkbox" data-testid="log-y" checked={logY} onChange={(e) => setSetting('logY', e.target.checked)} /> log y
         </label>
-        <span className="muted">
-          {rows.length} step{rows.length === 1 ? '' : 's'} recorded
+        <label title="Follow the newest steps (auto-scroll) or show the whole run">
+          Show{' '}
+          <select data-testid="dashboard-window" value={chartWindow} onChange={(e) => setSetting('chartWindow', Number(e.target.value))}>
+            {WINDOWS.map((w) => (
+              <option key={w} value={w}>
+                {w === 0 ? 'all steps' : `last ${w}`}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label title="Freeze the charts to inspect them; training goes on and the new steps appear when you resume">
+          <input type="checkbox" data-testid="dashboard-pause" checked={paused != null} onChange={(e) => setDashboardPaused(e.target.checked)} /> pause
+        </label>
+        <span className="muted" data-testid="dashboard-status">
+          {paused != null && allRows.length !== paused.length && `paused: ${allRows.length - paused.length} new step${allRows.length - paused.length === 1 ? '' : 's'} hidden · `}
+          {allRows.length} step{allRows.length === 1 ? '' : 's'} recorded
           {last && ` · last: step ${last.step}, loss ${fixed(last.loss, 4)}, accuracy ${pct(last.accuracy)}${last.rewardMean != null ? `, reward ${fixed(last.rewardMean, 4)} ± ${fixed(last.rewardStd, 4)}` : ''}, ${(last.ms / 1000).toFixed(2)} s/step`}
         </span>
       </div>
