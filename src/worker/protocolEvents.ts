@@ -1,0 +1,151 @@
+// The studio worker's events (worker -> page), as one discriminated union; the requests and the request -> result map are in protocol.ts.
+import type { BackendReport, GeneratedImage, LoraStatus, MetricRow, ModelInfo } from './protocol';
+import type { RewardRoundEvent, RewardTrainedEvent } from './rewardTrain';
+
+export interface ReadyEvent {
+  type: 'ready';
+  id: number;
+  backend: BackendReport;
+}
+
+export interface LoadProgressEvent {
+  type: 'load-progress';
+  id: number;
+  loadedBytes: number;
+  totalBytes: number | null; // null when the server sent no Content-Length
+}
+
+/** Weights are on the device; shaders/kernels are being compiled (conventions §3.1 rule 5). */
+export interface CompilingEvent {
+  type: 'compiling';
+  id: number;
+}
+
+export interface LoadedEvent {
+  type: 'loaded';
+  id: number;
+  model: ModelInfo;
+  downloadMs: number;
+  compileMs: number;
+  lora: LoraStatus; // restored from the latest checkpoint of this model, or a new adapter
+}
+
+export interface GenerateProgressEvent {
+  type: 'generate-progress';
+  id: number;
+  step: number; // DDIM steps done, 1..total
+  total: number;
+}
+
+export interface GeneratedEvent {
+  type: 'generated';
+  id: number;
+  images: GeneratedImage[];
+  ms: number;
+}
+
+/** A pair was generated and stored (trajectories stay in the worker); images are in trajectory order. */
+export interface PairReadyEvent {
+  type: 'pair-ready';
+  id: number;
+  pairId: string;
+  prompt: string;
+  seed: number;
+  loraVersion: string | null;
+  images: [GeneratedImage, GeneratedImage];
+  ms: number;
+}
+
+/** A best-of-k grid was generated; pairIds[`${i}-${j}`] (i < j) is the stored pair of images i and j (trajectory order i, j). */
+export interface GridReadyEvent {
+  type: 'grid-ready';
+  id: number;
+  gridId: string;
+  prompt: string;
+  seed: number;
+  loraVersion: string | null;
+  images: GeneratedImage[];
+  pairIds: Record<string, string>;
+  ms: number;
+}
+
+export interface TrainStepEvent {
+  type: 'train-step';
+  id: number;
+  row: MetricRow;
+  index: number; // 1..steps within this request
+  total: number;
+}
+
+export interface CheckpointSavedEvent {
+  type: 'checkpoint-saved';
+  id: number;
+  checkpointId: string;
+  step: number;
+}
+
+export interface TrainedEvent {
+  type: 'trained';
+  id: number;
+  stepsDone: number;
+  stopped: boolean; // cancelled between steps
+  lora: LoraStatus;
+}
+
+/** The adapter changed (rollback, new, import, scale, reference). */
+export interface LoraEvent {
+  type: 'lora';
+  id: number;
+  lora: LoraStatus;
+}
+
+export interface LoraFileEvent {
+  type: 'lora-file';
+  id: number;
+  bytes: ArrayBuffer; // transferred safetensors file
+  fileName: string;
+  adapterConfig: string | null; // adapter_config.json text (peft layout)
+}
+
+export interface ComparedEvent {
+  type: 'compared';
+  id: number;
+  base: GeneratedImage;
+  tuned: GeneratedImage;
+  scale: number;
+}
+
+/** A request failed (or was cancelled); the worker stays usable. */
+export interface FailedEvent {
+  type: 'failed';
+  id: number;
+  message: string;
+  cancelled: boolean;
+}
+
+/** The worker can no longer compute (GPU device lost, uncaught error); the page should offer a reload. */
+export interface FatalEvent {
+  type: 'fatal';
+  reason: 'device-lost' | 'uncaught';
+  message: string;
+}
+
+export type StudioEvent =
+  | ReadyEvent
+  | LoadProgressEvent
+  | CompilingEvent
+  | LoadedEvent
+  | GenerateProgressEvent
+  | GeneratedEvent
+  | PairReadyEvent
+  | GridReadyEvent
+  | TrainStepEvent
+  | CheckpointSavedEvent
+  | TrainedEvent
+  | LoraEvent
+  | LoraFileEvent
+  | ComparedEvent
+  | FailedEvent
+  | FatalEvent
+  | RewardRoundEvent
+  | RewardTrainedEvent;
