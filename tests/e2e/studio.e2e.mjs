@@ -171,6 +171,20 @@ test('studio: label (keys + mouse), undo, train, charts, reload keeps labels/cur
   assert.equal(zip.subarray(0, 2).toString('latin1'), 'PK', 'the backup is a zip');
   lap('labels + backup exported');
 
+  // ---- review labeled pairs: 3 votes newest first with both images drawn; re-label the newest as a tie, then delete it
+  await page.waitForFunction(() => document.querySelector('[data-testid=labeled-pairs]')?.dataset.total === '3', null, opts);
+  const thumbs = await readCanvasesOf(page, '[data-testid=labeled-image]');
+  assert.equal(thumbs.length, 6, 'two images per labeled pair');
+  assertRealImages(thumbs, { count: 6, size: 32 });
+  const newest = await page.getAttribute('[data-testid=labeled-pair] >> nth=0', 'data-pair-id');
+  await page.click('[data-testid=labeled-pair] >> nth=0 >> [data-testid=relabel-tie]');
+  await page.waitForFunction((id) => document.querySelector(`[data-testid=labeled-pair][data-pair-id="${id}"]`)?.dataset.choice === 'tie', newest, opts);
+  assert.equal((await storedLabels(page)).get(newest).vote, 'tie', 'the changed vote is stored');
+  await page.click('[data-testid=labeled-pair] >> nth=0 >> [data-testid=delete-label]');
+  await page.waitForFunction(() => document.querySelector('[data-testid=labeled-pairs]')?.dataset.total === '2', null, opts);
+  assert.ok(!(await storedLabels(page)).has(newest), 'the deleted vote is gone from IndexedDB');
+  lap('labeled pairs reviewed');
+
   // ---- a LoRA whose shapes do not fit gets a clear error and changes nothing
   const badKey = aKeys[0];
   const [, inFeatures] = header[badKey].shape;

@@ -1,9 +1,10 @@
-// Data screen: LoRA export (PEFT + adapter_config.json, or kohya) and import, labels as Pick-a-Pic v2 (JSONL / zip) export and annotator-merging import, and the storage panel (usage, persist, prune, full backup).
+// Data screen: LoRA export (PEFT + adapter_config.json, or kohya) and import, labels as Pick-a-Pic v2 (JSONL / zip) export and annotator-merging import, the labeled-pairs review, and the storage panel (usage, persist, prune, full backup).
 import type { ChangeEvent } from 'react';
 import { useStudioStore } from '../../store';
 import { exportEverything, exportLabels, exportLora, importEverything, importLabels, importLora, persistStorage, pruneStorage, refreshStorage, type ExportedFile } from '../../store/dataActions';
 import { setSetting } from '../../store/settingsActions';
 import { download, readFileBytes } from '../download';
+import { LabeledPairs } from '../components/LabeledPairs';
 
 function save(files: ExportedFile[] | ExportedFile | null): void {
   if (files == null) return;
@@ -71,6 +72,8 @@ export function DataView() {
         </label>
         <p className="hint">Pick several files (one per annotator) to average their votes per pair, as D3PO does.</p>
       </section>
+
+      <LabeledPairs />
 
       <section aria-label="Storage" data-testid="storage-panel" data-usage={storage.usage ?? ''}>
         <h3>Storage</h3>
