@@ -63,7 +63,9 @@ export function Dashboard() {
   const charts = useMemo(() => {
     const hasReward = rows.some((r) => typeof r.rewardMean === 'number' && Number.isFinite(r.rewardMean));
     const defs = hasReward ? [REWARD_CHART, ...CHARTS] : CHARTS;
-    return defs.map((c) => ({ ...c, data: c.series.map((s): ChartSeries => ({ label: s.label, color: s.color, values: column(rows, s.key, s.offset) })) }));
+    return defs
+      .map((c) => ({ ...c, data: c.series.map((s): ChartSeries => ({ label: s.label, color: s.color, values: column(rows, s.key, s.offset) })) }))
+      .filter((c) => c.data.some((s) => s.values.some(Number.isFinite))); // e.g. no accuracy/margin charts for a PRDP-only run
   }, [rows]);
   const last = rows[rows.length - 1];
   return (
