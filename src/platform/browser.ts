@@ -12,6 +12,8 @@ import { BACKEND_NAMES, type AdapterInfo, type BackendName, type BackendReport, 
 /** Minimal WebGPU shapes we touch (lib.dom in TS 5.9 has no WebGPU types; @webgpu/types is only transitive). */
 interface GpuAdapterLike {
   info?: Partial<AdapterInfo>;
+  features?: Iterable<string>;
+  limits?: Record<string, number>;
 }
 interface GpuLike {
   requestAdapter(options?: { powerPreference?: 'low-power' | 'high-performance' }): Promise<GpuAdapterLike | null>;
@@ -69,6 +71,9 @@ async function tryBackend(name: BackendName): Promise<Omit<BackendReport, 'tried
   return { name };
 }
 
+/** Adapter limits that bound what the studio can run (buffer sizes: the known cause of black images, conventions §7). */
+export const GPU_LIMITS = ['maxBufferSize', 'maxStorageBufferBindingSize', 'maxComputeWorkgroupStorageSize', 'maxComputeInvocationsPerWorkgroup'] as const;
+
 async function initWebGpu(): Promise<AdapterInfo> {
   const gpu = (globalThis.navigator as unknown as { gpu?: GpuLike }).gpu;
   if (gpu == null) throw new Error('WebGPU is not available in this browser (navigator.gpu is missing)');
@@ -84,6 +89,8 @@ async function initWebGpu(): Promise<AdapterInfo> {
     architecture: backend.adapterInfo?.architecture ?? info.architecture ?? '',
     device: info.device ?? '',
     description: info.description ?? '',
+    features: [...(adapter.features ?? [])].sort(),
+    limits: Object.fromEntries(GPU_LIMITS.map((k) => [k, Number(adapter.limits?.[k] ?? NaN)])),
   };
 }
 

@@ -22,6 +22,8 @@ export interface AdapterInfo {
   architecture: string;
   device: string;
   description: string;
+  features: string[]; // adapter features, e.g. 'shader-f16' (the studio computes in f32 either way)
+  limits: Record<string, number>; // GPU_LIMITS of the adapter (bytes or counts)
 }
 
 /** Which wasm binary and thread pool the wasm backend runs with (conventions §4). */

@@ -10,6 +10,8 @@ test('webgpu: SwiftShader adapter in the worker, tiny-test generates 1 image', a
   assert.equal(await s.page.textContent('[data-testid=backend-name]'), 'webgpu');
   const adapter = await s.page.$eval('[data-testid=adapter-info]', (el) => ({ architecture: el.dataset.architecture, vendor: el.dataset.vendor }));
   assert.equal(adapter.architecture, 'swiftshader', `expected a SwiftShader adapter, got ${JSON.stringify(adapter)}`);
+  const maxBinding = Number(await s.page.getAttribute('[data-testid=gpu-capabilities]', 'data-max-storage-binding'));
+  assert.ok(maxBinding >= 128 * 2 ** 20, `the capability panel reports the adapter's maxStorageBufferBindingSize (≥ 128 MiB by spec), got ${maxBinding}`);
 
   await waitForPhase(s.page, 'ready'); // includes the compile-only kernel warm-up
   assert.equal(await s.page.textContent('[data-testid=model-name]'), 'tiny-test');

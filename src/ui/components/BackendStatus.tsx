@@ -26,6 +26,20 @@ export function BackendStatus({ backend }: Props) {
           </span>
         )}
       </p>
+      {adapterInfo && (
+        <details className="gpu-capabilities" data-testid="gpu-capabilities" data-f16={String(adapterInfo.features.includes('shader-f16'))} data-max-storage-binding={adapterInfo.limits.maxStorageBufferBindingSize}>
+          <summary>GPU capabilities</summary>
+          <ul>
+            <li>shader-f16: {adapterInfo.features.includes('shader-f16') ? 'yes' : 'no'} (the studio computes in f32 either way)</li>
+            {Object.entries(adapterInfo.limits).map(([k, v]) => (
+              <li key={k}>
+                {k}: {k.endsWith('Size') && v >= 1 << 20 ? `${(v / (1 << 20)).toFixed(0)} MiB` : String(v)}
+              </li>
+            ))}
+            <li>features: {adapterInfo.features.join(', ') || 'none'}</li>
+          </ul>
+        </details>
+      )}
       {tried.length > 0 && (
         <ul className="backend-fallbacks" data-testid="backend-fallbacks">
           {tried.map((t) => (
