@@ -1,7 +1,7 @@
 // Training actions: run N D3PO steps (or one per new label when online) or reward-driven PRDP/DDPO rounds, stop between steps, follow per-step metrics and checkpoints, roll back, start a new adapter, and manage the D3PO reference copy.
 import { listCheckpoints } from '../storage/checkpoints';
 import { getMetrics } from '../storage/runs';
-import type { MetricRow } from '../worker/protocol';
+import type { LoraStatus, MetricRow } from '../worker/protocol';
 import { errorMessage, getClient, isAbort } from './client';
 import { patch, useStudioStore } from './index';
 import { mergeRows } from './trainingSlice';
@@ -9,27 +9,23 @@ import { activePrompts } from './settingsSlice';
 
 let abort: AbortController | null = null;
 
-/** Runs `steps` optimizer steps (default: the config's `steps`) on every labeled pair; resolves when the run ends. */
-export async function trainSteps(steps?: number): Promise<void> {
+/** Whether a training run may start now (idle, model loaded, worker healthy). */
+function canTrain(): boolean {
   const s = useStudioStore.getState();
-  if (s.training.status !== 'idle' || s.session.phase === 'failed' || s.session.model == null || s.session.fatal != null) return;
-  const n = steps ?? s.settings.train.steps;
+  return s.training.status === 'idle' && s.session.phase !== 'failed' && s.session.model != null && s.session.fatal == null;
+}
+
+/**
+ * The run lifecycle both training modes share: status and progress target, a cancel signal for Stop, the worker call,
+ * the adapter and outcome message from its result, errors (not cancels) shown, checkpoints refreshed at the end.
+ */
+async function runTraining<R extends { lora: LoraStatus }>(target: number, call: (signal: AbortSignal) => Promise<R>, message: (result: R) => string): Promise<void> {
   abort = new AbortController();
-  patch('training', { status: 'training', target: n, done: 0, error: null, message: null });
+  patch('training', { status: 'training', target, done: 0, error: null, message: null });
   try {
-    const result = await getClient().train(
-      // A round (a multi-step click) refreshes the reference; online single steps keep it, creating it if missing.
-      { steps: n, config: s.settings.train, runId: s.training.runId, refreshReference: s.settings.refreshReference && (n > 1 || !s.session.lora?.hasReference) },
-      {
-        signal: abort.signal,
-        onProgress: (e) => {
-          if (e.type === 'train-step') onStep(e.row, e.index);
-          else void refreshCheckpoints();
-        },
-      },
-    );
+    const result = await call(abort.signal);
     patch('session', { lora: result.lora });
-    patch('training', { message: result.stopped ? `Stopped after ${result.stepsDone} of ${n} steps.` : `Trained ${result.stepsDone} step${result.stepsDone === 1 ? '' : 's'}; now at step ${result.lora.step}.` });
+    patch('training', { message: message(result) });
   } catch (e) {
     if (!isAbort(e)) patch('training', { error: errorMessage(e) });
   } finally {
@@ -37,6 +33,29 @@ export async function trainSteps(steps?: number): Promise<void> {
     patch('training', { status: 'idle' });
     await refreshCheckpoints();
   }
+}
+
+/** Runs `steps` optimizer steps (default: the config's `steps`) on every labeled pair; resolves when the run ends. */
+export async function trainSteps(steps?: number): Promise<void> {
+  if (!canTrain()) return;
+  const s = useStudioStore.getState();
+  const n = steps ?? s.settings.train.steps;
+  await runTraining(
+    n,
+    (signal) =>
+      getClient().train(
+        // A round (a multi-step click) refreshes the reference; online single steps keep it, creating it if missing.
+        { steps: n, config: s.settings.train, runId: s.training.runId, refreshReference: s.settings.refreshReference && (n > 1 || !s.session.lora?.hasReference) },
+        {
+          signal,
+          onProgress: (e) => {
+            if (e.type === 'train-step') onStep(e.row, e.index);
+            else void refreshCheckpoints();
+          },
+        },
+      ),
+    (r) => (r.stopped ? `Stopped after ${r.stepsDone} of ${n} steps.` : `Trained ${r.stepsDone} step${r.stepsDone === 1 ? '' : 's'}; now at step ${r.lora.step}.`),
+  );
   const after = useStudioStore.getState();
   if (after.training.onlinePending && after.settings.online) {
     patch('training', { onlinePending: false });
@@ -46,34 +65,29 @@ export async function trainSteps(steps?: number): Promise<void> {
 
 /** Reward-driven mode: runs the configured PRDP/DDPO rounds on the active prompts; resolves when the run ends. */
 export async function trainWithReward(): Promise<void> {
+  if (!canTrain()) return;
   const s = useStudioStore.getState();
-  if (s.training.status !== 'idle' || s.session.phase === 'failed' || s.session.model == null || s.session.fatal != null) return;
   const settings = s.settings.rewardTrain;
-  abort = new AbortController();
-  patch('training', { status: 'training', target: settings.rounds, done: 0, error: null, message: null });
-  try {
-    const result = await getClient().rewardTrain(
-      { settings, prompts: activePrompts(s.settings), runId: s.training.runId, checkpointEvery: s.settings.train.checkpointEvery, seed: (Date.now() % 2 ** 31) >>> 0 },
-      {
-        signal: abort.signal,
-        onProgress: (e) => {
-          if (e.type === 'reward-round') {
-            onStep(e.row, e.round);
-            patch('training', { rewardSamples: { round: e.round, prompt: e.prompt, images: e.images, rewards: e.rewards } });
-          } else void refreshCheckpoints();
+  await runTraining(
+    settings.rounds,
+    (signal) =>
+      getClient().rewardTrain(
+        { settings, prompts: activePrompts(s.settings), runId: s.training.runId, checkpointEvery: s.settings.train.checkpointEvery, seed: (Date.now() % 2 ** 31) >>> 0 },
+        {
+          signal,
+          onProgress: (e) => {
+            if (e.type === 'reward-round') {
+              onStep(e.row, e.round);
+              patch('training', { rewardSamples: { round: e.round, prompt: e.prompt, images: e.images, rewards: e.rewards } });
+            } else void refreshCheckpoints();
+          },
         },
-      },
-    );
-    patch('session', { lora: result.lora });
-    const what = `${result.rounds} ${settings.method.toUpperCase()} round${result.rounds === 1 ? '' : 's'} (${result.imagesSampled} images sampled)`;
-    patch('training', { message: result.stopped ? `Stopped after ${what}.` : `Trained ${what}; now at step ${result.lora.step}.` });
-  } catch (e) {
-    if (!isAbort(e)) patch('training', { error: errorMessage(e) });
-  } finally {
-    abort = null;
-    patch('training', { status: 'idle' });
-    await refreshCheckpoints();
-  }
+      ),
+    (r) => {
+      const what = `${r.rounds} ${settings.method.toUpperCase()} round${r.rounds === 1 ? '' : 's'} (${r.imagesSampled} images sampled)`;
+      return r.stopped ? `Stopped after ${what}.` : `Trained ${what}; now at step ${r.lora.step}.`;
+    },
+  );
 }
 
 function onStep(row: MetricRow, index: number): void {

@@ -1,8 +1,8 @@
 // Unit test of the labeled-pairs review on fake-indexeddb: this model's votes newest first with the images in the order they were shown, a changed vote stored with the person as annotator, and deleting a vote with its pair; the labeling counters follow.
 import { describe, expect, it } from 'vitest';
 import type { StudioApi } from '../../src/store/client';
-import type { LoraStatus } from '../../src/worker/protocol';
 import type { Trajectory } from '../../src/core/diffusion/sample';
+import { bootCalls } from './fakeWorker';
 import './memoryLocalStorage'; // installs localStorage before the store modules load below
 
 const { useStudioStore } = await import('../../src/store/index');
@@ -11,18 +11,8 @@ const browser = await import('../../src/store/labelBrowserActions');
 const { saveLabel, listLabels } = await import('../../src/storage/labels');
 const { savePair, getPairSummary } = await import('../../src/storage/pairs');
 
-const lora: LoraStatus = { step: 0, rank: 4, alpha: 4, targets: ['to_q'], parameterCount: 100, scale: 1, version: null, source: 'new', checkpointId: null, checkpointStep: null, hasReference: false };
 const client = {
-  subscribe: () => () => {},
-  init: async () => ({ type: 'ready', id: 1, backend: { name: 'cpu', tried: [], crossOriginIsolated: false } }),
-  load: async () => ({
-    type: 'loaded',
-    id: 2,
-    model: { name: 'tiny-test', folder: 'tiny-test', bytes: 1, parameterCounts: {}, imageSize: 2, sampleDefaults: { steps: 2, eta: 1, guidanceScale: 3 } },
-    downloadMs: 1,
-    compileMs: 1,
-    lora,
-  }),
+  ...bootCalls(),
   pair: () => new Promise(() => {}),
 } as unknown as StudioApi;
 

@@ -30,22 +30,22 @@ async function setup() {
 }
 
 /** The same objective on one tape: all K·T transitions of each group at once (what the trainer avoids for memory). */
-function oneTapeGrads(model: MiniSD, lora: ReturnType<typeof createLoraAdapter>, groups: PrdpGroup[]): tf.NamedTensorMap {
-  const cfg = defaultPrdpTrainConfig;
-  return tf.variableGrads(() => {
-    const losses = groups.map((g) => {
-      const K = g.trajectories.length;
-      const T = g.trajectories[0].timesteps.length;
-      const tt = transitionTensors(model, { trajectories: g.trajectories.flatMap((tr) => new Array(T).fill(tr)), steps: g.trajectories.flatMap(() => [...Array(T).keys()]) });
-      const ref = tf.tensor2d(g.refLogProbs.flatMap((r) => Array.from(r)), [K, T]);
-      const old = tf.tensor2d(g.trajectories.flatMap((tr, k) => Array.from(tr.logProbs, (lp, t) => lp - g.refLogProbs[k][t])), [K, T]);
-      const l = prdpLoss(tf.sub(transitionLogProb(model, tt, lora).reshape([K, T]), ref) as tf.Tensor2D, old, g.rewards, cfg);
-      disposeTransitions(tt);
-      return l;
-    });
-    return tf.div(tf.addN(losses), groups.length) as tf.Scalar;
-  }, lora.variables).grads;
+function oneTapeLoss(model: MiniSD, lora: ReturnType<typeof createLoraAdapter>, groups: PrdpGroup[]): tf.Scalar {
+  const losses = groups.map((g) => {
+    const K = g.trajectories.length;
+    const T = g.trajectories[0].timesteps.length;
+    const tt = transitionTensors(model, { trajectories: g.trajectories.flatMap((tr) => new Array(T).fill(tr)), steps: g.trajectories.flatMap(() => [...Array(T).keys()]) });
+    const ref = tf.tensor2d(g.refLogProbs.flatMap((r) => Array.from(r)), [K, T]);
+    const old = tf.tensor2d(g.trajectories.flatMap((tr, k) => Array.from(tr.logProbs, (lp, t) => lp - g.refLogProbs[k][t])), [K, T]);
+    const l = prdpLoss(tf.sub(transitionLogProb(model, tt, lora).reshape([K, T]), ref) as tf.Tensor2D, old, g.rewards, defaultPrdpTrainConfig);
+    disposeTransitions(tt);
+    return l;
+  });
+  return tf.div(tf.addN(losses), groups.length) as tf.Scalar;
 }
+
+const oneTapeGrads = (model: MiniSD, lora: ReturnType<typeof createLoraAdapter>, groups: PrdpGroup[]): tf.NamedTensorMap =>
+  tf.variableGrads(() => oneTapeLoss(model, lora, groups), lora.variables).grads;
 
 describe('PRDP chunked gradient', () => {
   it('equals the one-tape gradient for chunks of 5 (crossing trajectories) and all 12 transitions', async () => {
@@ -68,21 +68,9 @@ describe('PRDP chunked gradient', () => {
     const { model, lora, groups } = await setup();
     const opt = new AdamW(lora.variables, { learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0 });
     const cfg = { ...defaultPrdpTrainConfig, stepsPerChunk: 5 };
-    const oneTapeLoss = tf.tidy(() => {
-      const K = 3;
-      const T = 4;
-      const ls = groups.map((g) => {
-        const tt = transitionTensors(model, { trajectories: g.trajectories.flatMap((tr) => new Array(T).fill(tr)), steps: g.trajectories.flatMap(() => [...Array(T).keys()]) });
-        const ref = tf.tensor2d(g.refLogProbs.flatMap((r) => Array.from(r)), [K, T]);
-        const old = tf.tensor2d(g.trajectories.flatMap((tr, k) => Array.from(tr.logProbs, (lp, t) => lp - g.refLogProbs[k][t])), [K, T]);
-        const l = prdpLoss(tf.sub(transitionLogProb(model, tt, lora).reshape([K, T]), ref) as tf.Tensor2D, old, g.rewards, cfg);
-        disposeTransitions(tt);
-        return l;
-      });
-      return tf.div(tf.addN(ls), groups.length);
-    });
-    const expected = (await oneTapeLoss.data())[0];
-    oneTapeLoss.dispose();
+    const oneTape = tf.tidy(() => oneTapeLoss(model, lora, groups));
+    const expected = (await oneTape.data())[0];
+    oneTape.dispose();
     const first = await prdpTrainStep(model, lora, opt, groups, cfg);
     expect(first.loss).toBeCloseTo(expected, 5);
     const before = tf.memory().numTensors;

@@ -2,6 +2,7 @@
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import type { StudioApi } from '../../src/store/client';
 import type { LoraStatus, PairReadyEvent } from '../../src/worker/protocol';
+import { bootCalls, newLora } from './fakeWorker';
 import { memory } from './memoryLocalStorage'; // installs localStorage before the store modules load below
 
 
@@ -13,7 +14,7 @@ const { initialLabeling } = await import('../../src/store/labelingSlice');
 const { defaultSettings } = await import('../../src/store/settingsSlice');
 const { listLabels } = await import('../../src/storage/labels');
 
-const lora: LoraStatus = { step: 0, rank: 4, alpha: 4, targets: ['to_q'], parameterCount: 100, scale: 1, version: null, source: 'new', checkpointId: null, checkpointStep: null, hasReference: false };
+const lora: LoraStatus = newLora();
 const image = (v: number) => ({ width: 2, height: 2, rgba: new Uint8Array(16).fill(v).buffer as ArrayBuffer });
 
 /** A fake worker client whose pairs are a dark trajectory 0 (10) and a bright trajectory 1 (200), released by the test. */
@@ -21,16 +22,7 @@ function fakeClient() {
   const waiters: { prompt: string; seed: number; resolve: (e: PairReadyEvent) => void }[] = [];
   let n = 0;
   const client = {
-    subscribe: () => () => {},
-    init: async () => ({ type: 'ready', id: 1, backend: { name: 'cpu', tried: [], crossOriginIsolated: false } }),
-    load: async () => ({
-      type: 'loaded',
-      id: 2,
-      model: { name: 'tiny-test', folder: 'tiny-test', bytes: 1, parameterCounts: {}, imageSize: 2, sampleDefaults: { steps: 4, eta: 1, guidanceScale: 3 } },
-      downloadMs: 1,
-      compileMs: 1,
-      lora,
-    }),
+    ...bootCalls(lora),
     pair: (p: { prompt: string; seed: number }) => new Promise<PairReadyEvent>((resolve) => waiters.push({ ...p, resolve })),
   } as unknown as StudioApi;
   const releasePair = () => {

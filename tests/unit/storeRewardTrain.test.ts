@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { StudioApi } from '../../src/store/client';
 import type { LoraStatus, StudioEvent } from '../../src/worker/protocol';
 import type { RewardRoundEvent, RewardTrainedEvent, RewardTrainRequest } from '../../src/worker/rewardTrain';
+import { bootCalls, newLora } from './fakeWorker';
 import { memory } from './memoryLocalStorage'; // installs localStorage before the store modules load below
 
 const { useStudioStore, SETTINGS_STORAGE_KEY } = await import('../../src/store/index');
@@ -12,7 +13,7 @@ const training = await import('../../src/store/trainingActions');
 const settingsActions = await import('../../src/store/settingsActions');
 const { rewardRoundRow } = await import('../../src/worker/rewardTrain');
 
-const lora: LoraStatus = { step: 0, rank: 4, alpha: 4, targets: ['to_q'], parameterCount: 100, scale: 1, version: null, source: 'new', checkpointId: null, checkpointStep: null, hasReference: false };
+const lora: LoraStatus = newLora();
 const image = (v: number) => ({ width: 2, height: 2, rgba: new Uint8Array(16).fill(v).buffer as ArrayBuffer });
 const flush = () => new Promise((r) => setTimeout(r, 0));
 
@@ -22,16 +23,7 @@ function fakeClient() {
   let emitRound: ((round: number) => void) | null = null;
   let finish: ((stopped: boolean) => void) | null = null;
   const client = {
-    subscribe: () => () => {},
-    init: async () => ({ type: 'ready', id: 1, backend: { name: 'cpu', tried: [], crossOriginIsolated: false } }),
-    load: async () => ({
-      type: 'loaded',
-      id: 2,
-      model: { name: 'tiny-test', folder: 'tiny-test', bytes: 1, parameterCounts: {}, imageSize: 2, sampleDefaults: { steps: 4, eta: 1, guidanceScale: 3 } },
-      downloadMs: 1,
-      compileMs: 1,
-      lora,
-    }),
+    ...bootCalls(lora),
     pair: () => {
       pairRequests++;
       return new Promise(() => {});
