@@ -1,7 +1,7 @@
 // `info`: the model's name, training metadata, parameters and FLOPs per component against the issue's budget, the backend, and a matmul GFLOP/s probe.
 import { formatDuration } from '../pretrain/progress';
 import { DEFAULT_MODEL_PATH, loadModel } from '../modelLoader';
-import { currentBackendInfo, matmulProbe } from './bench';
+import { currentBackendInfo, matmulProbe } from './benchTiming';
 import { num, str, type Args } from '../args';
 
 export const infoHelp = `info [--model ${DEFAULT_MODEL_PATH}] [--probe-size 512]
