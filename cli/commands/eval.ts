@@ -1,5 +1,4 @@
 // `eval`: base-model evaluation (issue "Base model", part 3) — trains/loads the emoji category classifier, samples held-out and seen prompts, reports category accuracy, classifier-feature Fréchet distance, held-out denoising loss and autoencoder PSNR; follows src/core/eval.
-import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { type EmojiRecord } from '../../src/core/data/emojiDataset';
@@ -7,16 +6,17 @@ import { baseCaption } from '../../src/core/data/captions';
 import type { MiniSD } from '../../src/core/model/pipeline';
 import { sampleWithTrajectory, imagesToRgba } from '../../src/core/diffusion/sample';
 import { defaultPretrainConfig } from '../../src/core/pretrain/pretrainer';
-import { accuracyOf, argmax, classifierCategoryOf, classifierFromSafetensors, classifierToSafetensors, classifyAll, CLASSIFIER_CONFIG_KEY, EmojiClassifier, MERGED_CATEGORIES } from '../../src/core/eval/classifier';
+import { accuracyOf, argmax, classifierCategoryOf, classifyAll, EmojiClassifier } from '../../src/core/eval/classifier';
 import { featureStats, frechetDistance } from '../../src/core/eval/frechet';
 import { loadEmojiDataset, type EmojiDataset } from '../pretrain/emojiData';
 import { loadModel, DEFAULT_MODEL_PATH } from '../modelLoader';
 import { CONFIG_METADATA_KEY } from '../../src/core/model/weights';
 import { composeGrid, encodePng } from '../png';
 import { flag, num, str, type Args } from '../args';
-import { ClassifierTrainingReport, classifierAccuracy, recordImages01, trainEmojiClassifier } from '../eval/classifierData';
+import { ClassifierTrainingReport, classifierAccuracy, loadOrTrainClassifier, recordImages01 } from '../eval/classifierData';
 import { LOSS_SEED, autoencoderPsnr, fixedDenoisingLoss, trainSubset } from '../eval/modelMetrics';
 import { writeAtomic } from '../fsAtomic';
+import { formatSweep, guidanceSweep, parseScales } from '../eval/guidanceSweep';
 
 export const DEFAULT_CLASSIFIER_PATH = 'public/models/emoji-classifier/classifier.safetensors';
 
@@ -47,10 +47,12 @@ export const SAMPLE_SEED = 0;
 
 export const evalHelp = `eval [--model ${DEFAULT_MODEL_PATH}] [--per-prompt 8] [--steps 20] [--guidance G] [--out public/models/emoji-sd]
      [--classifier ${DEFAULT_CLASSIFIER_PATH}] [--retrain-classifier] [--classifier-epochs 8] [--max-held-out N] [--data data]
-     [--seen-prompts "grinning face,red heart,…"] [--batch 32]
+     [--seen-prompts "grinning face,red heart,…"] [--batch 32] [--sweep-guidance 2,3.5,5]
   Trains the emoji category classifier if it is missing, then samples every held-out prompt and ${SEEN_EVAL_PROMPTS.length} seen prompts
   (DDIM, CFG) and reports category accuracy (vs. the classifier on real images; bar ≥ ${QUALITY_BAR * 100}%), the Fréchet distance
-  of classifier features, held-out denoising loss and autoencoder PSNR. Writes <out>/eval.json and <out>/sample-sheet.png.`;
+  of classifier features, held-out denoising loss and autoencoder PSNR. Writes <out>/eval.json and <out>/sample-sheet.png.
+  --sweep-guidance W1,W2,…: instead, samples the same prompts and seeds at each guidance weight and writes
+  <out>/guidance-sweep.json and .png (accuracy and Fréchet per weight; the best is the one to put in the config).`;
 
 
 // ---------------------------------------------------------------- prompts and sampling
@@ -165,12 +167,32 @@ export interface EvalReport {
 }
 
 /** Sample-side and real-side classifier outputs of one prompt. */
-interface PromptOutputs {
+export interface PromptOutputs {
   p: EvalPrompt;
   sampleProbs: Float32Array[];
   sampleFeatures: Float32Array[];
   realProbs: Float32Array[];
   realFeatures: Float32Array[];
+}
+
+/** Classifies the samples (perPrompt per prompt, prompt-major) and each prompt's real images. */
+export async function promptOutputs(clf: EmojiClassifier, ds: EmojiDataset, prompts: readonly EvalPrompt[], samples: Float32Array, perPrompt: number): Promise<PromptOutputs[]> {
+  const s = await classifyAll(clf, samples);
+  const r = await classifyAll(clf, recordImages01(ds, prompts.flatMap((p) => p.records)));
+  const outs: PromptOutputs[] = [];
+  let realAt = 0;
+  prompts.forEach((p, i) => {
+    const [a, b] = [i * perPrompt, (i + 1) * perPrompt];
+    outs.push({ p, sampleProbs: s.probs.slice(a, b), sampleFeatures: s.features.slice(a, b), realProbs: r.probs.slice(realAt, realAt + p.records.length), realFeatures: r.features.slice(realAt, realAt + p.records.length) });
+    realAt += p.records.length;
+  });
+  return outs;
+}
+
+/** The three splits' metrics of classified prompts. */
+export function allSplits(clf: EmojiClassifier, outs: readonly PromptOutputs[]): Record<'held-out' | 'seen' | 'all', SplitMetrics> {
+  const group = (split?: PromptSplit) => splitMetrics(clf, split ? outs.filter((o) => o.p.split === split) : outs);
+  return { 'held-out': group('held-out'), seen: group('seen'), all: group() };
 }
 
 /** Metrics of a group of prompts (a split or all). */
@@ -239,15 +261,7 @@ export async function evaluateBaseModel(
     }
   });
   const samplingSeconds = (Date.now() - tSample) / 1000;
-  const s = await classifyAll(clf, samples);
-  const r = await classifyAll(clf, recordImages01(ds, prompts.flatMap((p) => p.records)));
-  const outs: PromptOutputs[] = [];
-  let realAt = 0;
-  prompts.forEach((p, i) => {
-    const [a, b] = [i * settings.perPrompt, (i + 1) * settings.perPrompt];
-    outs.push({ p, sampleProbs: s.probs.slice(a, b), sampleFeatures: s.features.slice(a, b), realProbs: r.probs.slice(realAt, realAt + p.records.length), realFeatures: r.features.slice(realAt, realAt + p.records.length) });
-    realAt += p.records.length;
-  });
+  const outs = await promptOutputs(clf, ds, prompts, samples, settings.perPrompt);
 
   // Sheet tiles: the first columns of the eval samples, or (perPrompt < columns) a separate pass of the sheet prompts.
   const sheetSamples = new Map<string, Float32Array>();
@@ -262,8 +276,7 @@ export async function evaluateBaseModel(
     sheetRows.forEach((p, i) => sheetSamples.set(p.prompt, extra.slice(i * sheetCols * 3072, (i + 1) * sheetCols * 3072)));
   }
 
-  const group = (split?: PromptSplit) => splitMetrics(clf, split ? outs.filter((o) => o.p.split === split) : outs);
-  const splits = { 'held-out': group('held-out'), seen: group('seen'), all: group() };
+  const splits = allSplits(clf, outs);
 
   log('held-out denoising loss and autoencoder PSNR');
   const gamma = defaultPretrainConfig('unet').minSnrGamma;
@@ -325,38 +338,6 @@ export function formatReport(r: EvalReport): string {
 }
 
 
-/** Loads the shipped classifier, or trains and saves it when missing / asked to. */
-export async function loadOrTrainClassifier(
-  ds: EmojiDataset,
-  file: string,
-  opts: { retrain: boolean; epochs: number },
-  log: (s: string) => void,
-): Promise<{ classifier: EmojiClassifier; training?: ClassifierTrainingReport; metadata: Record<string, string> }> {
-  if (!opts.retrain && fs.existsSync(file)) {
-    const { classifier, metadata } = classifierFromSafetensors(fs.readFileSync(file));
-    log(`classifier ${file} (trained ${metadata.trained_at ?? '?'}, held-out accuracy ${metadata.held_out_accuracy ?? '?'})`);
-    return { classifier, metadata: withoutConfig(metadata) };
-  }
-  log(`training the category classifier (${file} ${fs.existsSync(file) ? 'is replaced' : 'does not exist'})`);
-  const { classifier, report } = await trainEmojiClassifier(ds, { epochs: opts.epochs }, log);
-  log(`classifier trained in ${report.seconds.toFixed(0)} s (${report.imagesPerSecond.toFixed(0)} img/s), held-out accuracy ${(report.heldOutAccuracy * 100).toFixed(1)}%`);
-  const meta = {
-    trained_at: new Date().toISOString(),
-    held_out_accuracy: report.heldOutAccuracy.toFixed(4),
-    train_steps: String(report.steps),
-    train_epochs: String(report.epochs),
-    train_seconds: report.seconds.toFixed(0),
-    merged_categories: JSON.stringify(MERGED_CATEGORIES),
-    class_sampling: 'balanced (uniform over categories, then uniform over their images)',
-  };
-  writeAtomic(file, await classifierToSafetensors(classifier, 'F32', meta));
-  log(`saved ${file}`);
-  return { classifier, training: report, metadata: meta };
-}
-
-/** Metadata without the (long) architecture JSON, for eval.json. */
-const withoutConfig = (m: Record<string, string>) => Object.fromEntries(Object.entries(m).filter(([k]) => k !== CLASSIFIER_CONFIG_KEY));
-
 export async function evalCommand(args: Args, log: (s: string) => void = console.log): Promise<void> {
   const ds = loadEmojiDataset(str(args, 'data', 'data'));
   const outDir = str(args, 'out', 'public/models/emoji-sd');
@@ -365,25 +346,30 @@ export async function evalCommand(args: Args, log: (s: string) => void = console
   const modelFile = str(args, 'model', DEFAULT_MODEL_PATH);
   const { model, id, file } = loadModel(modelFile);
   log(`model ${id} (${modelFile}${file.metadata.step ? `, stage ${file.metadata.stage} step ${file.metadata.step}` : ''})`);
-  const { report, sheet } = await evaluateBaseModel(
-    model,
-    classifier,
-    ds,
-    {
-      perPrompt: num(args, 'per-prompt', 8),
-      steps: num(args, 'steps', 20),
-      guidanceScale: args.guidance !== undefined ? num(args, 'guidance', 0) : undefined,
-      maxHeldOut: args['max-held-out'] !== undefined ? num(args, 'max-held-out', 0) : undefined,
-      batch: num(args, 'batch', 32),
-      seenPrompts: args['seen-prompts'] !== undefined ? str(args, 'seen-prompts', '').split(',').map((p) => p.trim()).filter((p) => p !== '') : undefined,
-    },
-    log,
-  );
+  const opts: EvalOptions = {
+    perPrompt: num(args, 'per-prompt', 8),
+    steps: num(args, 'steps', 20),
+    guidanceScale: args.guidance !== undefined ? num(args, 'guidance', 0) : undefined,
+    maxHeldOut: args['max-held-out'] !== undefined ? num(args, 'max-held-out', 0) : undefined,
+    batch: num(args, 'batch', 32),
+    seenPrompts: args['seen-prompts'] !== undefined ? str(args, 'seen-prompts', '').split(',').map((p) => p.trim()).filter((p) => p !== '') : undefined,
+  };
+  const metadata = Object.fromEntries(Object.entries(file.metadata).filter(([k]) => k !== CONFIG_METADATA_KEY));
+  if (args['sweep-guidance'] !== undefined) {
+    const { sweep, sheet } = await guidanceSweep(model, classifier, ds, parseScales(str(args, 'sweep-guidance', '')), opts, log);
+    const grid = composeGrid(sheet.tiles, sheet.cols, 3, sheet.labels);
+    writeAtomic(path.join(outDir, 'guidance-sweep.png'), encodePng(grid.data, grid.width, grid.height));
+    writeAtomic(path.join(outDir, 'guidance-sweep.json'), JSON.stringify({ model: { path: modelFile, id, metadata }, createdAt: new Date().toISOString(), ...sweep }, null, 1));
+    log('\n' + formatSweep(sweep) + `\n\nbest guidance ${sweep.best}; wrote ${path.join(outDir, 'guidance-sweep.json')} and guidance-sweep.png`);
+    model.dispose();
+    classifier.dispose();
+    return;
+  }
+  const { report, sheet } = await evaluateBaseModel(model, classifier, ds, opts, log);
   if (training) report.classifier.training = training;
   const sheetFile = path.join(outDir, 'sample-sheet.png');
   const grid = composeGrid(sheet.tiles, sheet.cols, 3, sheet.labels);
   writeAtomic(sheetFile, encodePng(grid.data, grid.width, grid.height));
-  const metadata = Object.fromEntries(Object.entries(file.metadata).filter(([k]) => k !== CONFIG_METADATA_KEY));
   const json = { model: { path: modelFile, id, metadata }, classifierFile: { path: clfFile, metadata: classifierMetadata }, createdAt: new Date().toISOString(), sheet: { path: sheetFile, rows: sheet.rows, seeds: sheet.cols }, ...report };
   writeAtomic(path.join(outDir, 'eval.json'), JSON.stringify(json, null, 1));
   log('\n' + formatReport(report));

@@ -1,9 +1,12 @@
-// Classifier data for `eval`: real emoji images in [0,1], category labels, balanced augmented batches, and classifier training/accuracy on the dataset.
+// Classifier data for `eval`: real emoji images in [0,1], category labels, balanced augmented batches, classifier training/accuracy on the dataset, and loading or training the shipped classifier.
 import { readEmojiPixels, type EmojiRecord } from '../../src/core/data/emojiDataset';
 import { canFlip } from '../../src/core/data/captions';
 import { type Rng } from '../../src/core/rng';
 import { accuracyOf, augmentImage, classifierCategoryOf, classifyAll, defaultClassifierConfig, defaultClassifierTrainConfig, EMOJI_CATEGORIES, EmojiClassifier, trainClassifier, type ClassifierConfig, type ClassifierData } from '../../src/core/eval/classifier';
 import { type EmojiDataset } from '../pretrain/emojiData';
+import fs from 'node:fs';
+import { classifierFromSafetensors, classifierToSafetensors, CLASSIFIER_CONFIG_KEY, MERGED_CATEGORIES } from '../../src/core/eval/classifier';
+import { writeAtomic } from '../fsAtomic';
 
 /** Image of a record as floats in [0,1]. -> [32·32·3] */
 export function recordImage01(ds: EmojiDataset, rec: EmojiRecord): Float32Array {
@@ -122,3 +125,35 @@ export async function classifierAccuracy(clf: EmojiClassifier, ds: EmojiDataset,
   const { probs } = await classifyAll(clf, recordImages01(ds, records));
   return accuracyOf(probs, recordLabels(records, clf.config));
 }
+
+/** Loads the shipped classifier, or trains and saves it when missing / asked to. */
+export async function loadOrTrainClassifier(
+  ds: EmojiDataset,
+  file: string,
+  opts: { retrain: boolean; epochs: number },
+  log: (s: string) => void,
+): Promise<{ classifier: EmojiClassifier; training?: ClassifierTrainingReport; metadata: Record<string, string> }> {
+  if (!opts.retrain && fs.existsSync(file)) {
+    const { classifier, metadata } = classifierFromSafetensors(fs.readFileSync(file));
+    log(`classifier ${file} (trained ${metadata.trained_at ?? '?'}, held-out accuracy ${metadata.held_out_accuracy ?? '?'})`);
+    return { classifier, metadata: withoutConfig(metadata) };
+  }
+  log(`training the category classifier (${file} ${fs.existsSync(file) ? 'is replaced' : 'does not exist'})`);
+  const { classifier, report } = await trainEmojiClassifier(ds, { epochs: opts.epochs }, log);
+  log(`classifier trained in ${report.seconds.toFixed(0)} s (${report.imagesPerSecond.toFixed(0)} img/s), held-out accuracy ${(report.heldOutAccuracy * 100).toFixed(1)}%`);
+  const meta = {
+    trained_at: new Date().toISOString(),
+    held_out_accuracy: report.heldOutAccuracy.toFixed(4),
+    train_steps: String(report.steps),
+    train_epochs: String(report.epochs),
+    train_seconds: report.seconds.toFixed(0),
+    merged_categories: JSON.stringify(MERGED_CATEGORIES),
+    class_sampling: 'balanced (uniform over categories, then uniform over their images)',
+  };
+  writeAtomic(file, await classifierToSafetensors(classifier, 'F32', meta));
+  log(`saved ${file}`);
+  return { classifier, training: report, metadata: meta };
+}
+
+/** Metadata without the (long) architecture JSON, for eval.json. */
+const withoutConfig = (m: Record<string, string>) => Object.fromEntries(Object.entries(m).filter(([k]) => k !== CLASSIFIER_CONFIG_KEY));

@@ -36,6 +36,7 @@ import { MiniSD } from '../../src/core/model/pipeline';
 import { modelToSafetensors } from '../../src/core/model/weights';
 import { evalCommand, formatReport, type EvalReport } from '../../cli/commands/eval';
 import { decodePng } from '../../cli/png';
+import { bestRow, parseScales, type GuidanceSweep, type SweepRow } from '../../cli/eval/guidanceSweep';
 import { maxAbsDiff, useBackend } from './backend';
 
 beforeAll(() => useBackend('wasm'));
@@ -369,6 +370,55 @@ describe('eval command', () => {
     const json2 = JSON.parse(fs.readFileSync(path.join(dir, 'out', 'eval.json'), 'utf8')) as EvalReport;
     expect(json2.splits.all.frechetDistance).toBeCloseTo(json.splits.all.frechetDistance, 4);
     expect(json2.denoisingLoss.heldOut).toBeCloseTo(json.denoisingLoss.heldOut, 5);
+  });
+
+  it('--sweep-guidance scores each weight on the same seeds, matching a full eval at that weight', async () => {
+    const records = writeSyntheticDataset(dir);
+    const model = MiniSD.create(tinyModelConfig(buildVocab(records)), 5);
+    fs.writeFileSync(path.join(dir, 'model.safetensors'), await modelToSafetensors(model));
+    model.dispose();
+    const args = {
+      _: ['eval'],
+      data: dir,
+      model: path.join(dir, 'model.safetensors'),
+      out: path.join(dir, 'sweep'),
+      classifier: path.join(dir, 'clf', 'classifier.safetensors'),
+      'per-prompt': '2',
+      steps: '2',
+      'classifier-epochs': '16',
+      'seen-prompts': 'yellow face,flag green,red face',
+    };
+    const before = tf.memory().numTensors;
+    const lines: string[] = [];
+    await evalCommand({ ...args, 'sweep-guidance': '0, 7,0' }, (s) => lines.push(s));
+    expect(tf.memory().numTensors).toBe(before);
+    const sweep = JSON.parse(fs.readFileSync(path.join(dir, 'sweep', 'guidance-sweep.json'), 'utf8')) as GuidanceSweep;
+    expect(sweep.settings.scales).toEqual([0, 7]);
+    expect(sweep.rows.map((r) => r.guidanceScale)).toEqual([0, 7]);
+    expect(sweep.rows[bestRow(sweep.rows)].guidanceScale).toBe(sweep.best);
+    expect(lines.join('\n')).toMatch(/best guidance/);
+    const png = decodePng(new Uint8Array(fs.readFileSync(path.join(dir, 'sweep', 'guidance-sweep.png'))));
+    expect(png.width).toBeGreaterThanOrEqual(4 * 96); // 2 weights × 2 samples per row
+
+    // The full eval at guidance 7 samples the same prompts with the same seeds: identical split metrics.
+    await evalCommand({ ...args, guidance: '7' }, () => {});
+    const full = JSON.parse(fs.readFileSync(path.join(dir, 'sweep', 'eval.json'), 'utf8')) as EvalReport;
+    expect(full.settings.guidanceScale).toBe(7);
+    for (const k of ['held-out', 'seen', 'all'] as const) {
+      expect(sweep.rows[1].splits[k].sampleAccuracy).toBeCloseTo(full.splits[k].sampleAccuracy, 10);
+      expect(sweep.rows[1].splits[k].frechetDistance).toBeCloseTo(full.splits[k].frechetDistance, 6);
+    }
+    // Guidance changes the samples (weight 0 = unconditional only): the two rows' features differ.
+    expect(sweep.rows[0].splits.all.frechetDistance).not.toBeCloseTo(sweep.rows[1].splits.all.frechetDistance, 6);
+  });
+
+  it('parseScales and bestRow', () => {
+    expect(parseScales('2, 3.5,5,2')).toEqual([2, 3.5, 5]);
+    expect(() => parseScales('')).toThrow(/--sweep-guidance 2,3.5,5/);
+    expect(() => parseScales('2,x')).toThrow(/comma-separated list/);
+    expect(() => parseScales('-1')).toThrow(/≥ 0/);
+    const row = (g: number, acc: number, fd: number) => ({ guidanceScale: g, samplingSeconds: 1, splits: { all: { sampleAccuracy: acc, frechetDistance: fd } } }) as unknown as SweepRow;
+    expect(bestRow([row(1, 0.2, 5), row(3, 0.4, 9), row(5, 0.4, 7), row(7, 0.3, 1)])).toBe(2);
   });
 });
 
