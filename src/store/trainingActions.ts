@@ -78,7 +78,7 @@ export async function trainWithReward(): Promise<void> {
           onProgress: (e) => {
             if (e.type === 'reward-round') {
               onStep(e.row, e.round);
-              patch('training', { rewardSamples: { round: e.round, prompt: e.prompt, images: e.images, rewards: e.rewards } });
+              patch('training', { rewardSamples: { round: e.round, prompt: e.prompt, images: e.images, rewards: e.rewards, joint: e.joint } });
             } else void refreshCheckpoints();
           },
         },

@@ -2,6 +2,7 @@
 import type { StateCreator } from 'zustand';
 import type { CheckpointInfo } from '../storage/checkpoints';
 import type { GeneratedImage, MetricRow } from '../worker/protocol';
+import type { ScoredGroup } from '../worker/rewardTrain';
 import type { StudioState } from './index';
 
 export interface TrainingState {
@@ -14,7 +15,7 @@ export interface TrainingState {
   onlinePending: boolean; // a label arrived while training: run one more online step afterwards
   message: string | null; // last run's outcome
   error: string | null;
-  rewardSamples: { round: number; prompt: string; images: GeneratedImage[]; rewards: number[] } | null; // reward-driven mode: the latest round's group
+  rewardSamples: { round: number; prompt: string; images: GeneratedImage[]; rewards: number[]; joint?: ScoredGroup } | null; // reward-driven mode: the latest round's group (and the joint task's)
   pausedRows: MetricRow[] | null; // dashboard paused: the rows it keeps showing while training goes on
 }
 

@@ -96,6 +96,8 @@ export type MetricRow = {
   rewardMean?: number; // reward-driven rounds (PRDP/DDPO): mean reward of the round's samples
   rewardStd?: number; // ... and its standard deviation
   imagesSampled?: number; // ... and the images sampled so far in the run
+  jointRewardMean?: number; // multi-task rounds: the joint task's reward mean over its samples
+  jointRewardStd?: number; // ... and its standard deviation
 };
 
 export interface GenerateParams {

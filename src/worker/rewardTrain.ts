@@ -13,6 +13,7 @@ export const BROWSER_REWARDS = ['brightness', 'jpeg_compressibility', 'jpeg_inco
 export interface RewardTrainSettings {
   method: RewardMethod;
   reward: string; // one of BROWSER_REWARDS
+  jointReward: string; // '' or a second BROWSER_REWARDS entry: multi-task joint training (large-scale RL paper) — each round runs both tasks on the active prompts
   rounds: number; // sample → score → update rounds per Start click
   promptsPerRound: number; // prompts taken from the active list each round
   imagesPerPrompt: number; // K per prompt (PRDP: C(K,2) reward differences from one shared x_T; DDPO: iid, batch-normalised)
@@ -23,6 +24,7 @@ export interface RewardTrainSettings {
 export const defaultRewardTrainSettings: RewardTrainSettings = {
   method: 'prdp',
   reward: 'brightness',
+  jointReward: '',
   rounds: 10,
   promptsPerRound: 1,
   imagesPerPrompt: 4,
@@ -30,7 +32,7 @@ export const defaultRewardTrainSettings: RewardTrainSettings = {
   learningRate: defaultPrdpTrainConfig.learningRate,
 };
 
-const LIMITS: Record<Exclude<keyof RewardTrainSettings, 'method' | 'reward'>, [number, number]> = {
+const LIMITS: Record<Exclude<keyof RewardTrainSettings, 'method' | 'reward' | 'jointReward'>, [number, number]> = {
   rounds: [1, 10_000],
   promptsPerRound: [1, 16],
   imagesPerPrompt: [2, 16],
@@ -42,6 +44,9 @@ const LIMITS: Record<Exclude<keyof RewardTrainSettings, 'method' | 'reward'>, [n
 export function validateRewardTrainSettings(s: RewardTrainSettings): string | null {
   if (!REWARD_METHODS.includes(s.method)) return `Reward-driven training runs PRDP or DDPO; got method ${JSON.stringify(s.method)}.`;
   if (!(BROWSER_REWARDS as readonly string[]).includes(s.reward)) return `Reward ${JSON.stringify(s.reward)} does not run in the browser; pick one of ${BROWSER_REWARDS.join(', ')}.`;
+  const joint = s.jointReward ?? '';
+  if (joint !== '' && !(BROWSER_REWARDS as readonly string[]).includes(joint)) return `Joint-task reward ${JSON.stringify(joint)} does not run in the browser; pick none or one of ${BROWSER_REWARDS.join(', ')}.`;
+  if (joint === s.reward) return `The joint task needs a different reward than the main one (both are ${s.reward}); pick another or none.`;
   for (const key of Object.keys(LIMITS) as (keyof typeof LIMITS)[]) {
     const v = s[key];
     const [lo, hi] = LIMITS[key];
@@ -62,10 +67,12 @@ export function methodConfigs(s: RewardTrainSettings) {
 }
 
 /**
- * One round as a dashboard row: the reward's mean/std over the round's samples and the last update's metrics.
+ * One round as a dashboard row: the reward's mean/std over the round's samples and the last update's metrics
+ * (with a joint task, `joint` is its part of the round: its reward statistics, and its update came last).
  * D3PO-only columns (accuracy, margin, chosen/rejected) are NaN, which the charts draw as gaps.
  */
-export function rewardRoundRow(m: RoundMetrics, step: number, ms: number, time: number): MetricRow {
+export function rewardRoundRow(main: RoundMetrics, step: number, ms: number, time: number, joint?: RoundMetrics): MetricRow {
+  const m = joint ?? main;
   const u = (k: string) => (typeof m.update[k] === 'number' ? m.update[k] : NaN);
   return {
     step,
@@ -83,9 +90,10 @@ export function rewardRoundRow(m: RoundMetrics, step: number, ms: number, time: 
     labeled: NaN,
     pairsUsed: NaN,
     ms,
-    rewardMean: m.rewardMean,
-    rewardStd: m.rewardStd,
+    rewardMean: main.rewardMean,
+    rewardStd: main.rewardStd,
     imagesSampled: m.imagesSampled,
+    ...(joint ? { jointRewardMean: joint.rewardMean, jointRewardStd: joint.rewardStd } : {}),
   };
 }
 
@@ -102,7 +110,14 @@ export interface RewardTrainRequest {
   seed: number;
 }
 
-/** One finished round: its dashboard row and the first prompt's K images with their rewards. */
+/** K images of one prompt with their rewards. */
+export interface ScoredGroup {
+  prompt: string;
+  images: GeneratedImage[];
+  rewards: number[];
+}
+
+/** One finished round: its dashboard row and the first prompt's K images with their rewards (and the joint task's). */
 export interface RewardRoundEvent {
   type: 'reward-round';
   id: number;
@@ -112,6 +127,7 @@ export interface RewardRoundEvent {
   prompt: string;
   images: GeneratedImage[];
   rewards: number[];
+  joint?: ScoredGroup; // the joint task's first group, when the run has one
 }
 
 export interface RewardTrainedEvent {

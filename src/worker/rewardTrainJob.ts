@@ -1,4 +1,4 @@
-// The worker's reward-driven train job: runs the shared online loop (PRDP, Deng et al. Alg. 1; DDPO with batch-wise normalisation, large-scale RL paper) on the session's LoRA with a pixel reward, posting one dashboard row and the round's images per round, checkpointing like the D3PO job.
+// The worker's reward-driven train job: runs the shared online loop (PRDP, Deng et al. Alg. 1; DDPO with batch-wise normalisation and optional multi-task joint training, large-scale RL paper) on the session's LoRA with pixel rewards, posting one dashboard row and the round's images per round, checkpointing like the D3PO job.
 import { runOnline, type OnlineConfig, type RoundMetrics } from '../core/algorithms/onlineLoop';
 import { defaultD3poTrainConfig } from '../core/algorithms/d3poTrainer';
 import { defaultOracleConfig } from '../core/algorithms/oracle';
@@ -16,11 +16,11 @@ export async function handleRewardTrain(s: Session, req: RewardTrainRequest, ctx
   const prompts = req.prompts.map((p) => p.trim()).filter((p) => p !== '');
   if (prompts.length === 0) throw new Error('No active prompts: switch on at least one prompt in the Prompts list.');
   if (!Number.isInteger(req.checkpointEvery) || req.checkpointEvery < 1) throw new Error(`checkpointEvery must be a positive integer, got ${req.checkpointEvery}.`);
-  const reward = rewardByName(st.reward);
+  const rewards = [st.reward, ...(st.jointReward ? [st.jointReward] : [])].map(rewardByName); // [main, joint?]
   s.optimizer.config = { ...s.optimizer.config, learningRate: st.learningRate };
   const cfg: OnlineConfig = {
     method: st.method,
-    tasks: [{ name: reward.name, prompts, reward }],
+    tasks: rewards.map((reward) => ({ name: reward.name, prompts, reward })),
     promptsPerRound: st.promptsPerRound,
     imagesPerPrompt: st.imagesPerPrompt,
     updatesPerRound: st.updatesPerRound,
@@ -32,37 +32,44 @@ export async function handleRewardTrain(s: Session, req: RewardTrainRequest, ctx
   };
   const size = s.model.config.autoencoder.imageSize;
 
-  let shown: { prompt: string; images: Uint8ClampedArray[]; rewards: number[] } | null = null; // first prompt of the round
-  let finished: RoundMetrics | null = null;
+  type Group = { prompt: string; images: Uint8ClampedArray[]; rewards: number[] };
+  const perRound = st.promptsPerRound; // groups each task scores per round
+  let scored: Group[] = []; // this round's groups, task-major
+  let finished: RoundMetrics[] = []; // this round's metrics, one per task
   let rounds = 0;
   let imagesSampled = 0;
   let lastSaved = s.checkpointStep;
   let t0 = performance.now();
-  await runOnline(s.model, s.lora, s.optimizer, cfg, st.rounds * st.promptsPerRound * st.imagesPerPrompt, {
+  const asImages = (g: Group): GeneratedImage[] => g.images.map((px) => ({ width: size, height: size, rgba: px.buffer as ArrayBuffer }));
+  await runOnline(s.model, s.lora, s.optimizer, cfg, st.rounds * rewards.length * st.promptsPerRound * st.imagesPerPrompt, {
     shouldStop: ctx.cancelled,
-    onScored: (prompt, images, rewards) => {
-      shown ??= { prompt, images, rewards };
+    onScored: (prompt, images, r) => {
+      scored.push({ prompt, images, rewards: r });
     },
     onRound: (m) => {
-      finished = m;
+      finished.push(m);
     },
     afterRound: async () => {
-      const m = finished as RoundMetrics | null;
-      const group = shown as { prompt: string; images: Uint8ClampedArray[]; rewards: number[] } | null;
-      if (m == null || group == null) return;
+      const [main, joint] = finished;
+      const [group, jointGroup] = [scored[0], scored[perRound]];
+      if (main == null || group == null) return;
       rounds++;
-      imagesSampled = m.imagesSampled;
-      const row = rewardRoundRow(m, s.optimizer.step, performance.now() - t0, Date.now());
+      imagesSampled = finished[finished.length - 1].imagesSampled;
+      const row = rewardRoundRow(main, s.optimizer.step, performance.now() - t0, Date.now(), joint);
       await appendMetrics(req.runId, [row]);
-      const images: GeneratedImage[] = group.images.map((px) => ({ width: size, height: size, rgba: px.buffer as ArrayBuffer }));
-      ctx.post({ type: 'reward-round', id: req.id, row, round: rounds, total: st.rounds, prompt: group.prompt, images, rewards: group.rewards }, images.map((i) => i.rgba));
+      const images = asImages(group);
+      const jointImages = jointGroup ? asImages(jointGroup) : [];
+      ctx.post(
+        { type: 'reward-round', id: req.id, row, round: rounds, total: st.rounds, prompt: group.prompt, images, rewards: group.rewards, ...(jointGroup ? { joint: { prompt: jointGroup.prompt, images: jointImages, rewards: jointGroup.rewards } } : {}) },
+        [...images, ...jointImages].map((i) => i.rgba),
+      );
       if (s.optimizer.step - (lastSaved ?? 0) >= req.checkpointEvery) {
         const saved = await checkpointNow(s);
         lastSaved = saved.step;
         ctx.post({ type: 'checkpoint-saved', id: req.id, checkpointId: saved.id, step: saved.step });
       }
-      shown = null;
-      finished = null;
+      scored = [];
+      finished = [];
       t0 = performance.now();
     },
   });

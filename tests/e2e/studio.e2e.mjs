@@ -309,8 +309,33 @@ test('studio: label (keys + mouse), undo, train, charts, reload keeps labels/cur
   const stepAfter = Number(await page.textContent('[data-testid=lora-step]'));
   assert.equal(stepAfter, stepBefore + 2, 'one PRDP update per round');
   ctx.log(`reward-driven: 2 PRDP rounds, brightness ${mean.toFixed(4)} ± ${std.toFixed(4)}, LoRA step ${stepAfter}`);
-  await openTab(page, 'label');
-  await page.selectOption('[data-testid=label-mode]', 'human');
   lap('reward-driven PRDP');
+
+  // ---- multi-task DDPO: one round on brightness + JPEG compressibility; the joint task's images, mean and chart series appear
+  await openTab(page, 'label');
+  await page.selectOption('[data-testid=reward-method]', 'ddpo');
+  await page.selectOption('[data-testid=reward-joint]', 'jpeg_compressibility');
+  await page.fill('[data-testid=reward-rounds]', '1');
+  await page.fill('[data-testid=reward-imagesPerPrompt]', '2');
+  assert.match(await page.textContent('[data-testid=reward-start]'), /Train 1 DDPO round on brightness \+ jpeg_compressibility/);
+  await page.click('[data-testid=reward-start]');
+  await page.waitForFunction(
+    () => (document.querySelector('[data-testid=reward-joint-samples]') && document.querySelector('[data-testid=reward-training]')?.dataset.status === 'idle') || document.querySelector('[data-testid=train-error], [data-testid=fatal]'),
+    null,
+    opts,
+  );
+  assert.equal(await page.$('[data-testid=train-error]'), null, 'multi-task training failed');
+  assert.equal((await readCanvasesOf(page, '[data-testid=reward-joint-sample]')).length, 2, 'the joint task shows its K = 2 images');
+  const jointValues = await page.$$eval('[data-testid=reward-joint-sample-value]', (els) => els.map((el) => Number(el.dataset.reward)));
+  const jointMean = Number(await page.$eval('[data-testid=reward-last-joint]', (el) => el.dataset.mean));
+  assert.ok(Math.abs(jointMean - (jointValues[0] + jointValues[1]) / 2) < 1e-6, `joint mean ${jointMean} vs shown rewards ${jointValues}`);
+  await openTab(page, 'train');
+  assert.equal(Number(await page.textContent('[data-testid=lora-step]')), stepAfter + 2, 'one DDPO update per task');
+  await page.waitForFunction(() => document.querySelector('[data-testid=chart-reward]')?.dataset.series?.includes('joint task mean'), null, opts);
+  ctx.log(`multi-task: joint jpeg_compressibility ${jointMean.toFixed(4)}`);
+  await openTab(page, 'label');
+  await page.selectOption('[data-testid=reward-joint]', '');
+  await page.selectOption('[data-testid=label-mode]', 'human');
+  lap('multi-task DDPO');
   assert.deepEqual(cspViolations(s.consoleLines), [], 'the CSP refused something (charts, downloads, workers)');
 });

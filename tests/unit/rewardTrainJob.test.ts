@@ -80,6 +80,44 @@ describe('reward-driven train job', () => {
     });
   }
 
+  it('multi-task: each round runs both tasks; the row carries the reward statistics of each task from its own images', async () => {
+    const cfg = tinyModelConfig();
+    cfg.name = 'tiny-reward-joint';
+    cfg.sample.steps = 2;
+    const model = MiniSD.create(cfg, 5);
+    const session = await openSession(model, { rank: 2, alpha: 2 });
+    const events: StudioEvent[] = [];
+    const ctx = { post: (e: StudioEvent) => events.push(e), cancelled: () => false };
+    const settings = { ...defaultRewardTrainSettings, method: 'ddpo' as const, reward: 'jpeg_compressibility', jointReward: 'brightness', rounds: 2, imagesPerPrompt: 2, learningRate: 1e-2 };
+    const req = { type: 'reward-train' as const, id: 3, settings, prompts: ['sun', 'dog'], runId: 'joint', checkpointEvery: 100, seed: 5 };
+    await handleRewardTrain(session, req, ctx); // warm-up
+    const tensorsBefore = tf.memory().numTensors;
+    events.length = 0;
+    await handleRewardTrain(session, req, ctx);
+    expect(tf.memory().numTensors).toBe(tensorsBefore);
+    const rounds = events.filter((e): e is RewardRoundEvent => e.type === 'reward-round');
+    expect(rounds).toHaveLength(2);
+    for (const r of rounds) {
+      expect(r.joint?.images).toHaveLength(2);
+      const b = r.joint!.images.map((img) => meanBrightness(new Uint8ClampedArray(img.rgba)));
+      r.joint!.rewards.forEach((x, i) => expect(x).toBeCloseTo(b[i], 6));
+      const mean = (b[0] + b[1]) / 2;
+      expect(r.row.jointRewardMean).toBeCloseTo(mean, 6);
+      expect(r.row.jointRewardStd).toBeCloseTo(Math.abs(b[0] - b[1]) / 2, 6);
+      // the main task's statistics come from its own images (JPEG compressibility, not brightness)
+      const m = (r.rewards[0] + r.rewards[1]) / 2;
+      expect(r.row.rewardMean).toBeCloseTo(m, 6);
+      expect(r.row.rewardMean).not.toBeCloseTo(r.row.jointRewardMean!, 3);
+    }
+    expect(rounds.map((r) => r.row.step)).toEqual([6, 8]); // one update per task per round, after 4 warm-up steps
+    expect(rounds.map((r) => r.row.imagesSampled)).toEqual([4, 8]);
+    expect(rounds.map((r) => [r.prompt, r.joint?.prompt])).toEqual([['sun', 'sun'], ['dog', 'dog']]); // each task cycles the prompts
+    expect(events.at(-1)).toMatchObject({ type: 'reward-trained', rounds: 2, imagesSampled: 8, stopped: false });
+    session.optimizer.dispose();
+    session.lora.dispose();
+    model.dispose();
+  });
+
   it('stops after the current round when cancelled and says so', async () => {
     const cfg = tinyModelConfig();
     cfg.name = 'tiny-reward-cancel';
@@ -117,6 +155,10 @@ describe('validateRewardTrainSettings and rewardRoundRow', () => {
     expect(validateRewardTrainSettings({ ...defaultRewardTrainSettings, method: 'd3po' as never })).toMatch(/PRDP or DDPO/);
     expect(validateRewardTrainSettings({ ...defaultRewardTrainSettings, rounds: 2.5 })).toMatch(/rounds = 2.5/);
     expect(validateRewardTrainSettings({ ...defaultRewardTrainSettings, learningRate: 0 })).toMatch(/learningRate = 0/);
+    expect(validateRewardTrainSettings({ ...defaultRewardTrainSettings, jointReward: 'colourfulness' })).toBeNull();
+    expect(validateRewardTrainSettings({ ...defaultRewardTrainSettings, jointReward: 'brightness' })).toMatch(/joint task needs a different reward/);
+    expect(validateRewardTrainSettings({ ...defaultRewardTrainSettings, jointReward: 'prompt_alignment' })).toMatch(/Joint-task reward "prompt_alignment" does not run in the browser/);
+    expect(validateRewardTrainSettings({ ...defaultRewardTrainSettings, jointReward: undefined as never })).toBeNull(); // settings saved before multi-task existed
   });
 
   it('maps a round to a dashboard row: update metrics kept, D3PO-only columns NaN', () => {

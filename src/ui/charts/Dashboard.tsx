@@ -1,4 +1,4 @@
-// The training dashboard (conventions §8): one uPlot chart per D3PO/TRL metric over optimizer steps, the reward mean ± std of reward-driven (PRDP/DDPO) rounds, a smoothing slider (TensorBoard debiased EMA), a log-y toggle and the labeled-pairs curve; rows come from the store (persisted per run in IndexedDB).
+// The training dashboard (conventions §8): one uPlot chart per D3PO/TRL metric over optimizer steps, the reward mean ± std of reward-driven (PRDP/DDPO) rounds (and a joint task's mean), a smoothing slider (TensorBoard debiased EMA), a log-y toggle and the labeled-pairs curve; rows come from the store (persisted per run in IndexedDB).
 import { useMemo } from 'react';
 import { useStudioStore } from '../../store';
 import { setSetting } from '../../store/settingsActions';
@@ -23,6 +23,9 @@ const REWARD_CHART: ChartDef = {
     { label: 'mean − std', key: 'rewardMean', color: '#ffc078', offset: (r) => -(r.rewardStd ?? NaN) },
   ],
 };
+
+/** Multi-task rounds add the joint task's mean reward to the reward chart. */
+const JOINT_REWARD_SERIES: ChartDef['series'][number] = { label: 'joint task mean', key: 'jointRewardMean', color: '#9c36b5' };
 
 const CHARTS: ChartDef[] = [
   { id: 'loss', title: 'loss', series: [{ label: 'loss', key: 'loss', color: '#d6336c' }] },
@@ -61,8 +64,9 @@ export function Dashboard() {
   const logY = useStudioStore((s) => s.settings.logY);
   const xs = useMemo(() => rows.map((r) => r.step), [rows]);
   const charts = useMemo(() => {
-    const hasReward = rows.some((r) => typeof r.rewardMean === 'number' && Number.isFinite(r.rewardMean));
-    const defs = hasReward ? [REWARD_CHART, ...CHARTS] : CHARTS;
+    const has = (k: keyof MetricRow) => rows.some((r) => typeof r[k] === 'number' && Number.isFinite(r[k]));
+    const reward = has('jointRewardMean') ? { ...REWARD_CHART, series: [...REWARD_CHART.series, JOINT_REWARD_SERIES] } : REWARD_CHART;
+    const defs = has('rewardMean') ? [reward, ...CHARTS] : CHARTS;
     return defs
       .map((c) => ({ ...c, data: c.series.map((s): ChartSeries => ({ label: s.label, color: s.color, values: column(rows, s.key, s.offset) })) }))
       .filter((c) => c.data.some((s) => s.values.some(Number.isFinite))); // e.g. no accuracy/margin charts for a PRDP-only run

@@ -89,5 +89,5 @@ export function UPlotChart({ title, testId, xs, series, smoothing, logY, syncKey
     if (host.current) host.current.dataset.points = String(u.data[0].length);
   }, [data]);
 
-  return <div className="chart" ref={host} data-testid={testId} data-points={xs.length} />;
+  return <div className="chart" ref={host} data-testid={testId} data-points={xs.length} data-series={labels} />;
 }

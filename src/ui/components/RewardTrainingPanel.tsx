@@ -1,8 +1,8 @@
-// Reward-driven mode (PRDP, Deng et al.; DDPO with batch-wise normalisation, large-scale RL paper): method, reward, rounds and group size, Start/Stop, and the latest round's images with their rewards and the round's mean ± std.
+// Reward-driven mode (PRDP, Deng et al.; DDPO with batch-wise normalisation and multi-task joint training, large-scale RL paper): method, reward (and joint-task reward), rounds and group size, Start/Stop, and the latest round's images with their rewards and the round's mean ± std.
 import { useStudioStore } from '../../store';
 import { resetRewardTrainSettings, setRewardTrainField } from '../../store/settingsActions';
 import { stopTraining, trainWithReward } from '../../store/trainingActions';
-import { BROWSER_REWARDS, REWARD_METHODS, defaultRewardTrainSettings, type RewardMethod, type RewardTrainSettings } from '../../worker/rewardTrain';
+import { BROWSER_REWARDS, REWARD_METHODS, defaultRewardTrainSettings, type RewardMethod, type RewardTrainSettings, type ScoredGroup } from '../../worker/rewardTrain';
 import { RgbaCanvas } from './RgbaCanvas';
 
 const METHOD_LABEL: Record<RewardMethod, string> = {
@@ -30,6 +30,25 @@ function NumberField({ k, label, step = 1, min, max }: { k: keyof RewardTrainSet
         }}
       />
     </label>
+  );
+}
+
+/** One scored group: K images with their rewards under a caption; test ids `<prefix>-samples`, `<prefix>-sample`, `<prefix>-sample-value`. */
+function SampleRow({ group, round, prefix, caption }: { group: Pick<ScoredGroup, 'images' | 'rewards'>; round: number; prefix: string; caption: string }) {
+  return (
+    <figure className="reward-samples" data-testid={`${prefix}-samples`} data-round={round}>
+      <div className="reward-sample-row">
+        {group.images.map((img, i) => (
+          <div key={`${round}-${i}`} className="reward-sample">
+            <RgbaCanvas image={img} scale={3} label={`round ${round} sample ${i + 1}`} testId={`${prefix}-sample`} />
+            <span data-testid={`${prefix}-sample-value`} data-reward={group.rewards[i]}>
+              {group.rewards[i].toFixed(3)}
+            </span>
+          </div>
+        ))}
+      </div>
+      <figcaption>{caption}</figcaption>
+    </figure>
   );
 }
 
@@ -75,6 +94,17 @@ export function RewardTrainingPanel() {
             ))}
           </select>
         </label>
+        <label title="Multi-task joint training (large-scale RL paper): each round also samples the active prompts for a second reward and updates on it, so one adapter serves both.">
+          Joint task reward{' '}
+          <select data-testid="reward-joint" value={st.jointReward ?? ''} disabled={training} onChange={(e) => setRewardTrainField('jointReward', e.target.value)}>
+            <option value="">none</option>
+            {BROWSER_REWARDS.filter((r) => r !== st.reward).map((r) => (
+              <option key={r} value={r}>
+                {r}
+              </option>
+            ))}
+          </select>
+        </label>
         <NumberField k="rounds" label="Rounds" min={1} max={10000} />
         <NumberField k="imagesPerPrompt" label="Images per prompt (K)" min={2} max={16} />
         <NumberField k="promptsPerRound" label="Prompts per round" min={1} max={16} />
@@ -91,30 +121,22 @@ export function RewardTrainingPanel() {
       ) : (
         <button type="button" data-testid="reward-start" disabled={!ready} onClick={() => void trainWithReward()}>
           Train {st.rounds} {st.method.toUpperCase()} round{st.rounds === 1 ? '' : 's'} on {st.reward}
+          {st.jointReward ? ` + ${st.jointReward}` : ''}
         </button>
       )}
       {last && (
         <p data-testid="reward-last" data-mean={last.rewardMean} data-std={last.rewardStd}>
-          Last round: {st.reward} mean <strong>{last.rewardMean?.toFixed(4)}</strong> ± {last.rewardStd?.toFixed(4)} (step {last.step}, {last.imagesSampled} images sampled)
+          Last round: {st.reward} mean <strong>{last.rewardMean?.toFixed(4)}</strong> ± {last.rewardStd?.toFixed(4)}
+          {last.jointRewardMean != null && (
+            <span data-testid="reward-last-joint" data-mean={last.jointRewardMean}>
+              ; joint task mean <strong>{last.jointRewardMean.toFixed(4)}</strong> ± {last.jointRewardStd?.toFixed(4)}
+            </span>
+          )}{' '}
+          (step {last.step}, {last.imagesSampled} images sampled)
         </p>
       )}
-      {samples && (
-        <figure className="reward-samples" data-testid="reward-samples" data-round={samples.round}>
-          <div className="reward-sample-row">
-            {samples.images.map((img, i) => (
-              <div key={`${samples.round}-${i}`} className="reward-sample">
-                <RgbaCanvas image={img} scale={3} label={`round ${samples.round} sample ${i + 1}`} testId="reward-sample" />
-                <span data-testid="reward-sample-value" data-reward={samples.rewards[i]}>
-                  {samples.rewards[i].toFixed(3)}
-                </span>
-              </div>
-            ))}
-          </div>
-          <figcaption>
-            Round {samples.round}: “{samples.prompt}”
-          </figcaption>
-        </figure>
-      )}
+      {samples && <SampleRow group={samples} round={samples.round} prefix="reward" caption={`Round ${samples.round}: “${samples.prompt}”`} />}
+      {samples?.joint && <SampleRow group={samples.joint} round={samples.round} prefix="reward-joint" caption={`Joint task (${st.jointReward}): “${samples.joint.prompt}”`} />}
     </section>
   );
 }
