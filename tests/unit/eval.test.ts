@@ -309,6 +309,27 @@ function writeSyntheticDataset(dir: string): EmojiRecord[] {
   return records;
 }
 
+/** The synthetic dataset and a tiny random model in `dir`. */
+async function writeFixture(dir: string): Promise<void> {
+  const records = writeSyntheticDataset(dir);
+  const model = MiniSD.create(tinyModelConfig(buildVocab(records)), 5);
+  fs.writeFileSync(path.join(dir, 'model.safetensors'), await modelToSafetensors(model));
+  model.dispose();
+}
+
+/** `eval` arguments on the fixture: 2 samples per prompt, 2 DDIM steps, output in dir/out. */
+const evalArgs = (dir: string, out: string) => ({
+  _: ['eval'],
+  data: dir,
+  model: path.join(dir, 'model.safetensors'),
+  out: path.join(dir, out),
+  classifier: path.join(dir, 'clf', 'classifier.safetensors'),
+  'per-prompt': '2',
+  steps: '2',
+  'classifier-epochs': '16',
+  'seen-prompts': 'yellow face,flag green,red face',
+});
+
 describe('eval command', () => {
   let dir = '';
   beforeAll(() => {
@@ -317,22 +338,9 @@ describe('eval command', () => {
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it('trains the classifier, samples, and writes finite metrics, eval.json and the sheet', async () => {
-    const records = writeSyntheticDataset(dir);
-    const model = MiniSD.create(tinyModelConfig(buildVocab(records)), 5);
-    fs.writeFileSync(path.join(dir, 'model.safetensors'), await modelToSafetensors(model));
-    model.dispose();
+    await writeFixture(dir);
     const lines: string[] = [];
-    const args = {
-      _: ['eval'],
-      data: dir,
-      model: path.join(dir, 'model.safetensors'),
-      out: path.join(dir, 'out'),
-      classifier: path.join(dir, 'clf', 'classifier.safetensors'),
-      'per-prompt': '2',
-      steps: '2',
-      'classifier-epochs': '16',
-      'seen-prompts': 'yellow face,flag green,red face',
-    };
+    const args = evalArgs(dir, 'out');
     const before = tf.memory().numTensors;
     await evalCommand(args, (s) => lines.push(s));
     expect(tf.memory().numTensors).toBe(before);
@@ -373,21 +381,8 @@ describe('eval command', () => {
   });
 
   it('--sweep-guidance scores each weight on the same seeds, matching a full eval at that weight', async () => {
-    const records = writeSyntheticDataset(dir);
-    const model = MiniSD.create(tinyModelConfig(buildVocab(records)), 5);
-    fs.writeFileSync(path.join(dir, 'model.safetensors'), await modelToSafetensors(model));
-    model.dispose();
-    const args = {
-      _: ['eval'],
-      data: dir,
-      model: path.join(dir, 'model.safetensors'),
-      out: path.join(dir, 'sweep'),
-      classifier: path.join(dir, 'clf', 'classifier.safetensors'),
-      'per-prompt': '2',
-      steps: '2',
-      'classifier-epochs': '16',
-      'seen-prompts': 'yellow face,flag green,red face',
-    };
+    await writeFixture(dir);
+    const args = evalArgs(dir, 'sweep');
     const before = tf.memory().numTensors;
     const lines: string[] = [];
     await evalCommand({ ...args, 'sweep-guidance': '0, 7,0' }, (s) => lines.push(s));
