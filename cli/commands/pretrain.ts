@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { defaultModelConfig, type ModelConfig } from '../../src/core/config';
+import { defaultModelConfig, defaultSampleConfig, type ModelConfig } from '../../src/core/config';
 import { buildVocab } from '../../src/core/data/captions';
 import { MiniSD, COMPONENTS } from '../../src/core/model/pipeline';
 import { modelFromSafetensors, modelToSafetensors } from '../../src/core/model/weights';
@@ -21,6 +21,15 @@ export const pretrainHelp = `pretrain --stage autoencoder|unet [--steps N] [--mi
   continues from the exported EMA weights (fresh optimizer), e.g. on a new machine.`;
 
 const ckptPath = (dir: string, stage: PretrainStage) => path.join(dir, `${stage}-latest.safetensors`);
+
+/** Drops loss-CSV rows logged after `step` (a run stopped without its final checkpoint); returns how many. */
+export function truncateLossCsv(file: string, step: number): number {
+  if (!fs.existsSync(file)) return 0;
+  const lines = fs.readFileSync(file, 'utf8').split('\n').filter((l) => l !== '');
+  const keep = lines.filter((l, i) => i === 0 || !(Number(l.slice(0, l.indexOf(','))) > step));
+  if (keep.length < lines.length) writeAtomic(file, keep.join('\n') + '\n');
+  return lines.length - keep.length;
+}
 
 /** Writes the EMA weights (fp16) and config.json to the model folder the studio and CLI load. */
 async function exportEma(tr: Pretrainer, dir: string, extra: Record<string, string>): Promise<void> {
@@ -67,6 +76,9 @@ export async function pretrainCommand(args: Args, log: (s: string) => void = con
     model.dispose();
   }
 
+  // Sampling defaults are not training state: exports carry the code's current ones (guidance chosen with eval --sweep-guidance).
+  tr.model.config.sample = { ...defaultSampleConfig };
+
   const data = await (async () => {
     if (stage === 'autoencoder') return autoencoderData(ds);
     const table = await encodeLatents(tr.model, ds, ds.train, true, (s) => log(s));
@@ -82,6 +94,8 @@ export async function pretrainCommand(args: Args, log: (s: string) => void = con
   const ckptEvery = num(args, 'checkpoint-minutes', 5) * 60_000;
   const csvFile = path.join(ckptDir, `${stage}-loss.csv`);
   fs.mkdirSync(ckptDir, { recursive: true });
+  const dropped = truncateLossCsv(csvFile, tr.step);
+  if (dropped > 0) log(`${csvFile}: dropped ${dropped} rows after step ${tr.step} (steps lost since the last checkpoint; they are trained again)`);
   const c = tr.config;
   log(`stage ${stage}: trains ${tr.vars.length} tensors (${tr.vars.reduce((n, v) => n + v.size, 0)} parameters), batch ${c.batchSize}, lr ${c.learningRate}, warm-up ${c.warmupSteps}, EMA ${c.emaDecay}, backend ${tf.getBackend()}`);
   const bySteps = steps < 1e9;
@@ -119,4 +133,6 @@ export async function pretrainCommand(args: Args, log: (s: string) => void = con
   progress.end();
   await save();
   log(`stopped at step ${tr.step} (${tr.imagesSeen} images seen, ${formatDuration(tr.elapsedSeconds)} of training)`);
+  tr.dispose();
+  tr.model.dispose();
 }

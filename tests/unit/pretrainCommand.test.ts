@@ -1,0 +1,67 @@
+// The `pretrain` command on a synthetic dataset: checkpoint, export (fp16 weights, config.json with the code's sampling defaults, training state) and loss CSV read back; --resume continues the step count and drops CSV rows of steps lost after the last checkpoint.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pretrainCommand, truncateLossCsv } from '../../cli/commands/pretrain';
+import { defaultSampleConfig } from '../../src/core/config';
+import { decodeSafetensors, encodeSafetensors } from '../../src/core/io/safetensors';
+import { CONFIG_METADATA_KEY } from '../../src/core/model/weights';
+import { writeSyntheticDataset } from './syntheticEmoji';
+import { useBackend } from './backend';
+
+beforeAll(() => useBackend('wasm'));
+
+describe('pretrain command', () => {
+  let dir = '';
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'd3po-pretrain-'));
+  });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('exports fp16 EMA weights with the current sampling defaults; --resume continues and trims lost CSV rows', async () => {
+    writeSyntheticDataset(dir);
+    const ckptDir = path.join(dir, 'ckpt');
+    const exportDir = path.join(dir, 'model');
+    const args = { _: ['pretrain'], stage: 'autoencoder', steps: '2', batch: '4', data: dir, 'checkpoint-dir': ckptDir, export: exportDir };
+    const before = tf.memory().numTensors;
+    await pretrainCommand(args, () => {});
+    expect(tf.memory().numTensors).toBe(before);
+
+    const state = JSON.parse(fs.readFileSync(path.join(exportDir, 'training-state.json'), 'utf8'));
+    expect(state).toMatchObject({ stage: 'autoencoder', step: '2', images_seen: '8' });
+    const config = JSON.parse(fs.readFileSync(path.join(exportDir, 'config.json'), 'utf8'));
+    expect(config.sample).toEqual(defaultSampleConfig);
+    const exported = decodeSafetensors(fs.readFileSync(path.join(exportDir, 'model.safetensors')));
+    expect(new Set([...exported.tensors.values()].map((e) => e.dtype))).toEqual(new Set(['F16']));
+    expect(JSON.parse(exported.metadata[CONFIG_METADATA_KEY]).sample).toEqual(defaultSampleConfig);
+    const csv = path.join(ckptDir, 'autoencoder-loss.csv');
+    expect(fs.readFileSync(csv, 'utf8').trim().split('\n').map((l) => l.split(',')[0])).toEqual(['step', '1', '2']);
+
+    // A checkpoint from before a sampling default changed, and a CSV with steps that were lost in a kill.
+    const ckpt = path.join(ckptDir, 'autoencoder-latest.safetensors');
+    const file = decodeSafetensors(fs.readFileSync(ckpt));
+    const saved = JSON.parse(file.metadata.d3po_studio_pretrain_state);
+    expect(saved.modelConfig.sample).toEqual(defaultSampleConfig);
+    saved.modelConfig.sample = { ...saved.modelConfig.sample, guidanceScale: 99 };
+    fs.writeFileSync(ckpt, encodeSafetensors(file.tensors, { ...file.metadata, d3po_studio_pretrain_state: JSON.stringify(saved) }));
+    fs.appendFileSync(csv, '3,12,0.1,1e-3,0.5,0.1\n4,16,0.2,1e-3,0.5,0.1\n');
+
+    const lines: string[] = [];
+    await pretrainCommand({ ...args, steps: '1', resume: true }, (s) => lines.push(s));
+    expect(lines.join('\n')).toMatch(/dropped 2 rows after step 2/);
+    expect(fs.readFileSync(csv, 'utf8').trim().split('\n').map((l) => l.split(',')[0])).toEqual(['step', '1', '2', '3']);
+    expect(JSON.parse(fs.readFileSync(path.join(exportDir, 'training-state.json'), 'utf8')).step).toBe('3');
+    expect(JSON.parse(fs.readFileSync(path.join(exportDir, 'config.json'), 'utf8')).sample).toEqual(defaultSampleConfig);
+  });
+
+  it('truncateLossCsv keeps the header and rows up to the step', () => {
+    const f = path.join(dir, 'x.csv');
+    expect(truncateLossCsv(f, 5)).toBe(0); // no file: nothing to do
+    fs.writeFileSync(f, 'step,loss\n1,0.5\n2,0.4\n3,0.3\n');
+    expect(truncateLossCsv(f, 3)).toBe(0);
+    expect(truncateLossCsv(f, 1)).toBe(2);
+    expect(fs.readFileSync(f, 'utf8')).toBe('step,loss\n1,0.5\n');
+  });
+});
