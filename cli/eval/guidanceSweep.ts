@@ -15,7 +15,7 @@ export interface SweepRow {
 export interface GuidanceSweep {
   settings: { perPrompt: number; steps: number; seed: number; batch: number; eta: number; scales: number[] };
   rows: SweepRow[];
-  best: number; // the scale with the highest sample category accuracy over all prompts (ties: lower Fréchet distance)
+  best: number; // the scale bestRow picks: accuracy within one standard error of the highest, then the lowest Fréchet distance
 }
 
 /** Parses "1.5,3,5" into distinct finite non-negative scales, in the given order; throws a message saying what to pass. */
@@ -26,13 +26,18 @@ export function parseScales(text: string): number[] {
   return [...new Set(scales)];
 }
 
-/** Index of the best row: highest all-prompt sample accuracy, then lowest Fréchet distance. */
+/**
+ * Index of the best row: among the rows whose all-prompt sample accuracy is within one standard error
+ * (√(p(1−p)/n) of the most accurate row) of the highest, the one with the lowest Fréchet distance — accuracy
+ * differences smaller than the sampling noise do not decide, sample quality does.
+ */
 export function bestRow(rows: readonly SweepRow[]): number {
-  let best = 0;
+  const top = rows.reduce((b, r, i) => (r.splits.all.sampleAccuracy > rows[b].splits.all.sampleAccuracy ? i : b), 0);
+  const { sampleAccuracy: p, samples: n } = rows[top].splits.all;
+  const se = Math.sqrt((p * (1 - p)) / Math.max(1, n));
+  let best = top;
   rows.forEach((r, i) => {
-    const a = r.splits.all;
-    const b = rows[best].splits.all;
-    if (a.sampleAccuracy > b.sampleAccuracy || (a.sampleAccuracy === b.sampleAccuracy && a.frechetDistance < b.frechetDistance)) best = i;
+    if (r.splits.all.sampleAccuracy >= p - se && r.splits.all.frechetDistance < rows[best].splits.all.frechetDistance) best = i;
   });
   return best;
 }

@@ -366,8 +366,12 @@ describe('eval command', () => {
     expect(() => parseScales('')).toThrow(/--sweep-guidance 2,3.5,5/);
     expect(() => parseScales('2,x')).toThrow(/comma-separated list/);
     expect(() => parseScales('-1')).toThrow(/≥ 0/);
-    const row = (g: number, acc: number, fd: number) => ({ guidanceScale: g, samplingSeconds: 1, splits: { all: { sampleAccuracy: acc, frechetDistance: fd } } }) as unknown as SweepRow;
-    expect(bestRow([row(1, 0.2, 5), row(3, 0.4, 9), row(5, 0.4, 7), row(7, 0.3, 1)])).toBe(2);
+    const row = (g: number, acc: number, fd: number, samples = 400) => ({ guidanceScale: g, samplingSeconds: 1, splits: { all: { sampleAccuracy: acc, frechetDistance: fd, samples } } }) as unknown as SweepRow;
+    // one standard error at p = 0.4, n = 400 is √(0.24/400) ≈ 0.0245
+    expect(bestRow([row(1, 0.2, 5), row(3, 0.4, 9), row(5, 0.4, 7), row(7, 0.3, 1)])).toBe(2); // ties on accuracy: lower Fréchet
+    expect(bestRow([row(2, 0.38, 6), row(3.5, 0.4, 8), row(5, 0.37, 10)])).toBe(0); // 0.38 is within one SE of 0.40
+    expect(bestRow([row(2, 0.37, 6), row(3.5, 0.4, 8)])).toBe(1); // 0.37 is not
+    expect(bestRow([row(2, 0.37, 6, 40), row(3.5, 0.4, 8, 40)])).toBe(0); // with 40 samples it is (SE ≈ 0.077)
   });
 });
 
