@@ -138,6 +138,7 @@ export interface SplitMetrics {
   prompts: number;
   samples: number;
   sampleAccuracy: number; // samples classified as their prompt's category
+  sampleAccuracyStdErr: number; // its standard error with prompts as the unit (samples of one prompt are not independent)
   realAccuracy: number; // classifier on the real images of the same prompts
   accuracyRatio: number; // sampleAccuracy / realAccuracy (quality bar ≥ QUALITY_BAR)
   promptCategoryProbability: number; // mean classifier probability of the prompt's category (the alignment reward)
@@ -195,6 +196,14 @@ export function allSplits(clf: EmojiClassifier, outs: readonly PromptOutputs[]):
   return { 'held-out': group('held-out'), seen: group('seen'), all: group() };
 }
 
+/** Standard error of the mean of per-prompt accuracies (equal samples per prompt): std / √prompts; NaN below 2 prompts. */
+export function promptClusteredStdErr(perPrompt: readonly number[]): number {
+  const n = perPrompt.length;
+  if (n < 2) return NaN;
+  const m = perPrompt.reduce((a, b) => a + b, 0) / n;
+  return Math.sqrt(perPrompt.reduce((a, x) => a + (x - m) ** 2, 0) / (n - 1) / n);
+}
+
 /** Metrics of a group of prompts (a split or all). */
 export function splitMetrics(clf: EmojiClassifier, outs: readonly PromptOutputs[]): SplitMetrics {
   const sampleProbs = outs.flatMap((o) => o.sampleProbs);
@@ -210,6 +219,7 @@ export function splitMetrics(clf: EmojiClassifier, outs: readonly PromptOutputs[
     prompts: outs.length,
     samples: sampleProbs.length,
     sampleAccuracy,
+    sampleAccuracyStdErr: promptClusteredStdErr(outs.map((o) => accuracyOf(o.sampleProbs, o.sampleProbs.map(() => clf.categoryIndex(o.p.category))))),
     realAccuracy,
     accuracyRatio: realAccuracy > 0 ? sampleAccuracy / realAccuracy : NaN, // NaN (null in JSON) when the classifier gets no real image right
     promptCategoryProbability: sampleProbs.reduce((a, p, i) => a + p[sampleLabels[i]], 0) / Math.max(1, sampleProbs.length),
@@ -324,10 +334,10 @@ export function formatReport(r: EvalReport): string {
   const f = (x: number, d = 3) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
   const rows = (['held-out', 'seen', 'all'] as const).map((k) => {
     const s = r.splits[k];
-    return `${k.padEnd(9)} ${String(s.prompts).padStart(7)} ${String(s.samples).padStart(7)} ${pct(s.sampleAccuracy).padStart(10)} ${pct(s.realAccuracy).padStart(9)} ${pct(s.accuracyRatio).padStart(7)} ${f(s.promptCategoryProbability).padStart(9)} ${f(s.frechetDistance, 2).padStart(8)}`;
+    return `${k.padEnd(9)} ${String(s.prompts).padStart(7)} ${String(s.samples).padStart(7)} ${`${pct(s.sampleAccuracy)} ± ${pct(s.sampleAccuracyStdErr)}`.padStart(15)} ${pct(s.realAccuracy).padStart(9)} ${pct(s.accuracyRatio).padStart(7)} ${f(s.promptCategoryProbability).padStart(9)} ${f(s.frechetDistance, 2).padStart(8)}`;
   });
   return [
-    `split     prompts samples sample acc  real acc   ratio  p(categ)   Fréchet`,
+    `split     prompts samples  sample acc ± SE  real acc   ratio  p(categ)   Fréchet`,
     ...rows,
     `quality bar: accuracy ratio ≥ ${pct(r.qualityBar.ratio)} on all prompts — ${r.qualityBar.passed ? 'PASSED' : 'NOT MET'}`,
     `classifier held-out accuracy (real images): ${pct(r.classifier.heldOutAccuracy)}`,

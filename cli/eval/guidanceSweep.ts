@@ -27,17 +27,16 @@ export function parseScales(text: string): number[] {
 }
 
 /**
- * Index of the best row: among the rows whose all-prompt sample accuracy is within one standard error
- * (√(p(1−p)/n) of the most accurate row) of the highest, the one with the lowest Fréchet distance — accuracy
+ * Index of the best row: among the rows whose all-prompt sample accuracy is within one standard error (the most
+ * accurate row's, prompts as the unit) of the highest, the one with the lowest Fréchet distance — accuracy
  * differences smaller than the sampling noise do not decide, sample quality does.
  */
 export function bestRow(rows: readonly SweepRow[]): number {
   const top = rows.reduce((b, r, i) => (r.splits.all.sampleAccuracy > rows[b].splits.all.sampleAccuracy ? i : b), 0);
-  const { sampleAccuracy: p, samples: n } = rows[top].splits.all;
-  const se = Math.sqrt((p * (1 - p)) / Math.max(1, n));
+  const { sampleAccuracy: p, sampleAccuracyStdErr: se } = rows[top].splits.all;
   let best = top;
   rows.forEach((r, i) => {
-    if (r.splits.all.sampleAccuracy >= p - se && r.splits.all.frechetDistance < rows[best].splits.all.frechetDistance) best = i;
+    if (r.splits.all.sampleAccuracy >= p - (Number.isFinite(se) ? se : 0) && r.splits.all.frechetDistance < rows[best].splits.all.frechetDistance) best = i;
   });
   return best;
 }
@@ -92,10 +91,10 @@ export async function guidanceSweep(
 /** The printed sweep table. */
 export function formatSweep(s: GuidanceSweep): string {
   const pct = (x: number) => (Number.isFinite(x) ? `${(x * 100).toFixed(1)}%` : 'n/a');
-  const lines = ['guidance | held-out acc | seen acc | all acc | ratio | Fréchet (all)', '---:|---:|---:|---:|---:|---:'];
+  const lines = ['guidance | held-out acc | seen acc | all acc ± SE | ratio | Fréchet (all)', '---:|---:|---:|---:|---:|---:'];
   for (const r of s.rows) {
     const a = r.splits;
-    lines.push(`${r.guidanceScale}${r.guidanceScale === s.best ? ' (best)' : ''} | ${pct(a['held-out'].sampleAccuracy)} | ${pct(a.seen.sampleAccuracy)} | ${pct(a.all.sampleAccuracy)} | ${pct(a.all.accuracyRatio)} | ${a.all.frechetDistance.toFixed(2)}`);
+    lines.push(`${r.guidanceScale}${r.guidanceScale === s.best ? ' (best)' : ''} | ${pct(a['held-out'].sampleAccuracy)} | ${pct(a.seen.sampleAccuracy)} | ${pct(a.all.sampleAccuracy)} ± ${pct(a.all.sampleAccuracyStdErr)} | ${pct(a.all.accuracyRatio)} | ${a.all.frechetDistance.toFixed(2)}`);
   }
   return lines.join('\n');
 }

@@ -34,7 +34,7 @@ import { writeSyntheticDataset } from './syntheticEmoji';
 import { tinyModelConfig } from '../../src/core/config';
 import { MiniSD } from '../../src/core/model/pipeline';
 import { modelToSafetensors } from '../../src/core/model/weights';
-import { evalCommand, formatReport, type EvalReport } from '../../cli/commands/eval';
+import { evalCommand, formatReport, promptClusteredStdErr, type EvalReport } from '../../cli/commands/eval';
 import { decodePng } from '../../cli/png';
 import { bestRow, parseScales, type GuidanceSweep, type SweepRow } from '../../cli/eval/guidanceSweep';
 import { maxAbsDiff, useBackend } from './backend';
@@ -310,7 +310,9 @@ describe('eval command', () => {
     expect(json.splits.all.samples).toBe(10);
     for (const k of ['held-out', 'seen', 'all'] as const) {
       const s = json.splits[k];
-      for (const v of [s.sampleAccuracy, s.realAccuracy, s.promptCategoryProbability, s.frechetDistance]) expect(Number.isFinite(v)).toBe(true);
+      for (const v of [s.sampleAccuracy, s.sampleAccuracyStdErr, s.realAccuracy, s.promptCategoryProbability, s.frechetDistance]) expect(Number.isFinite(v)).toBe(true);
+      const perPrompt = json.prompts.filter((p) => k === 'all' || p.split === k).map((p) => p.accuracy);
+      expect(s.sampleAccuracyStdErr).toBeCloseTo(promptClusteredStdErr(perPrompt), 12);
       expect(s.accuracyRatio === null ? s.realAccuracy === 0 : Number.isFinite(s.accuracyRatio)).toBe(true);
     }
     expect(json.splits.all.realImages).toBe(10);
@@ -361,17 +363,23 @@ describe('eval command', () => {
     expect(sweep.rows[0].splits.all.frechetDistance).not.toBeCloseTo(sweep.rows[1].splits.all.frechetDistance, 6);
   });
 
-  it('parseScales and bestRow', () => {
+  it('parseScales, bestRow and the prompt-clustered standard error', () => {
     expect(parseScales('2, 3.5,5,2')).toEqual([2, 3.5, 5]);
     expect(() => parseScales('')).toThrow(/--sweep-guidance 2,3.5,5/);
     expect(() => parseScales('2,x')).toThrow(/comma-separated list/);
     expect(() => parseScales('-1')).toThrow(/≥ 0/);
-    const row = (g: number, acc: number, fd: number, samples = 400) => ({ guidanceScale: g, samplingSeconds: 1, splits: { all: { sampleAccuracy: acc, frechetDistance: fd, samples } } }) as unknown as SweepRow;
-    // one standard error at p = 0.4, n = 400 is √(0.24/400) ≈ 0.0245
+    const row = (g: number, acc: number, fd: number, se = 0.025) => ({ guidanceScale: g, samplingSeconds: 1, splits: { all: { sampleAccuracy: acc, sampleAccuracyStdErr: se, frechetDistance: fd } } }) as unknown as SweepRow;
     expect(bestRow([row(1, 0.2, 5), row(3, 0.4, 9), row(5, 0.4, 7), row(7, 0.3, 1)])).toBe(2); // ties on accuracy: lower Fréchet
-    expect(bestRow([row(2, 0.38, 6), row(3.5, 0.4, 8), row(5, 0.37, 10)])).toBe(0); // 0.38 is within one SE of 0.40
+    expect(bestRow([row(2, 0.38, 6), row(3.5, 0.4, 8), row(5, 0.37, 10)])).toBe(0); // 0.38 is within one SE (0.025) of 0.40
     expect(bestRow([row(2, 0.37, 6), row(3.5, 0.4, 8)])).toBe(1); // 0.37 is not
-    expect(bestRow([row(2, 0.37, 6, 40), row(3.5, 0.4, 8, 40)])).toBe(0); // with 40 samples it is (SE ≈ 0.077)
+    expect(bestRow([row(2, 0.37, 6, 0.08), row(3.5, 0.4, 8, 0.08)])).toBe(0); // with a larger SE it is
+    expect(bestRow([row(2, 0.37, 6, NaN), row(3.5, 0.4, 8, NaN)])).toBe(1); // unknown SE: accuracy decides
+
+    // prompt-clustered standard error: std of per-prompt accuracies (n − 1) / √prompts
+    expect(promptClusteredStdErr([0, 1])).toBeCloseTo(0.5, 12); // var 0.5, /2 → 0.25
+    expect(promptClusteredStdErr([0.5, 0.5, 0.5])).toBe(0);
+    expect(promptClusteredStdErr([0.25, 0.5, 1, 0.25])).toBeCloseTo(Math.sqrt(((0.25 - 0.5) ** 2 * 2 + 0 + 0.25) / 3 / 4), 12);
+    expect(promptClusteredStdErr([1])).toBeNaN();
   });
 });
 
