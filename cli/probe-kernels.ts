@@ -1,4 +1,4 @@
-// Measurement probe: per-kernel time of one stage-2 pretraining step (UNet + text encoder forward/backward) on wasm, and the slowest BatchMatMul/Conv2D shapes — how the BatchMatMul replacement was found. Usage: npx tsx cli/probe-kernels.ts [threads=1] [batch=32]
+// Measurement probe: per-kernel time of one stage-2 pretraining step (UNet + text encoder forward/backward) on wasm, and the slowest BatchMatMul/Conv2D shapes — how the BatchMatMul replacement was found. Usage: npx tsx cli/probe-kernels.ts [threads=1] [batch=32] [detail=BatchMatMul,Conv2D]
 import * as tf from '@tensorflow/tfjs';
 import { readFileSync } from 'node:fs';
 import { initNodeBackend } from '../src/platform/node';
@@ -9,6 +9,7 @@ import { Pretrainer } from '../src/core/pretrain/pretrainer';
 
 const threads = Number(process.argv[2] ?? 1);
 const B = Number(process.argv[3] ?? 32);
+const detail = (process.argv[4] ?? 'BatchMatMul,Conv2D').split(',');
 await initNodeBackend({ threads });
 const model = MiniSD.create(JSON.parse(readFileSync('public/models/emoji-sd/config.json', 'utf8')), 0, true);
 const acp = alphasCumprod(model.config.scheduler);
@@ -42,7 +43,7 @@ const add = (m: Map<string, { ms: number; n: number }>, key: string, t: number) 
 };
 for (const k of prof.kernels) {
   add(byKernel, k.name, k.kernelTimeMs as number);
-  if (k.name === 'BatchMatMul' || k.name === 'Conv2D') add(byShape, `${k.name} ${JSON.stringify(k.inputShapes)}`, k.kernelTimeMs as number);
+  if (detail.includes(k.name)) add(byShape, `${k.name} ${JSON.stringify(k.inputShapes)} -> ${JSON.stringify(k.outputShapes)}`, k.kernelTimeMs as number);
 }
 const table = (m: Map<string, { ms: number; n: number }>, n: number) => [...m].sort((a, b) => b[1].ms - a[1].ms).slice(0, n).map(([k, v]) => `${v.ms.toFixed(1).padStart(9)} ms ${String(v.n).padStart(5)}×  ${k}`).join('\n');
-console.log(`\n${prof.kernels.length} kernels; by kernel:\n${table(byKernel, 15)}\n\nslowest BatchMatMul / Conv2D shapes:\n${table(byShape, 12)}`);
+console.log(`\n${prof.kernels.length} kernels; by kernel:\n${table(byKernel, 15)}\n\nslowest ${detail.join(' / ')} shapes:\n${table(byShape, 12)}`);

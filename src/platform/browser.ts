@@ -5,7 +5,7 @@ import { getThreadsCount, setThreadsCount, setWasmPaths } from '@tensorflow/tfjs
 // The app serves the wasm binaries itself (Vite emits them as hashed assets; no CDN, CSP stays 'self').
 import wasmPlainUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
-import { installWasmMatMul } from './wasmMatMul';
+import { installWasmKernels } from './wasmKernels';
 import wasmThreadedSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import { BACKEND_NAMES, type AdapterInfo, type BackendName, type BackendReport, type WasmInfo } from '../worker/protocol';
 
@@ -96,7 +96,7 @@ async function initWebGpu(): Promise<AdapterInfo> {
 
 async function initWasm(): Promise<WasmInfo> {
   if (typeof WebAssembly !== 'object') throw new Error('WebAssembly is not available');
-  installWasmMatMul(); // every matmul through XNNPACK (see wasmMatMul.ts)
+  installWasmKernels(); // every matmul through XNNPACK, zero-copy Identity (see wasmKernels.ts)
   // setWasmPaths must come before the first setBackend('wasm'); a file map keeps Vite's hashed asset names.
   setWasmPaths({
     'tfjs-backend-wasm.wasm': wasmPlainUrl,

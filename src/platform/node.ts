@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import { installWasmMatMul } from './wasmMatMul';
+import { installWasmKernels } from './wasmKernels';
 
 export interface BackendInfo {
   name: string;
@@ -83,7 +83,7 @@ export async function initNodeBackend(opts: NodeBackendOptions = {}): Promise<Ba
     await selectOrThrow('cpu');
     return { name: 'cpu', threads: 1, simd: false };
   }
-  installWasmMatMul(); // every matmul through XNNPACK (the stock kernel's scalar loop is 10× slower)
+  installWasmKernels(); // every matmul through XNNPACK (the stock kernel's scalar loop is 10× slower), zero-copy Identity
   const key = `wasm:${threads}`;
   if (wasmState?.key === key && tf.findBackend(wasmState.info.name) != null) {
     // Same wasm request as the one currently registered (even if it fell back): reuse, don't re-init.

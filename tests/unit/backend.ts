@@ -1,10 +1,10 @@
 // Test entry point: picks the tfjs backend for a test file (wasm is the fast path the CLI uses; cpu is the reference).
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { installWasmMatMul } from '../../src/platform/wasmMatMul';
+import { installWasmKernels } from '../../src/platform/wasmKernels';
 
 export async function useBackend(name: 'wasm' | 'cpu'): Promise<void> {
-  installWasmMatMul(); // as every entry point does (src/platform/node.ts, browser.ts)
+  installWasmKernels(); // as every entry point does (src/platform/node.ts, browser.ts)
   if (!(await tf.setBackend(name))) throw new Error(`tfjs backend ${name} failed to initialise`);
   await tf.ready();
 }
