@@ -39,7 +39,12 @@ async function exportEma(tr: Pretrainer, dir: string, extra: Record<string, stri
   writeAtomic(path.join(dir, 'training-state.json'), JSON.stringify({ ...meta, exported_at: new Date().toISOString() }, null, 1));
 }
 
-export async function pretrainCommand(args: Args, log: (s: string) => void = console.log): Promise<void> {
+/** Set `requested` to end the run after the current step with a checkpoint; SIGINT and SIGTERM set it. */
+export interface StopRequest {
+  requested: boolean;
+}
+
+export async function pretrainCommand(args: Args, log: (s: string) => void = console.log, stop: StopRequest = { requested: false }): Promise<void> {
   const stage = str(args, 'stage', '') as PretrainStage;
   if (stage !== 'autoencoder' && stage !== 'unet') throw new Error(`pretrain needs --stage autoencoder or --stage unet\n${pretrainHelp}`);
   const ckptDir = str(args, 'checkpoint-dir', 'checkpoints/pretrain');
@@ -109,10 +114,12 @@ export async function pretrainCommand(args: Args, log: (s: string) => void = con
     await exportEma(tr, exportDir, stage === 'unet' ? {} : { note: 'autoencoder only; UNet untrained' });
     log(`\ncheckpoint ${ckpt} + EMA export to ${exportDir} at step ${tr.step}`);
   };
-  let stop = false;
-  process.once('SIGINT', () => (stop = true));
-  process.once('SIGTERM', () => (stop = true));
-  for (let i = 0; i < steps && Date.now() < deadline && !stop; i++) {
+  const onSignal = () => (stop.requested = true);
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  for (let i = 0; i < steps && Date.now() < deadline && !stop.requested; i++) {
+    // A wasm step resolves through microtasks only; without this the event loop (signals, timers) never runs mid-run.
+    await new Promise((resolve) => setImmediate(resolve));
     const t0 = Date.now();
     const m = await tr.trainStep(data);
     tr.elapsedSeconds += (Date.now() - t0) / 1000;
@@ -131,6 +138,8 @@ export async function pretrainCommand(args: Args, log: (s: string) => void = con
     }
   }
   progress.end();
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
   await save();
   log(`stopped at step ${tr.step} (${tr.imagesSeen} images seen, ${formatDuration(tr.elapsedSeconds)} of training)`);
   tr.dispose();

@@ -1,4 +1,4 @@
-// The `pretrain` command on a synthetic dataset: checkpoint, export (fp16 weights, config.json with the code's sampling defaults, training state) and loss CSV read back; --resume continues the step count and drops CSV rows of steps lost after the last checkpoint.
+// The `pretrain` command on a synthetic dataset: checkpoint, export (fp16 weights, config.json with the code's sampling defaults, training state) and loss CSV read back; --resume continues the step count and drops CSV rows of steps lost after the last checkpoint; a stop request (SIGINT) ends the run with a checkpoint.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -54,6 +54,21 @@ describe('pretrain command', () => {
     expect(fs.readFileSync(csv, 'utf8').trim().split('\n').map((l) => l.split(',')[0])).toEqual(['step', '1', '2', '3']);
     expect(JSON.parse(fs.readFileSync(path.join(exportDir, 'training-state.json'), 'utf8')).step).toBe('3');
     expect(JSON.parse(fs.readFileSync(path.join(exportDir, 'config.json'), 'utf8')).sample).toEqual(defaultSampleConfig);
+  });
+
+  it('a stop request (what SIGINT sets) ends the run after the current step, with a checkpoint', async () => {
+    writeSyntheticDataset(dir);
+    const ckptDir = path.join(dir, 'ckpt-stop');
+    const exportDir = path.join(dir, 'model-stop');
+    const stop = { requested: false };
+    setTimeout(() => (stop.requested = true), 300); // a timer only fires if the loop yields to the event loop
+    const listeners = process.listenerCount('SIGINT');
+    await pretrainCommand({ _: ['pretrain'], stage: 'autoencoder', steps: '100000', batch: '2', data: dir, 'checkpoint-dir': ckptDir, export: exportDir }, () => {}, stop);
+    const step = Number(JSON.parse(fs.readFileSync(path.join(exportDir, 'training-state.json'), 'utf8')).step);
+    expect(step).toBeGreaterThan(0);
+    expect(step).toBeLessThan(100000);
+    expect(fs.existsSync(path.join(ckptDir, 'autoencoder-latest.safetensors'))).toBe(true);
+    expect(process.listenerCount('SIGINT')).toBe(listeners); // the run removes its signal handlers
   });
 
   it('truncateLossCsv keeps the header and rows up to the step', () => {
