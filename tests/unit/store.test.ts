@@ -2,6 +2,7 @@
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { StudioApi } from '../../src/store/client';
 import type { LoraStatus, MetricRow, PairReadyEvent, TrainedEvent } from '../../src/worker/protocol';
+import { bootCalls } from './fakeWorker';
 import { memory } from './memoryLocalStorage'; // installs localStorage before the store modules load below
 
 
@@ -42,16 +43,7 @@ function fakeClient() {
   let step = 0;
   const trainCalls: number[] = [];
   const client = {
-    subscribe: () => () => {},
-    init: async () => ({ type: 'ready', id: 1, backend: { name: 'cpu', tried: [], crossOriginIsolated: false } }),
-    load: async () => ({
-      type: 'loaded',
-      id: 2,
-      model: { name: 'tiny-test', folder: 'tiny-test', bytes: 1, parameterCounts: {}, imageSize: 2, sampleDefaults: { steps: 4, eta: 1, guidanceScale: 3 } },
-      downloadMs: 1,
-      compileMs: 1,
-      lora: lora(),
-    }),
+    ...bootCalls(lora()),
     pair: (p: { prompt: string; seed: number }) =>
       new Promise<PairReadyEvent>((resolve) => pairWaiters.push({ ...p, resolve })),
     train: async (p: { steps: number }, o: { onProgress?: (e: { type: 'train-step'; id: number; row: MetricRow; index: number; total: number }) => void }) => {
