@@ -15,10 +15,13 @@ import { writeAtomic } from '../fsAtomic';
 export const DEFAULT_MODEL_DIR = 'public/models/emoji-sd';
 
 export const pretrainHelp = `pretrain --stage autoencoder|unet [--steps N] [--minutes M] [--resume] [--batch B] [--lr LR]
+         [--decay-steps N [--decay-from STEP] [--min-lr-ratio R]]
          [--checkpoint-dir checkpoints/pretrain] [--checkpoint-minutes 5] [--export ${DEFAULT_MODEL_DIR}] [--data data]
   Stage autoencoder trains vae.* from scratch; stage unet trains text_encoder.* + unet.* on latents of the exported
   autoencoder. --resume continues the stage's last checkpoint; without a checkpoint but with --resume-from-export it
-  continues from the exported EMA weights (fresh optimizer), e.g. on a new machine.`;
+  continues from the exported EMA weights (fresh optimizer), e.g. on a new machine.
+  --decay-steps adds a cosine LR decay to R × peak (default 0.1) over N steps, starting at --decay-from (default: the
+  step this run starts at); the schedule is saved in the checkpoint, so a later --resume keeps it.`;
 
 const ckptPath = (dir: string, stage: PretrainStage) => path.join(dir, `${stage}-latest.safetensors`);
 
@@ -54,6 +57,8 @@ export async function pretrainCommand(args: Args, log: (s: string) => void = con
   if (args.batch) overrides.batchSize = num(args, 'batch', 0);
   if (args.lr) overrides.learningRate = num(args, 'lr', 0);
   if (args.seed) overrides.seed = num(args, 'seed', 0);
+  if (args['min-lr-ratio']) overrides.minLrRatio = num(args, 'min-lr-ratio', 0);
+  if (args['decay-steps']) overrides.decaySteps = num(args, 'decay-steps', 0);
 
   let tr: Pretrainer;
   const ckpt = ckptPath(ckptDir, stage);
@@ -81,6 +86,7 @@ export async function pretrainCommand(args: Args, log: (s: string) => void = con
     model.dispose();
   }
 
+  if (args['decay-steps']) tr.config.decayStart = args['decay-from'] ? num(args, 'decay-from', 0) : tr.step;
   // Sampling defaults are not training state: exports carry the code's current ones (guidance chosen with eval --sweep-guidance).
   tr.model.config.sample = { ...defaultSampleConfig };
 
@@ -102,7 +108,7 @@ export async function pretrainCommand(args: Args, log: (s: string) => void = con
   const dropped = truncateLossCsv(csvFile, tr.step);
   if (dropped > 0) log(`${csvFile}: dropped ${dropped} rows after step ${tr.step} (steps lost since the last checkpoint; they are trained again)`);
   const c = tr.config;
-  log(`stage ${stage}: trains ${tr.vars.length} tensors (${tr.vars.reduce((n, v) => n + v.size, 0)} parameters), batch ${c.batchSize}, lr ${c.learningRate}, warm-up ${c.warmupSteps}, EMA ${c.emaDecay}, backend ${tf.getBackend()}`);
+  log(`stage ${stage}: trains ${tr.vars.length} tensors (${tr.vars.reduce((n, v) => n + v.size, 0)} parameters), batch ${c.batchSize}, lr ${c.learningRate}, warm-up ${c.warmupSteps}, ${c.decaySteps > 0 ? `cosine decay to ${c.minLrRatio} × over ${c.decaySteps} steps from step ${c.decayStart}` : 'no decay'}, EMA ${c.emaDecay}, backend ${tf.getBackend()}`);
   const bySteps = steps < 1e9;
   const runStart = Date.now();
   const progress = new Progress(bySteps ? steps : Math.round((deadline - runStart) / 1000), 20);

@@ -59,6 +59,12 @@ describe('pretraining', () => {
     expect(learningRateAt(9, s)).toBeCloseTo(1);
     expect(learningRateAt(60, s)).toBeCloseTo(0.1 + 0.45 * (1 + Math.cos(Math.PI / 2)));
     expect(learningRateAt(1000, s)).toBeCloseTo(0.1);
+    // A decay phase added to a resumed run: constant until decayStart, then the same cosine shifted.
+    const late = { ...s, decayStart: 500 };
+    expect(learningRateAt(499, late)).toBe(1);
+    expect(learningRateAt(550, late)).toBeCloseTo(0.1 + 0.45 * (1 + Math.cos(Math.PI / 2)));
+    expect(learningRateAt(5000, late)).toBeCloseTo(0.1);
+    expect(learningRateAt(60, { ...s, decayStart: 3 })).toBeCloseTo(learningRateAt(60, s)); // never before warm-up ends
     const acp = alphasCumprod(defaultSchedulerConfig);
     const [w0, w999] = minSnrWeights(acp, [0, 999], 5, 'epsilon');
     expect(w0).toBeCloseTo(5 / (acp[0] / (1 - acp[0])), 8); // high SNR: clipped to γ/SNR

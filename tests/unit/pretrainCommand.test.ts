@@ -49,8 +49,12 @@ describe('pretrain command', () => {
     fs.appendFileSync(csv, '3,12,0.1,1e-3,0.5,0.1\n4,16,0.2,1e-3,0.5,0.1\n');
 
     const lines: string[] = [];
-    await pretrainCommand({ ...args, steps: '1', resume: true }, (s) => lines.push(s));
+    await pretrainCommand({ ...args, steps: '1', resume: true, 'decay-steps': '10' }, (s) => lines.push(s));
     expect(lines.join('\n')).toMatch(/dropped 2 rows after step 2/);
+    expect(lines.join('\n')).toMatch(/cosine decay to 0.1 × over 10 steps from step 2/);
+    // The decay phase starts where the resumed run started and is saved, so a later --resume keeps it.
+    const resumed = JSON.parse(decodeSafetensors(fs.readFileSync(ckpt)).metadata.d3po_studio_pretrain_state);
+    expect(resumed.config).toMatchObject({ decaySteps: 10, decayStart: 2, minLrRatio: 0.1 });
     expect(fs.readFileSync(csv, 'utf8').trim().split('\n').map((l) => l.split(',')[0])).toEqual(['step', '1', '2', '3']);
     expect(JSON.parse(fs.readFileSync(path.join(exportDir, 'training-state.json'), 'utf8')).step).toBe('3');
     expect(JSON.parse(fs.readFileSync(path.join(exportDir, 'config.json'), 'utf8')).sample).toEqual(defaultSampleConfig);

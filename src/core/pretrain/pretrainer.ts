@@ -20,6 +20,7 @@ export interface PretrainConfig {
   learningRate: number; // peak LR after warm-up
   warmupSteps: number; // linear warm-up length
   decaySteps: number; // cosine decay length (≤ 0: constant)
+  decayStart: number; // step the decay begins (≤ warm-up: right after it); a resumed run can add a decay phase from its step
   minLrRatio: number; // LR floor as a fraction of the peak
   weightDecay: number; // AdamW decoupled weight decay
   maxGradNorm: number; // global-norm gradient clip
@@ -36,6 +37,7 @@ export const defaultPretrainConfig = (stage: PretrainStage): PretrainConfig => (
   learningRate: stage === 'autoencoder' ? 1e-3 : 5e-4,
   warmupSteps: 200,
   decaySteps: 0,
+  decayStart: 0,
   minLrRatio: 0.1,
   weightDecay: 1e-4,
   maxGradNorm: 1.0,
@@ -103,7 +105,7 @@ export class Pretrainer {
 
   learningRate(): number {
     const c = this.config;
-    return learningRateAt(this.step, { base: c.learningRate, warmupSteps: c.warmupSteps, decaySteps: c.decaySteps, minRatio: c.minLrRatio });
+    return learningRateAt(this.step, { base: c.learningRate, warmupSteps: c.warmupSteps, decaySteps: c.decaySteps, decayStart: c.decayStart ?? 0, minRatio: c.minLrRatio });
   }
 
   /** One optimizer step on a batch drawn from `data`. */
