@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 
 /** @typedef {{ name: string, fn: (ctx: TestContext) => Promise<void> }} TestCase */
-/** @typedef {{ context: import('playwright-core').BrowserContext, baseURL: string, root: string, log: (msg: string) => void }} TestContext */
+/** @typedef {{ context: import('playwright-core').BrowserContext, baseURL: string, root: string, log: (msg: string) => void, diagnostics: string[] }} TestContext */
 
 /** @type {TestCase[]} */
 export const registry = [];
@@ -29,6 +29,17 @@ export async function openStudio(ctx, query, baseURL = ctx.baseURL) {
   const navigations = []; // main-frame navigations; more than one means the dev server reloaded the page
   page.on('framenavigated', (f) => f === page.mainFrame() && navigations.push(f.url()));
   page.on('request', (r) => requests.push(r.url()));
+  // What run.mjs prints when a test fails: the page's and its workers' console, failed and non-2xx requests.
+  const diagnostics = ctx.diagnostics ?? [];
+  page.on('requestfailed', (r) => diagnostics.push(`[request failed] ${r.url()} ${r.failure()?.errorText ?? ''}`));
+  page.on('response', (r) => r.status() >= 400 && diagnostics.push(`[HTTP ${r.status()}] ${r.url()}`));
+  page.on('console', (m) => diagnostics.push(`[page ${m.type()}] ${m.text()}`));
+  page.on('pageerror', (e) => diagnostics.push(`[page error] ${e.message}`));
+  page.on('worker', (w) => {
+    diagnostics.push(`[worker started] ${w.url()}`);
+    w.on('console', (m) => diagnostics.push(`[worker ${m.type()}] ${m.text()}`));
+    w.on('close', () => diagnostics.push(`[worker closed] ${w.url()}`));
+  });
   page.on('websocket', (ws) => websockets.push(ws.url()));
   page.on('console', (m) => consoleLines.push(`[page ${m.type()}] ${m.text()}`));
   page.on('pageerror', (e) => consoleLines.push(`[page error] ${e.message}`));

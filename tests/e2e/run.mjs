@@ -56,8 +56,9 @@ async function main() {
       const context = await browser.newContext();
       const started = Date.now();
       const lines = [];
+      const diagnostics = [];
       try {
-        await t.fn({ context, baseURL, root, log: (m) => lines.push(m) });
+        await t.fn({ context, baseURL, root, log: (m) => lines.push(m), diagnostics });
         passed++;
         console.log(`✓ ${t.name} (${seconds(Date.now() - started)})`);
         for (const l of lines) console.log(`    ${l}`);
@@ -66,6 +67,10 @@ async function main() {
         console.log(`✗ ${t.name} (${seconds(Date.now() - started)})`);
         for (const l of lines) console.log(`    ${l}`);
         console.log(`    ${(e?.stack ?? String(e)).split('\n').join('\n    ')}`);
+        const page = await context.pages()[0]?.evaluate(() => `phase ${document.querySelector('main')?.dataset.phase}; ${document.body.innerText.slice(0, 300)}`).catch(() => null);
+        if (page) console.log(`    page state: ${page.replace(/\s+/g, ' ')}`);
+        console.log(`    last ${Math.min(40, diagnostics.length)} of ${diagnostics.length} console/network lines:`);
+        for (const l of diagnostics.slice(-40)) console.log(`      ${l.slice(0, 300)}`);
       } finally {
         await context.close().catch(() => {});
       }
