@@ -31,7 +31,14 @@ export async function openStudio(ctx, query, baseURL = ctx.baseURL) {
   page.on('request', (r) => requests.push(r.url()));
   // What run.mjs prints when a test fails: the page's and its workers' console, failed and non-2xx requests.
   const diagnostics = ctx.diagnostics ?? [];
-  page.on('requestfailed', (r) => diagnostics.push(`[request failed] ${r.url()} ${r.failure()?.errorText ?? ''}`));
+  const pending = new Set();
+  diagnostics.pending = pending; // requests still without a response when a test fails (a hung dev server shows here)
+  page.on('request', (r) => pending.add(r));
+  page.on('requestfinished', (r) => pending.delete(r));
+  page.on('requestfailed', (r) => {
+    pending.delete(r);
+    diagnostics.push(`[request failed] ${r.url()} ${r.failure()?.errorText ?? ''}`);
+  });
   page.on('response', (r) => r.status() >= 400 && diagnostics.push(`[HTTP ${r.status()}] ${r.url()}`));
   page.on('console', (m) => diagnostics.push(`[page ${m.type()}] ${m.text()}`));
   page.on('pageerror', (e) => diagnostics.push(`[page error] ${e.message}`));

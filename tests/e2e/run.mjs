@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
 import { createServer } from 'vite';
-import { registry } from './harness.mjs';
+import { registry, WAIT_MS } from './harness.mjs';
 import { freePort } from './ports.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -23,6 +23,25 @@ const CHROMIUM_ARGS = [
 const filter = process.argv[2]; // optional substring of a test name
 
 const seconds = (ms) => `${(ms / 1000).toFixed(1)} s`;
+
+/**
+ * Requests the page, its entry and the worker module once before any test: the first transform waits for Vite's
+ * dependency optimizer, so a slow or hung optimizer shows up here with its own timing instead of as a test timeout.
+ */
+async function warmUp(baseURL) {
+  const t0 = Date.now();
+  for (const url of ['/', '/src/main.tsx', '/src/worker/studio.worker.ts']) {
+    try {
+      const r = await fetch(baseURL + url, { signal: AbortSignal.timeout(WAIT_MS) });
+      await r.arrayBuffer();
+      if (!r.ok) console.log(`dev server warm-up: HTTP ${r.status} for ${url}`);
+    } catch (e) {
+      console.log(`dev server warm-up: no answer for ${url} after ${seconds(Date.now() - t0)} (${e?.message ?? e}); Vite's dependency optimizer may be stuck`);
+      return;
+    }
+  }
+  console.log(`dev server warm-up ${seconds(Date.now() - t0)}`);
+}
 
 async function main() {
   if (!fs.existsSync(CHROMIUM)) {
@@ -45,6 +64,7 @@ async function main() {
   });
   await server.listen();
   const baseURL = `http://127.0.0.1:${port}`;
+  await warmUp(baseURL);
   // Playwright gives launch() a fresh temporary profile (--user-data-dir) and deletes it on close.
   const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
   console.log(`e2e: ${tests.length} test(s) on ${baseURL} with ${CHROMIUM} ${browser.version()} (setup ${seconds(Date.now() - t0)})`);
@@ -71,6 +91,7 @@ async function main() {
         if (page) console.log(`    page state: ${page.replace(/\s+/g, ' ')}`);
         console.log(`    last ${Math.min(40, diagnostics.length)} of ${diagnostics.length} console/network lines:`);
         for (const l of diagnostics.slice(-40)) console.log(`      ${l.slice(0, 300)}`);
+        for (const r of diagnostics.pending ?? []) console.log(`    no response yet: ${r.method()} ${r.url().slice(0, 200)}`);
       } finally {
         await context.close().catch(() => {});
       }
