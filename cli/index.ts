@@ -12,6 +12,7 @@ import { experimentTableCommand, experimentTableHelp } from './commands/experime
 import { pairsCommand, pairsHelp } from './commands/pairs';
 import { labelCommand, labelHelp } from './commands/label';
 import { trainCommand, trainHelp } from './commands/train';
+import { latentSubsetCommand, latentSubsetHelp } from './commands/latentSubset';
 
 type Command = { run: (args: ReturnType<typeof parseArgs>) => Promise<void>; help: string; backend: boolean };
 
@@ -27,6 +28,7 @@ export const commands: Record<string, Command> = {
   pairs: { run: pairsCommand, help: pairsHelp, backend: true },
   label: { run: labelCommand, help: labelHelp, backend: false },
   train: { run: trainCommand, help: trainHelp, backend: true },
+  'latent-subset': { run: latentSubsetCommand, help: latentSubsetHelp, backend: true },
 };
 
 async function main(): Promise<void> {

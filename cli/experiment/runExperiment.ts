@@ -13,7 +13,9 @@ import { rewardByName } from '../../src/core/rewards/registry';
 import { encodePng } from '../png';
 import type { ExperimentSettings } from './settings';
 import type { ModelHandle } from './modelSource';
-import { DenoisingProxy, pretrainLossStep, tryLoadLatentPool, type LatentPool } from './emojiLatents';
+import { DenoisingProxy, pretrainLossStep } from '../../src/core/algorithms/pretrainLoss';
+import type { LatentPool } from '../../src/core/pretrain/latentSubset';
+import { tryLoadLatentPool } from './emojiLatents';
 import { evalSheet, heldOutSeeds, meanStd, sampleEvalImages, scoreEvalImages, type EvalImages } from './evaluate';
 import { writeLoraFiles } from './loraOut';
 

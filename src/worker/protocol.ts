@@ -98,6 +98,7 @@ export type MetricRow = {
   imagesSampled?: number; // ... and the images sampled so far in the run
   jointRewardMean?: number; // multi-task rounds: the joint task's reward mean over its samples
   jointRewardStd?: number; // ... and its standard deviation
+  pretrainLoss?: number; // reward-driven rounds with a pretraining-loss term: L_pre (denoising loss on training latents) of the round's step
 };
 
 export interface GenerateParams {

@@ -19,7 +19,11 @@ export interface RewardTrainSettings {
   imagesPerPrompt: number; // K per prompt (PRDP: C(K,2) reward differences from one shared x_T; DDPO: iid, batch-normalised)
   updatesPerRound: number; // optimizer steps on each round's samples (PRDP's K gradient steps)
   learningRate: number; // AdamW step size
+  pretrainLoss: number; // W of the large-scale RL paper's pretraining-loss step after each round (0 = off): one AdamW step on W·L_pre over the model's shipped training latents
 }
+
+/** Latents per pretraining-loss step (the CLI's --pretrain-batch default). */
+export const PRETRAIN_LOSS_BATCH = 8;
 
 export const defaultRewardTrainSettings: RewardTrainSettings = {
   method: 'prdp',
@@ -30,6 +34,7 @@ export const defaultRewardTrainSettings: RewardTrainSettings = {
   imagesPerPrompt: 4,
   updatesPerRound: 1,
   learningRate: defaultPrdpTrainConfig.learningRate,
+  pretrainLoss: 0,
 };
 
 const LIMITS: Record<Exclude<keyof RewardTrainSettings, 'method' | 'reward' | 'jointReward'>, [number, number]> = {
@@ -38,6 +43,7 @@ const LIMITS: Record<Exclude<keyof RewardTrainSettings, 'method' | 'reward' | 'j
   imagesPerPrompt: [2, 16],
   updatesPerRound: [1, 16],
   learningRate: [1e-7, 1e-1],
+  pretrainLoss: [0, 100],
 };
 
 /** An error sentence saying what to change, or null when the settings are usable. */
@@ -48,9 +54,9 @@ export function validateRewardTrainSettings(s: RewardTrainSettings): string | nu
   if (joint !== '' && !(BROWSER_REWARDS as readonly string[]).includes(joint)) return `Joint-task reward ${JSON.stringify(joint)} does not run in the browser; pick none or one of ${BROWSER_REWARDS.join(', ')}.`;
   if (joint === s.reward) return `The joint task needs a different reward than the main one (both are ${s.reward}); pick another or none.`;
   for (const key of Object.keys(LIMITS) as (keyof typeof LIMITS)[]) {
-    const v = s[key];
+    const v = key === 'pretrainLoss' ? (s.pretrainLoss ?? 0) : s[key]; // settings saved before the field existed
     const [lo, hi] = LIMITS[key];
-    const integer = key !== 'learningRate';
+    const integer = key !== 'learningRate' && key !== 'pretrainLoss';
     if (typeof v !== 'number' || !Number.isFinite(v) || v < lo || v > hi || (integer && !Number.isInteger(v))) {
       return `Reward training setting ${key} = ${String(v)} is out of range; use ${integer ? 'an integer' : 'a number'} from ${lo} to ${hi}.`;
     }
@@ -68,10 +74,11 @@ export function methodConfigs(s: RewardTrainSettings) {
 
 /**
  * One round as a dashboard row: the reward's mean/std over the round's samples and the last update's metrics
- * (with a joint task, `joint` is its part of the round: its reward statistics, and its update came last).
+ * (with a joint task, `joint` is its part of the round: its reward statistics, and its update came last;
+ * `pretrainLoss` is L_pre of the round's pretraining-loss step, when it has one).
  * D3PO-only columns (accuracy, margin, chosen/rejected) are NaN, which the charts draw as gaps.
  */
-export function rewardRoundRow(main: RoundMetrics, step: number, ms: number, time: number, joint?: RoundMetrics): MetricRow {
+export function rewardRoundRow(main: RoundMetrics, step: number, ms: number, time: number, joint?: RoundMetrics, pretrainLoss?: number): MetricRow {
   const m = joint ?? main;
   const u = (k: string) => (typeof m.update[k] === 'number' ? m.update[k] : NaN);
   return {
@@ -94,6 +101,7 @@ export function rewardRoundRow(main: RoundMetrics, step: number, ms: number, tim
     rewardStd: main.rewardStd,
     imagesSampled: m.imagesSampled,
     ...(joint ? { jointRewardMean: joint.rewardMean, jointRewardStd: joint.rewardStd } : {}),
+    ...(pretrainLoss != null ? { pretrainLoss } : {}),
   };
 }
 

@@ -1,13 +1,31 @@
-// The worker's reward-driven train job: runs the shared online loop (PRDP, Deng et al. Alg. 1; DDPO with batch-wise normalisation and optional multi-task joint training, large-scale RL paper) on the session's LoRA with pixel rewards, posting one dashboard row and the round's images per round, checkpointing like the D3PO job.
+// The worker's reward-driven train job: runs the shared online loop (PRDP, Deng et al. Alg. 1; DDPO with batch-wise normalisation, optional multi-task joint training and pretraining-loss term, large-scale RL paper) on the session's LoRA with pixel rewards, posting one dashboard row and the round's images per round, checkpointing like the D3PO job.
 import { runOnline, type OnlineConfig, type RoundMetrics } from '../core/algorithms/onlineLoop';
 import { defaultD3poTrainConfig } from '../core/algorithms/d3poTrainer';
 import { defaultOracleConfig } from '../core/algorithms/oracle';
+import { pretrainLossStep } from '../core/algorithms/pretrainLoss';
+import { decodeLatentSubset, latentSubsetPool, type LatentPool } from '../core/pretrain/latentSubset';
+import { createRng } from '../core/rng';
 import { rewardByName } from '../core/rewards/registry';
 import { appendMetrics } from '../storage/runs';
 import type { GeneratedImage } from './protocol';
 import type { JobContext } from './pairJobs';
-import { methodConfigs, rewardRoundRow, validateRewardTrainSettings, type RewardTrainRequest } from './rewardTrain';
+import { methodConfigs, PRETRAIN_LOSS_BATCH, rewardRoundRow, validateRewardTrainSettings, type RewardTrainRequest } from './rewardTrain';
 import { checkpointNow, loraStatus, type Session } from './session';
+
+/** The session's shipped training latents, decoded once; the error says how to get them or turn the term off. */
+async function pretrainPool(s: Session): Promise<LatentPool> {
+  if (s.pretrainPool) return s.pretrainPool;
+  const off = 'or set the pretraining-loss weight to 0';
+  if (!s.latentSubset) throw new Error(`This model has no training latents for the pretraining-loss term; ${off}.`);
+  let subset;
+  try {
+    subset = decodeLatentSubset(await s.latentSubset(), { sampleSize: s.model.config.unet.sampleSize, channels: s.model.config.unet.inChannels });
+  } catch (e) {
+    throw new Error(`${e instanceof Error ? e.message : String(e)} (${off})`);
+  }
+  s.pretrainPool = latentSubsetPool(subset);
+  return s.pretrainPool;
+}
 
 export async function handleRewardTrain(s: Session, req: RewardTrainRequest, ctx: JobContext): Promise<void> {
   const st = req.settings;
@@ -31,6 +49,9 @@ export async function handleRewardTrain(s: Session, req: RewardTrainRequest, ctx
     seed: req.seed,
   };
   const size = s.model.config.autoencoder.imageSize;
+  const W = st.pretrainLoss ?? 0;
+  const pool = W > 0 ? await pretrainPool(s) : null;
+  const preRng = createRng(req.seed + 0x5eed);
 
   type Group = { prompt: string; images: Uint8ClampedArray[]; rewards: number[] };
   const perRound = st.promptsPerRound; // groups each task scores per round
@@ -55,7 +76,9 @@ export async function handleRewardTrain(s: Session, req: RewardTrainRequest, ctx
       if (main == null || group == null) return;
       rounds++;
       imagesSampled = finished[finished.length - 1].imagesSampled;
-      const row = rewardRoundRow(main, s.optimizer.step, performance.now() - t0, Date.now(), joint);
+      // Large-scale RL Alg. 1, last line: one step on W·L_pre after the round's policy updates, through the same AdamW.
+      const lPre = pool ? await pretrainLossStep(s.model, s.lora, s.optimizer, pool, preRng, { weight: W, batchSize: PRETRAIN_LOSS_BATCH, learningRate: st.learningRate, maxGradNorm: 1 }) : undefined;
+      const row = rewardRoundRow(main, s.optimizer.step, performance.now() - t0, Date.now(), joint, lPre);
       await appendMetrics(req.runId, [row]);
       const images = asImages(group);
       const jointImages = jointGroup ? asImages(jointGroup) : [];

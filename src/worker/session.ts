@@ -6,6 +6,7 @@ import { decodeLoraSafetensors, encodeLoraSafetensors } from '../core/io/loraFil
 import { deleteCheckpoint, listCheckpoints, loadCheckpoint, saveCheckpoint, type Checkpoint } from '../storage/checkpoints';
 import { errorText } from '../platform/browser';
 import type { LoraStatus } from './protocol';
+import type { LatentPool } from '../core/pretrain/latentSubset';
 
 export interface Session {
   model: MiniSD;
@@ -18,6 +19,8 @@ export interface Session {
   checkpointId: string | null;
   checkpointStep: number | null;
   note?: string;
+  latentSubset?: () => Promise<Uint8Array>; // the model's pretrain-latents.safetensors (set by the worker's load), for the pretraining-loss term
+  pretrainPool?: LatentPool; // ... decoded once per session
 }
 
 export const UNET_PREFIX = 'unet.';

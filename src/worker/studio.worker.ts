@@ -1,6 +1,7 @@
 // Dedicated module Worker that owns tfjs, the model and the LoRA session: init (backend) → load (download, build, warm up, restore the latest checkpoint) → generate / pair / train / compare / LoRA jobs, one at a time, with cooperative cancel (style.md §3 rules 9–11; transformers.js worker lifecycle).
 import * as tf from '@tensorflow/tfjs';
 import { modelFromSafetensors } from '../core/model/weights';
+import { LATENT_SUBSET_FILE } from '../core/pretrain/latentSubset';
 import type { MiniSD } from '../core/model/pipeline';
 import { imagesToRgba, SamplingCancelled, sampleWithTrajectory } from '../core/diffusion/sample';
 import { errorText, initBrowserBackend, warmUpKernels, watchDeviceLoss } from '../platform/browser';
@@ -131,6 +132,7 @@ async function handleLoad(req: LoadRequest): Promise<void> {
   }
   model = next;
   session = await openSession(next, req.lora ?? { rank: defaultStudioTrainConfig.rank, alpha: defaultStudioTrainConfig.alpha });
+  session.latentSubset = () => fetchLatentSubset(req);
   const cfg = next.config;
   const info: ModelInfo = {
     name: cfg.name,
@@ -184,6 +186,18 @@ async function download(req: LoadRequest): Promise<Uint8Array> {
   } finally {
     downloads.delete(req.id);
   }
+}
+
+/** The model's shipped training latents (public/models/<folder>/pretrain-latents.safetensors), for the pretraining-loss term. */
+async function fetchLatentSubset(req: LoadRequest): Promise<Uint8Array> {
+  const url = new URL(LATENT_SUBSET_FILE, req.url).href;
+  const res = await fetch(url);
+  if (!res.ok || (res.headers.get('content-type') ?? '').includes('text/html')) {
+    throw new Error(
+      `Model '${req.folder}' ships no training latents at ${url} (HTTP ${res.status}); write them with \`npm run cli -- latent-subset --model public/models/${req.folder}/model.safetensors\``,
+    );
+  }
+  return new Uint8Array(await res.arrayBuffer());
 }
 
 /** One CFG UNet step and one decode at batch 1, so the first Generate doesn't pay for shader compilation. */

@@ -1,4 +1,4 @@
-// Browser test of the studio flow on wasm with tiny-test: label by keyboard and mouse, undo, train, watch the charts, reload (labels, curve and LoRA survive), export the LoRA (parse the download), reject a mismatched LoRA, compare base vs tuned, best of 4, oracle clicks, reward-driven PRDP rounds.
+// Browser test of the studio flow on wasm with tiny-test: label by keyboard and mouse, undo, train, watch the charts, reload (labels, curve and LoRA survive), export the LoRA (parse the download), reject a mismatched LoRA, compare base vs tuned, best of 4, oracle clicks, reward-driven PRDP rounds, multi-task DDPO with the pretraining-loss term.
 import fs from 'node:fs';
 import { assert, assertRealImages, cspViolations, openStudio, openTab, readCanvasesOf, readIdb, safetensorsHeader, test, WAIT_MS, waitForPhase } from './harness.mjs';
 
@@ -311,12 +311,14 @@ test('studio: label (keys + mouse), undo, train, charts, reload keeps labels/cur
   ctx.log(`reward-driven: 2 PRDP rounds, brightness ${mean.toFixed(4)} ± ${std.toFixed(4)}, LoRA step ${stepAfter}`);
   lap('reward-driven PRDP');
 
-  // ---- multi-task DDPO: one round on brightness + JPEG compressibility; the joint task's images, mean and chart series appear
+  // ---- multi-task DDPO with the pretraining-loss term: one round on brightness + JPEG compressibility, then one W·L_pre step on
+  // tiny-test's shipped latents; the joint task's images, mean and chart series and the L_pre chart appear
   await openTab(page, 'label');
   await page.selectOption('[data-testid=reward-method]', 'ddpo');
   await page.selectOption('[data-testid=reward-joint]', 'jpeg_compressibility');
   await page.fill('[data-testid=reward-rounds]', '1');
   await page.fill('[data-testid=reward-imagesPerPrompt]', '2');
+  await page.fill('[data-testid=reward-pretrainLoss]', '0.5');
   assert.match(await page.textContent('[data-testid=reward-start]'), /Train 1 DDPO round on brightness \+ jpeg_compressibility/);
   await page.click('[data-testid=reward-start]');
   await page.waitForFunction(
@@ -330,10 +332,14 @@ test('studio: label (keys + mouse), undo, train, charts, reload keeps labels/cur
   const jointMean = Number(await page.$eval('[data-testid=reward-last-joint]', (el) => el.dataset.mean));
   assert.ok(Math.abs(jointMean - (jointValues[0] + jointValues[1]) / 2) < 1e-6, `joint mean ${jointMean} vs shown rewards ${jointValues}`);
   await openTab(page, 'train');
-  assert.equal(Number(await page.textContent('[data-testid=lora-step]')), stepAfter + 2, 'one DDPO update per task');
+  assert.equal(Number(await page.textContent('[data-testid=lora-step]')), stepAfter + 3, 'one DDPO update per task, then the pretraining-loss step');
   await page.waitForFunction(() => document.querySelector('[data-testid=chart-reward]')?.dataset.series?.includes('joint task mean'), null, opts);
-  ctx.log(`multi-task: joint jpeg_compressibility ${jointMean.toFixed(4)}`);
+  await page.waitForSelector('[data-testid=chart-pretrain-loss]', opts);
   await openTab(page, 'label');
+  const lPre = Number(await page.$eval('[data-testid=reward-last-pretrain]', (el) => el.dataset.loss));
+  assert.ok(Number.isFinite(lPre) && lPre > 0, `L_pre ${lPre}`);
+  ctx.log(`multi-task: joint jpeg_compressibility ${jointMean.toFixed(4)}; pretraining loss L_pre ${lPre.toFixed(4)} (W = 0.5)`);
+  await page.fill('[data-testid=reward-pretrainLoss]', '0');
   await page.selectOption('[data-testid=reward-joint]', '');
   await page.selectOption('[data-testid=label-mode]', 'human');
   lap('multi-task DDPO');

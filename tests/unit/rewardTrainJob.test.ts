@@ -1,4 +1,4 @@
-// The worker's reward-driven job (PRDP / DDPO rounds on the session's LoRA) on a tiny model with fake-indexeddb: one row and one image group per round, the row's reward statistics recomputed from the posted pixels, metrics and a checkpoint read back from storage, the adapter moved, no tensors leaked; plus the settings' validation and the row mapping.
+// The worker's reward-driven job (PRDP / DDPO rounds on the session's LoRA, optional pretraining-loss term) on a tiny model with fake-indexeddb: one row and one image group per round, the row's reward statistics recomputed from the posted pixels, metrics and a checkpoint read back from storage, the adapter moved, no tensors leaked; plus the settings' validation and the row mapping.
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MiniSD } from '../../src/core/model/pipeline';
@@ -9,6 +9,7 @@ import { openSession } from '../../src/worker/session';
 import type { StudioEvent } from '../../src/worker/protocol';
 import { getMetrics } from '../../src/storage/runs';
 import { listCheckpoints } from '../../src/storage/checkpoints';
+import { encodeLatentSubset } from '../../src/core/pretrain/latentSubset';
 import { useBackend } from './backend';
 
 beforeAll(() => useBackend('wasm'));
@@ -118,6 +119,46 @@ describe('reward-driven train job', () => {
     model.dispose();
   });
 
+  it('pretraining-loss term: one W·L_pre step after each round on the session\'s latents (fetched once); missing or broken latents fail before sampling', async () => {
+    const cfg = tinyModelConfig();
+    cfg.name = 'tiny-reward-pretrain';
+    cfg.sample.steps = 2;
+    const model = MiniSD.create(cfg, 6);
+    const session = await openSession(model, { rank: 2, alpha: 2 });
+    const events: StudioEvent[] = [];
+    const ctx = { post: (e: StudioEvent) => events.push(e), cancelled: () => false };
+    const settings = { ...defaultRewardTrainSettings, method: 'ddpo' as const, rounds: 2, imagesPerPrompt: 2, learningRate: 1e-2, pretrainLoss: 0.5 };
+    const req = { type: 'reward-train' as const, id: 4, settings, prompts: ['sun'], runId: 'pretrain', checkpointEvery: 100, seed: 9 };
+
+    await expect(handleRewardTrain(session, req, ctx)).rejects.toThrow(/no training latents for the pretraining-loss term; or set the pretraining-loss weight to 0/);
+    session.latentSubset = async () => new Uint8Array([1, 2, 3]);
+    await expect(handleRewardTrain(session, req, ctx)).rejects.toThrow(/set the pretraining-loss weight to 0/);
+    expect(events).toHaveLength(0);
+    expect(session.optimizer.step).toBe(0); // nothing sampled or trained
+
+    let fetches = 0;
+    const latents = Float32Array.from({ length: 4 * 256 }, (_, i) => Math.sin(i));
+    session.latentSubset = async () => (fetches++, encodeLatentSubset({ latents, shape: [4, 8, 8, 4], captions: ['red heart', 'dog', 'sun', 'pizza'] }));
+    await handleRewardTrain(session, req, ctx); // warm-up
+    const tensorsBefore = tf.memory().numTensors;
+    events.length = 0;
+    await handleRewardTrain(session, req, ctx);
+    expect(tf.memory().numTensors).toBe(tensorsBefore);
+    expect(fetches).toBe(1);
+    const rounds = events.filter((e): e is RewardRoundEvent => e.type === 'reward-round');
+    expect(rounds.map((r) => r.row.step)).toEqual([6, 8]); // DDPO update + pretraining-loss step per round, after 4 warm-up steps
+    for (const r of rounds) expect(r.row.pretrainLoss).toBeGreaterThan(0);
+    const stored = await getMetrics('pretrain');
+    expect(stored.at(-1)!.pretrainLoss).toBe(rounds[1].row.pretrainLoss);
+    // W = 0 turns it off: one step per round, no L_pre in the rows
+    events.length = 0;
+    await handleRewardTrain(session, { ...req, settings: { ...settings, pretrainLoss: 0 } }, ctx);
+    expect(events.filter((e): e is RewardRoundEvent => e.type === 'reward-round').map((r) => [r.row.step, r.row.pretrainLoss])).toEqual([[9, undefined], [10, undefined]]);
+    session.optimizer.dispose();
+    session.lora.dispose();
+    model.dispose();
+  });
+
   it('stops after the current round when cancelled and says so', async () => {
     const cfg = tinyModelConfig();
     cfg.name = 'tiny-reward-cancel';
@@ -159,6 +200,9 @@ describe('validateRewardTrainSettings and rewardRoundRow', () => {
     expect(validateRewardTrainSettings({ ...defaultRewardTrainSettings, jointReward: 'brightness' })).toMatch(/joint task needs a different reward/);
     expect(validateRewardTrainSettings({ ...defaultRewardTrainSettings, jointReward: 'prompt_alignment' })).toMatch(/Joint-task reward "prompt_alignment" does not run in the browser/);
     expect(validateRewardTrainSettings({ ...defaultRewardTrainSettings, jointReward: undefined as never })).toBeNull(); // settings saved before multi-task existed
+    expect(validateRewardTrainSettings({ ...defaultRewardTrainSettings, pretrainLoss: undefined as never })).toBeNull(); // ... before the pretraining-loss term
+    expect(validateRewardTrainSettings({ ...defaultRewardTrainSettings, pretrainLoss: 0.25 })).toBeNull();
+    expect(validateRewardTrainSettings({ ...defaultRewardTrainSettings, pretrainLoss: -1 })).toMatch(/pretrainLoss = -1 is out of range; use a number from 0 to 100/);
   });
 
   it('maps a round to a dashboard row: update metrics kept, D3PO-only columns NaN', () => {

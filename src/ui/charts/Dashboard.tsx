@@ -1,4 +1,4 @@
-// The training dashboard (conventions §8): one uPlot chart per D3PO/TRL metric over optimizer steps, the reward mean ± std of reward-driven (PRDP/DDPO) rounds (and a joint task's mean), a smoothing slider (TensorBoard debiased EMA), a log-y toggle and the labeled-pairs curve; rows come from the store (persisted per run in IndexedDB).
+// The training dashboard (conventions §8): one uPlot chart per D3PO/TRL metric over optimizer steps, the reward mean ± std of reward-driven (PRDP/DDPO) rounds (and a joint task's mean, and L_pre of the pretraining-loss term), a smoothing slider (TensorBoard debiased EMA), a log-y toggle and the labeled-pairs curve; rows come from the store (persisted per run in IndexedDB).
 import { useMemo } from 'react';
 import { useStudioStore } from '../../store';
 import { setSetting } from '../../store/settingsActions';
@@ -44,6 +44,7 @@ const CHARTS: ChartDef[] = [
   { id: 'grad-norm', title: 'grad_norm', series: [{ label: 'grad norm', key: 'gradNorm', color: '#0c8599' }] },
   { id: 'lr', title: 'learning_rate', series: [{ label: 'lr', key: 'learningRate', color: '#495057' }] },
   { id: 'labeled', title: 'labeled pairs', series: [{ label: 'labeled', key: 'labeled', color: '#5f3dc4' }] },
+  { id: 'pretrain-loss', title: 'pretraining loss L_pre', series: [{ label: 'L_pre', key: 'pretrainLoss', color: '#343a40' }] },
 ];
 
 function column(rows: MetricRow[], key: keyof MetricRow, offset?: (r: MetricRow) => number): number[] {

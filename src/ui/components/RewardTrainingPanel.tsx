@@ -1,4 +1,4 @@
-// Reward-driven mode (PRDP, Deng et al.; DDPO with batch-wise normalisation and multi-task joint training, large-scale RL paper): method, reward (and joint-task reward), rounds and group size, Start/Stop, and the latest round's images with their rewards and the round's mean ± std.
+// Reward-driven mode (PRDP, Deng et al.; DDPO with batch-wise normalisation, multi-task joint training and the pretraining-loss term, large-scale RL paper): method, reward (and joint-task reward), rounds and group size, Start/Stop, and the latest round's images with their rewards and the round's mean ± std.
 import { useStudioStore } from '../../store';
 import { resetRewardTrainSettings, setRewardTrainField } from '../../store/settingsActions';
 import { stopTraining, trainWithReward } from '../../store/trainingActions';
@@ -110,6 +110,9 @@ export function RewardTrainingPanel() {
         <NumberField k="promptsPerRound" label="Prompts per round" min={1} max={16} />
         <NumberField k="updatesPerRound" label="Updates per round" min={1} max={16} />
         <NumberField k="learningRate" label="Learning rate" step={1e-5} min={1e-7} max={0.1} />
+        <span title="Large-scale RL paper: after each round, one step on W × the denoising loss of the model's own training images (shipped as latents), so the adapter keeps drawing emoji while it chases the reward. 0 = off.">
+          <NumberField k="pretrainLoss" label="Pretraining loss W" step={0.1} min={0} max={100} />
+        </span>
         <button type="button" disabled={training} onClick={resetRewardTrainSettings} title={`${defaultRewardTrainSettings.method.toUpperCase()}, ${defaultRewardTrainSettings.reward}, K = ${defaultRewardTrainSettings.imagesPerPrompt}`}>
           Defaults
         </button>
@@ -130,6 +133,11 @@ export function RewardTrainingPanel() {
           {last.jointRewardMean != null && (
             <span data-testid="reward-last-joint" data-mean={last.jointRewardMean}>
               ; joint task mean <strong>{last.jointRewardMean.toFixed(4)}</strong> ± {last.jointRewardStd?.toFixed(4)}
+            </span>
+          )}
+          {last.pretrainLoss != null && (
+            <span data-testid="reward-last-pretrain" data-loss={last.pretrainLoss}>
+              ; pretraining loss L_pre <strong>{last.pretrainLoss.toFixed(4)}</strong>
             </span>
           )}{' '}
           (step {last.step}, {last.imagesSampled} images sampled)
