@@ -1,9 +1,8 @@
 // Tests for the base-model evaluation: Fréchet distance against closed forms and an independent sqrtm, the category classifier (learning, memory, I/O) and the `eval` command on a synthetic dataset; follows src/core/eval + cli/commands/eval.ts.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   featureStats,
   frechetDistance,
@@ -38,6 +37,7 @@ import { evalCommand, formatReport, promptClusteredStdErr, type EvalReport } fro
 import { decodePng } from '../../cli/png';
 import { bestRow, parseScales, type GuidanceSweep, type SweepRow } from '../../cli/eval/guidanceSweep';
 import { maxAbsDiff, useBackend } from './backend';
+import { useTmpDir } from './tmpDir';
 
 beforeAll(() => useBackend('wasm'));
 
@@ -286,10 +286,7 @@ const evalArgs = (dir: string, out: string) => ({
 
 describe('eval command', () => {
   let dir = '';
-  beforeAll(() => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'd3po-eval-'));
-  });
-  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+  useTmpDir('d3po-eval-', (d) => (dir = d));
 
   it('trains the classifier, samples, and writes finite metrics, eval.json and the sheet', async () => {
     await writeFixture(dir);

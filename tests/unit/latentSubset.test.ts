@@ -1,9 +1,8 @@
 // The shipped pretraining latents (large-scale RL paper's pretraining-loss term): the safetensors codec and its error messages, the pool's draws, the `latent-subset` command checked against MiniSD.encode on a synthetic dataset, and pretrainLossStep lowering the denoising loss on a fixed batch (LoRA only) without leaking tensors.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { latentSubsetCommand } from '../../cli/commands/latentSubset';
 import { loadEmojiDataset } from '../../cli/pretrain/emojiData';
 import { DenoisingProxy, pretrainLossStep } from '../../src/core/algorithms/pretrainLoss';
@@ -19,6 +18,7 @@ import { createRng } from '../../src/core/rng';
 import { AdamW, defaultAdamWConfig } from '../../src/core/train/adamw';
 import { writeSyntheticDataset } from './syntheticEmoji';
 import { useBackend } from './backend';
+import { useTmpDir } from './tmpDir';
 
 beforeAll(() => useBackend('wasm'));
 
@@ -69,10 +69,7 @@ describe('latent subset file', () => {
 
 describe('latent-subset command', () => {
   let dir = '';
-  beforeAll(() => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'd3po-latents-'));
-  });
-  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+  useTmpDir('d3po-latents-', (d) => (dir = d));
 
   it('writes every training image (no held-out one) as MiniSD.encode latents with its caption', async () => {
     const records = writeSyntheticDataset(dir);

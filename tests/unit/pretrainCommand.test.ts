@@ -1,24 +1,21 @@
 // The `pretrain` command on a synthetic dataset: checkpoint, export (fp16 weights, config.json with the code's sampling defaults, training state) and loss CSV read back; --resume continues the step count and drops CSV rows of steps lost after the last checkpoint; a stop request (SIGINT) ends the run with a checkpoint.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { pretrainCommand, truncateLossCsv } from '../../cli/commands/pretrain';
 import { defaultSampleConfig } from '../../src/core/config';
 import { decodeSafetensors, encodeSafetensors } from '../../src/core/io/safetensors';
 import { CONFIG_METADATA_KEY } from '../../src/core/model/weights';
 import { writeSyntheticDataset } from './syntheticEmoji';
 import { useBackend } from './backend';
+import { useTmpDir } from './tmpDir';
 
 beforeAll(() => useBackend('wasm'));
 
 describe('pretrain command', () => {
   let dir = '';
-  beforeAll(() => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'd3po-pretrain-'));
-  });
-  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+  useTmpDir('d3po-pretrain-', (d) => (dir = d));
 
   it('exports fp16 EMA weights with the current sampling defaults; --resume continues and trims lost CSV rows', async () => {
     writeSyntheticDataset(dir);
