@@ -22,17 +22,28 @@ function meanBrightness(rgba: Uint8ClampedArray): number {
   return s / n / 255;
 }
 
+/** A tiny model named `name` (DDIM `steps`), its studio session and an event recorder; `dispose` frees all three. */
+async function tinySession(name: string, steps: number, seed: number) {
+  const cfg = tinyModelConfig();
+  cfg.name = name;
+  cfg.sample.steps = steps;
+  const model = MiniSD.create(cfg, seed);
+  const session = await openSession(model, { rank: 2, alpha: 2 });
+  const events: StudioEvent[] = [];
+  const ctx = { post: (e: StudioEvent) => events.push(e), cancelled: () => false };
+  const dispose = () => {
+    session.optimizer.dispose();
+    session.lora.dispose();
+    model.dispose();
+  };
+  return { cfg, model, session, events, ctx, dispose };
+}
+
 describe('reward-driven train job', () => {
   for (const method of ['prdp', 'ddpo'] as const) {
     it(`${method}: posts a row per round whose reward mean/std match the round's images, stores metrics and a checkpoint, moves the LoRA`, async () => {
-      const cfg = tinyModelConfig();
-      cfg.name = `tiny-reward-${method}`;
-      cfg.sample.steps = 3;
-      const model = MiniSD.create(cfg, 3);
-      const session = await openSession(model, { rank: 2, alpha: 2 });
+      const { cfg, session, events, ctx, dispose } = await tinySession(`tiny-reward-${method}`, 3, 3);
       const before = await Promise.all(session.lora.variables.map(async (v) => Float32Array.from(await v.data())));
-      const events: StudioEvent[] = [];
-      const ctx = { post: (e: StudioEvent) => events.push(e), cancelled: () => false };
       const req = {
         type: 'reward-train' as const,
         id: 7,
@@ -75,20 +86,12 @@ describe('reward-driven train job', () => {
       expect(ckpts[0].step).toBe(6); // the end-of-run checkpoint
       const after = await Promise.all(session.lora.variables.map(async (v) => Float32Array.from(await v.data())));
       expect(after.some((a, i) => a.some((x, j) => x !== before[i][j]))).toBe(true);
-      session.optimizer.dispose();
-      session.lora.dispose();
-      model.dispose();
+      dispose();
     });
   }
 
   it('multi-task: each round runs both tasks; the row carries the reward statistics of each task from its own images', async () => {
-    const cfg = tinyModelConfig();
-    cfg.name = 'tiny-reward-joint';
-    cfg.sample.steps = 2;
-    const model = MiniSD.create(cfg, 5);
-    const session = await openSession(model, { rank: 2, alpha: 2 });
-    const events: StudioEvent[] = [];
-    const ctx = { post: (e: StudioEvent) => events.push(e), cancelled: () => false };
+    const { session, events, ctx, dispose } = await tinySession('tiny-reward-joint', 2, 5);
     const settings = { ...defaultRewardTrainSettings, method: 'ddpo' as const, reward: 'jpeg_compressibility', jointReward: 'brightness', rounds: 2, imagesPerPrompt: 2, learningRate: 1e-2 };
     const req = { type: 'reward-train' as const, id: 3, settings, prompts: ['sun', 'dog'], runId: 'joint', checkpointEvery: 100, seed: 5 };
     await handleRewardTrain(session, req, ctx); // warm-up
@@ -114,19 +117,11 @@ describe('reward-driven train job', () => {
     expect(rounds.map((r) => r.row.imagesSampled)).toEqual([4, 8]);
     expect(rounds.map((r) => [r.prompt, r.joint?.prompt])).toEqual([['sun', 'sun'], ['dog', 'dog']]); // each task cycles the prompts
     expect(events.at(-1)).toMatchObject({ type: 'reward-trained', rounds: 2, imagesSampled: 8, stopped: false });
-    session.optimizer.dispose();
-    session.lora.dispose();
-    model.dispose();
+    dispose();
   });
 
   it('pretraining-loss term: one W·L_pre step after each round on the session\'s latents (fetched once); missing or broken latents fail before sampling', async () => {
-    const cfg = tinyModelConfig();
-    cfg.name = 'tiny-reward-pretrain';
-    cfg.sample.steps = 2;
-    const model = MiniSD.create(cfg, 6);
-    const session = await openSession(model, { rank: 2, alpha: 2 });
-    const events: StudioEvent[] = [];
-    const ctx = { post: (e: StudioEvent) => events.push(e), cancelled: () => false };
+    const { session, events, ctx, dispose } = await tinySession('tiny-reward-pretrain', 2, 6);
     const settings = { ...defaultRewardTrainSettings, method: 'ddpo' as const, rounds: 2, imagesPerPrompt: 2, learningRate: 1e-2, pretrainLoss: 0.5 };
     const req = { type: 'reward-train' as const, id: 4, settings, prompts: ['sun'], runId: 'pretrain', checkpointEvery: 100, seed: 9 };
 
@@ -154,9 +149,7 @@ describe('reward-driven train job', () => {
     events.length = 0;
     await handleRewardTrain(session, { ...req, settings: { ...settings, pretrainLoss: 0 } }, ctx);
     expect(events.filter((e): e is RewardRoundEvent => e.type === 'reward-round').map((r) => [r.row.step, r.row.pretrainLoss])).toEqual([[9, undefined], [10, undefined]]);
-    session.optimizer.dispose();
-    session.lora.dispose();
-    model.dispose();
+    dispose();
   });
 
   it('stops after the current round when cancelled and says so', async () => {
