@@ -39,16 +39,24 @@ describe('sampleWithTrajectory', () => {
     expect(maxAbsDiff(x.latents[0], initialNoise([8, 8, 4], 1, 3, false))).toBe(0);
   });
 
-  it('re-scoring a just-sampled trajectory reproduces its log-probs (≤ 1e-4)', async () => {
+  it('re-scoring a just-sampled trajectory reproduces its log-probs exactly, also in a mixed, shuffled chunk', async () => {
+    // Exact (0, not a tolerance): DDPO's ratio π_θ/π_old starts at 1 on-policy and its clip is 1e-4 on mean-over-dims log-probs.
     const r = await sampleWithTrajectory(model, { prompts: ['pizza', 'grinning face'], seed: 9, sample: { steps: 6 } });
     r.final.dispose();
     for (const tr of r.trajectories) {
       const tt = transitionTensors(model, { trajectories: tr.timesteps.map(() => tr), steps: tr.timesteps.map((_, j) => j) });
       const lp = transitionLogProb(model, tt);
-      expect(maxAbsDiff(await lp.data(), tr.logProbs)).toBeLessThanOrEqual(1e-4);
+      expect(maxAbsDiff(await lp.data(), tr.logProbs)).toBe(0);
       lp.dispose();
       disposeTransitions(tt);
     }
+    // rows from both trajectories, out of order, as the trainers' chunks take them
+    const rows = [[1, 5], [0, 2], [1, 0], [0, 4], [1, 3]] as const;
+    const tt = transitionTensors(model, { trajectories: rows.map(([k]) => r.trajectories[k]), steps: rows.map(([, j]) => j) });
+    const lp = transitionLogProb(model, tt);
+    expect(maxAbsDiff(await lp.data(), rows.map(([k, j]) => r.trajectories[k].logProbs[j]))).toBe(0);
+    lp.dispose();
+    disposeTransitions(tt);
   });
 
   it('decodes to RGBA bytes, cancels between steps, and leaks no tensors', async () => {
