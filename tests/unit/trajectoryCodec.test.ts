@@ -1,7 +1,13 @@
-// Tests for the trajectory codec (trajectories + preference labels <-> safetensors bytes): exact F32 round trip, F16 within half-precision tolerance, the 300 KB bound for a 20-step pair of the shipped model, validation errors.
-import { describe, expect, it } from 'vitest';
-import { defaultModelConfig, latentShape } from '../../src/core/config';
-import type { Trajectory } from '../../src/core/diffusion/sample';
+// Tests for the trajectory codec (trajectories + preference labels <-> safetensors bytes): exact F32 round trip, F16 within half-precision tolerance, the 300 KB bound for a 20-step pair of the shipped model, validation errors; stored log-probs serve DDPO/PRDP as θ_old only with F32 latents (F16 re-scores differently and is refused).
+import { beforeAll, describe, expect, it } from 'vitest';
+import { defaultModelConfig, latentShape, tinyModelConfig } from '../../src/core/config';
+import { sampleWithTrajectory, type Trajectory } from '../../src/core/diffusion/sample';
+import { MiniSD } from '../../src/core/model/pipeline';
+import { createLoraAdapter } from '../../src/core/model/lora';
+import { AdamW } from '../../src/core/train/adamw';
+import { disposeTransitions, transitionLogProb, transitionTensors } from '../../src/core/algorithms/transitions';
+import { ddpoTrainStep, defaultDdpoTrainConfig } from '../../src/core/algorithms/ddpoTrainer';
+import { defaultPrdpTrainConfig, prdpTrainStep, referenceLogProbs } from '../../src/core/algorithms/prdpTrainer';
 import { createRng } from '../../src/core/rng';
 import { encodeSafetensors } from '../../src/core/io/safetensors';
 import { f32Entry } from '../../src/core/io/tensorEntry';
@@ -15,7 +21,7 @@ import {
   TrajectoryCodecError,
   type LabeledPair,
 } from '../../src/core/algorithms/trajectoryCodec';
-import { maxAbsDiff } from './backend';
+import { maxAbsDiff, useBackend } from './backend';
 
 /** A fake T-step trajectory with random latents (std ~1.5, like x_T … x_0) and log-probs; x_T shared when `xT` is given. */
 function fakeTrajectory(prompt: string, seed: number, index: number, steps: number, size: number, xT?: Float32Array): Trajectory {
@@ -54,7 +60,7 @@ describe('trajectoryCodec', () => {
     back.forEach((p, i) =>
       p.trajectories.forEach((t, k) => {
         const orig = pairs[i].trajectories[k];
-        expect({ ...t, latents: undefined, logProbs: undefined }).toEqual({ ...orig, latents: undefined, logProbs: undefined });
+        expect({ ...t, latents: undefined, logProbs: undefined }).toEqual({ ...orig, latents: undefined, logProbs: undefined, storedLatentDtype: 'F32' });
         expect(t.latents.length).toBe(orig.latents.length);
         t.latents.forEach((l, j) => expect(Array.from(l)).toEqual(Array.from(orig.latents[j])));
         expect(Array.from(t.logProbs)).toEqual(Array.from(orig.logProbs));
@@ -103,5 +109,47 @@ describe('trajectoryCodec', () => {
     expect(() => encodePairs([{ ...p, vote: 'maybe' as never }])).toThrow(/votes are 0 \(A\), 1 \(B\), 'tie' or 'both-bad'/);
     const notOurs = encodeSafetensors(new Map([['w', f32Entry(new Float32Array(4), [4])]]), {});
     expect(() => decodePairs(notOurs)).toThrow(/Not a trajectory file/);
+  });
+});
+
+describe('stored log-probs are θ_old only for exact (F32) latents', () => {
+  beforeAll(() => useBackend('wasm'));
+
+  /** Largest |re-scored − stored| log-prob over every step of the trajectories. */
+  async function rescoreGap(model: MiniSD, trajectories: Trajectory[]): Promise<number> {
+    let gap = 0;
+    for (const tr of trajectories) {
+      const tt = transitionTensors(model, { trajectories: tr.timesteps.map(() => tr), steps: tr.timesteps.map((_, j) => j) });
+      const lp = transitionLogProb(model, tt);
+      gap = Math.max(gap, maxAbsDiff(await lp.data(), tr.logProbs));
+      lp.dispose();
+      disposeTransitions(tt);
+    }
+    return gap;
+  }
+
+  it('F32 bundles re-score exactly and train with DDPO/PRDP; F16 bundles drift beyond DDPO’s clip and are refused', async () => {
+    const cfg = tinyModelConfig();
+    cfg.sample.steps = 4;
+    const model = MiniSD.create(cfg, 7);
+    const lora = createLoraAdapter(model.params, 'unet.', { rank: 2, alpha: 2, targets: ['to_q', 'to_v'], seed: 1 });
+    const opt = new AdamW(lora.variables, { learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0 });
+    const r = await sampleWithTrajectory(model, { prompts: ['dog', 'dog'], seed: 3, sharedInitialNoise: true, lora });
+    r.final.dispose();
+    const pair: LabeledPair = { id: 'p', trajectories: [r.trajectories[0], r.trajectories[1]] };
+    const f32 = decodePairs(encodePairs([pair], 'F32'))[0].trajectories;
+    const f16 = decodePairs(encodePairs([pair], 'F16'))[0].trajectories;
+    expect(await rescoreGap(model, f32)).toBe(0);
+    expect(await rescoreGap(model, f16)).toBeGreaterThan(defaultDdpoTrainConfig.clipRange); // 0.03 on this tiny model
+
+    const ddpo = (trs: Trajectory[]) => ddpoTrainStep(model, lora, opt, trs.map((trajectory, i) => ({ trajectory, advantage: i === 0 ? 1 : -1 })), defaultDdpoTrainConfig, createRng(0));
+    const prdp = async (trs: Trajectory[]) => prdpTrainStep(model, lora, opt, [{ trajectories: trs, rewards: [1, 0], refLogProbs: await referenceLogProbs(model, trs) }], defaultPrdpTrainConfig);
+    await expect(ddpo(f16)).rejects.toThrow(/DDPO needs the sampling-time log-probs.*F16 latents.*D3PO/);
+    await expect(prdp(f16)).rejects.toThrow(/PRDP needs the sampling-time log-probs.*F16 latents/);
+    await expect(ddpo([f32[0], f16[1]])).rejects.toThrow(TrajectoryCodecError); // one rounded trajectory is enough
+    const ok = await ddpo(f32);
+    expect(ok.approxKl).toBe(0); // on-policy: ratio exactly 1 before the step
+    expect(Number.isFinite((await prdp(f32)).loss)).toBe(true);
+    [opt, lora, model].forEach((x) => x.dispose());
   });
 });

@@ -8,6 +8,7 @@ import type { AdamW } from '../train/adamw';
 import { ddpoLoss, ddpoMetricTensor, type DdpoLossConfig } from './ddpo';
 import { transitionLogProb } from './transitions';
 import { accumulateAndApply, chunkRanges } from './policyStep';
+import { assertExactSamplingLogProbs } from './trajectoryCodec';
 
 export interface DdpoTrainConfig extends DdpoLossConfig {
   learningRate: number; // AdamW step size
@@ -19,7 +20,7 @@ export interface DdpoTrainConfig extends DdpoLossConfig {
 export const defaultDdpoTrainConfig: DdpoTrainConfig = { clipRange: 1e-4, advClipMax: 5, learningRate: 3e-4, maxGradNorm: 1, timestepFraction: 1, stepsPerChunk: 40 };
 
 export interface AdvantageSample {
-  trajectory: Trajectory; // with sampling-time logProbs (θ_old)
+  trajectory: Trajectory; // with sampling-time logProbs (θ_old): freshly sampled or stored F32, never F16-stored
   advantage: number; // normalised reward
 }
 
@@ -32,7 +33,9 @@ export interface DdpoStepResult {
   transitions: number;
 }
 
+/** One clipped-surrogate step on `samples`; refuses trajectories whose stored log-probs are not those of their latents (F16-stored). */
 export async function ddpoTrainStep(model: MiniSD, lora: LoraAdapter, optimizer: AdamW, samples: AdvantageSample[], cfg: DdpoTrainConfig, rng: Rng): Promise<DdpoStepResult> {
+  assertExactSamplingLogProbs(samples.map((s) => s.trajectory), 'DDPO');
   const trajectories: Trajectory[] = [];
   const steps: number[] = [];
   const adv: number[] = [];

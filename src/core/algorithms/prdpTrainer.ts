@@ -7,6 +7,7 @@ import type { AdamW } from '../train/adamw';
 import { prdpLoss, type PrdpLossConfig } from './prdp';
 import { disposeTransitions, transitionLogProb, transitionTensors, type TransitionRows } from './transitions';
 import { chunkRanges } from './policyStep';
+import { assertExactSamplingLogProbs } from './trajectoryCodec';
 import { accumulate, clipByGlobalNorm, globalNorm } from '../train/gradients';
 
 export interface PrdpTrainConfig extends PrdpLossConfig {
@@ -68,6 +69,7 @@ async function logProbsInChunks(model: MiniSD, lora: LoraAdapter, rows: Transiti
  * log π_ref is constant. Memory is that of one chunk instead of K·T transitions (K = 4, T = 20 with CFG is a batch of 160).
  */
 export async function prdpGradients(model: MiniSD, lora: LoraAdapter, groups: PrdpGroup[], cfg: PrdpTrainConfig): Promise<{ grads: tf.NamedTensorMap; loss: number; meanLogRatio: number }> {
+  assertExactSamplingLogProbs(groups.flatMap((g) => g.trajectories), 'PRDP'); // θ_old's log-ratios come from the stored log-probs
   let grads: tf.NamedTensorMap | null = null;
   let loss = 0;
   let ratioSum = 0;

@@ -1,6 +1,6 @@
 /** Sampled trajectories and their preference labels <-> compact bytes (a safetensors file: latents F32 or F16, sampling log-probs F32, a JSON header in __metadata__), for D3PO's stored (x_t, x_{t−1}) chains (yk7333/d3po scripts/sample.py keeps the same fields); used by the CLI `pairs`/`train` and the browser's IndexedDB. */
 import type { Trajectory } from '../diffusion/sample';
-import { decodeSafetensors, encodeSafetensors, type TensorEntry } from '../io/safetensors';
+import { decodeSafetensors, encodeSafetensors, type Dtype, type TensorEntry } from '../io/safetensors';
 import { entryToFloat32, f32Entry } from '../io/tensorEntry';
 import type { PreferencePair } from './d3poTrainer';
 import type { Vote } from './d3po';
@@ -13,7 +13,15 @@ export const TRAJECTORY_CODEC_VERSION = 1;
 /** Upper bound on one encoded labeled pair of the shipped model (20 steps, 8×8×4 latents); checked by the tests. */
 export const MAX_PAIR_BYTES = 300_000;
 
-/** Storage precision of the latents. Log-probs always stay F32 (DDPO's importance ratios need them exact). */
+/**
+ * Storage precision of the latents. Log-probs are always stored F32, as sampled — but they are the log-probs of the
+ * F32 chain. F32 latents round-trip exactly, so re-scoring a decoded step reproduces its stored log-prob (0 difference).
+ * F16 latents are rounded (half an ulp, ~1e-3 at |x| ≈ 2), and re-scoring the rounded transition differs from the stored
+ * log-prob by up to ~4e-3 on the shipped model — beyond DDPO's ratio clip of 1e-4 (kvablack/ddpo-pytorch
+ * config/base.py `train.clip_range`) and PRDP's proximal ε. So F16 bundles are for D3PO only (it re-scores policy and
+ * reference on the stored latents and never reads the stored log-probs, as yk7333/d3po scripts/train.py); the DDPO and
+ * PRDP trainers refuse F16-stored trajectories (`assertExactSamplingLogProbs`).
+ */
 export type LatentDtype = 'F32' | 'F16';
 
 /** A reference to two trajectories of a bundle that form one pair (same prompt and x_T), with its label when known. */
@@ -42,6 +50,30 @@ export class TrajectoryCodecError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'TrajectoryCodecError';
+  }
+}
+
+/** A decoded trajectory remembers how its latents were stored (a plain property, so it survives structured clone). */
+export interface StoredTrajectory extends Trajectory {
+  storedLatentDtype: Dtype; // 'F32' (exact) or 'F16' (what encodeTrajectoryBundle writes); other float dtypes read back too
+}
+
+/** True when `tr` was decoded from latents stored below F32 (its stored log-probs are not those of its latents). */
+export function hasRoundedLatents(tr: Trajectory): boolean {
+  const d = (tr as Partial<StoredTrajectory>).storedLatentDtype;
+  return d !== undefined && d !== 'F32';
+}
+
+/**
+ * Throws unless every trajectory's stored log-probs are exactly those of its latents (freshly sampled, or stored F32):
+ * the importance ratio / proximal clip of `method` (DDPO, PRDP) compares against them as θ_old.
+ */
+export function assertExactSamplingLogProbs(trajectories: readonly Trajectory[], method: string): void {
+  const bad = trajectories.find(hasRoundedLatents);
+  if (bad) {
+    throw new TrajectoryCodecError(
+      `${method} needs the sampling-time log-probs of the exact latents, but the trajectory of "${bad.prompt}" (seed ${bad.seed}) was stored with ${(bad as StoredTrajectory).storedLatentDtype} latents: re-scoring them differs from the stored log-probs by up to ~4e-3, beyond ${method}'s clip. Train stored F16 pairs with D3PO, or store F32 latents (e.g. \`pairs --dtype F32\`).`,
+    );
   }
 }
 
@@ -141,7 +173,7 @@ function parseHeader(metadata: Record<string, string>): BundleHeader {
   return h;
 }
 
-function readTrajectory(h: TrajectoryHeader, i: number, tensors: Map<string, TensorEntry>): Trajectory {
+function readTrajectory(h: TrajectoryHeader, i: number, tensors: Map<string, TensorEntry>): StoredTrajectory {
   const lat = tensors.get(latentsKey(i));
   const lp = tensors.get(logProbsKey(i));
   const T = Array.isArray(h.timesteps) ? h.timesteps.length : -1;
@@ -160,6 +192,7 @@ function readTrajectory(h: TrajectoryHeader, i: number, tensors: Map<string, Ten
     steps: h.steps,
     eta: h.eta,
     guidanceScale: h.guidanceScale,
+    storedLatentDtype: lat.dtype,
   };
 }
 
