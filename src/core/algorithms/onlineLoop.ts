@@ -71,6 +71,13 @@ async function sampleAndScore(model: MiniSD, lora: LoraAdapter, prompts: string[
   return { groups, rewards };
 }
 
+/**
+ * The per-prompt stat tracker's key for a prompt of a task. DDPO's tracker (kvablack/ddpo-pytorch
+ * ddpo_pytorch/stat_tracking.py) keys by prompt within one reward; with several tasks (rewards on different scales) a
+ * shared buffer would let the task, not the image, decide the advantage, so each (task, prompt) keeps its own.
+ */
+const trackerKey = (task: string, prompt: string): string => JSON.stringify([task, prompt]);
+
 const meanStd = (xs: number[]) => {
   const m = xs.reduce((a, b) => a + b, 0) / xs.length;
   return { mean: m, std: Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / xs.length) };
@@ -102,7 +109,7 @@ export async function runOnline(model: MiniSD, lora: LoraAdapter, optimizer: Ada
         for (let u = 0; u < cfg.updatesPerRound; u++) update = { ...((await d3poTrainStep(model, lora, optimizer, pairs, cfg.d3po, rng)) ?? {}) };
       } else if (cfg.method === 'ddpo') {
         const flatR = rewards.flat();
-        const adv = cfg.normalization === 'batch' ? batchNormalizedAdvantages(flatR) : tracker.update(prompts.flatMap((p) => new Array(cfg.imagesPerPrompt).fill(p)), flatR);
+        const adv = cfg.normalization === 'batch' ? batchNormalizedAdvantages(flatR) : tracker.update(prompts.flatMap((p) => new Array(cfg.imagesPerPrompt).fill(trackerKey(task.name, p))), flatR);
         const samples = groups.flat().map((trajectory, i) => ({ trajectory, advantage: adv[i] }));
         for (let u = 0; u < cfg.updatesPerRound; u++) update = { ...(await ddpoTrainStep(model, lora, optimizer, samples, cfg.ddpo, rng)) };
       } else {
