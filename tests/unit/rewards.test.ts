@@ -45,17 +45,40 @@ describe('image rewards', () => {
   });
 });
 
-describe('diversity reward (set-level)', () => {
-  it('is 0 for identical images, larger for different ones, and shared by the whole set', async () => {
-    const a = noise(1);
-    expect(setDiversity([a, a, a])).toBe(0);
-    expect(rmsDistance(solid(0, 0, 0), solid(255, 255, 255))).toBe(1);
-    const scores = await diversityReward.score([a, a, noise(2), noise(3), solid(0, 0, 0)], ['same', 'same', 'mixed', 'mixed', 'mixed']);
-    expect(scores[0]).toBe(0);
-    expect(scores[1]).toBe(0);
-    expect(scores[2]).toBeGreaterThan(0.2);
-    expect(scores[2]).toBe(scores[3]);
-    expect(scores[3]).toBe(scores[4]);
+describe('diversity reward (set-level, per-image credit)', () => {
+  it('gives each image its mean distance to the rest of its prompt’s set: the odd one out scores highest, the set’s mean is its diversity', async () => {
+    const black = solid(0, 0, 0);
+    const white = solid(255, 255, 255);
+    expect(rmsDistance(black, white)).toBe(1);
+    expect(setDiversity([noise(1), noise(1), noise(1)])).toBe(0);
+    // {black, black, white}: distances 0 (black–black), 1, 1 → mean distance to the others ½, ½, 1; set diversity ⅔
+    const [b1, b2, w] = await diversityReward.score([black, black, white], ['x', 'x', 'x']);
+    expect([b1, b2, w]).toEqual([0.5, 0.5, 1]);
+    expect((b1 + b2 + w) / 3).toBeCloseTo(setDiversity([black, black, white]), 12);
+    // The same ordering as the leave-one-out contribution D(S) − D(S∖{i}): dropping white leaves 0 diversity, dropping a black leaves 1.
+    expect(setDiversity([black, black, white]) - setDiversity([black, black])).toBeGreaterThan(setDiversity([black, black, white]) - setDiversity([black, white]));
+    // identical images: nothing to contribute
+    expect(await diversityReward.score([noise(4), noise(4)], ['y', 'y'])).toEqual([0, 0]);
+  });
+
+  it('scores each prompt’s set on its own, in the images’ order, with a set of one well defined (0)', async () => {
+    const imgs = [noise(2), solid(0, 0, 0), noise(3), solid(255, 0, 0), solid(0, 0, 0), noise(5)];
+    const prompts = ['a', 'b', 'a', 'b', 'a', 'c'];
+    const scores = await diversityReward.score(imgs, prompts);
+    const meanDistanceToOthers = (i: number) => {
+      const others = prompts.flatMap((p, j) => (p === prompts[i] && j !== i ? [j] : []));
+      return others.length === 0 ? 0 : others.reduce((s, j) => s + rmsDistance(imgs[i], imgs[j]), 0) / others.length;
+    };
+    scores.forEach((v, i) => expect(v).toBeCloseTo(meanDistanceToOthers(i), 12));
+    expect(scores[5]).toBe(0); // prompt 'c' has one image
+    // for a set of n = 3 the leave-one-out contribution D(S) − D(S∖{i}) is a constant + 2/(n−2)·(mean distance)
+    const setA = [imgs[0], imgs[2], imgs[4]];
+    const loo = setA.map((_, i) => setDiversity(setA) - setDiversity(setA.filter((__, j) => j !== i)));
+    expect(loo[0] - loo[1]).toBeCloseTo(2 * (scores[0] - scores[2]), 12);
+    expect(loo[1] - loo[2]).toBeCloseTo(2 * (scores[2] - scores[4]), 12);
+    // images of one set get different rewards, so PRDP's reward differences, D3PO's oracle and DDPO's advantages see a signal
+    expect(new Set([scores[0], scores[2], scores[4]]).size).toBe(3);
+    expect(batchNormalizedAdvantages([scores[0], scores[2], scores[4]]).some((a) => Math.abs(a) > 0.5)).toBe(true);
   });
 });
 

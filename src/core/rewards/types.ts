@@ -6,7 +6,7 @@ export type RgbaImage = Uint8ClampedArray;
 export interface RewardFunction {
   name: string; // id used on the CLI and in the UI (e.g. 'jpeg_incompressibility')
   description: string; // one line for the UI
-  /** 'sample': each image scored alone; 'set': one value per prompt group, given to every member (large-scale RL §3.3). */
+  /** 'sample': each image scored alone; 'set': each image's score depends on its whole prompt group (large-scale RL §3.3's distribution-level rewards, with per-image credit). */
   kind: 'sample' | 'set';
   score(images: RgbaImage[], prompts: string[]): Promise<number[]>;
 }
