@@ -1,4 +1,4 @@
-/** One D3PO update on a batch of labeled pairs (yk7333/d3po scripts/train.py): re-score each pair's stored steps under θ and the reference, accumulate the per-step loss gradients, clip, AdamW. */
+/** One D3PO update on a batch of labeled pairs (yk7333/d3po scripts/train.py): re-score each pair's stored steps under θ and the reference (cached per reference), accumulate the per-step loss gradients, clip, AdamW. */
 import * as tf from '@tensorflow/tfjs';
 import type { MiniSD } from '../model/pipeline';
 import type { LoraAdapter } from '../model/lora';
@@ -7,12 +7,13 @@ import type { Rng } from '../rng';
 import { shuffled } from '../rng';
 import { AdamW } from '../train/adamw';
 import { d3poLoss, d3poMetricTensor, metricsFromArray, preferenceSigns, type D3poLossConfig, type D3poMetrics, type Vote } from './d3po';
-import { transitionLogProb, type TransitionTensors } from './transitions';
+import { groupBySampler, samplerKey, transitionLogProb, type TransitionTensors } from './transitions';
+import { ReferenceCache, type ReferenceRow } from './referenceCache';
 import { accumulateAndApply, chunkRanges } from './policyStep';
 
 /** Two trajectories of one prompt from one shared x_T, and the vote between them. */
 export interface PreferencePair {
-  id?: string;
+  id?: string; // stable id: also keys the pair's reference log-probs in a ReferenceCache (`${id}#0`, `${id}#1`)
   trajectories: [Trajectory, Trajectory];
   vote: Vote;
 }
@@ -40,9 +41,39 @@ export interface D3poStepResult extends D3poMetrics {
   transitions: number; // (pair, step) terms in the loss
 }
 
+/** Reference-cache keys of a pair's two trajectories (null without an id: nothing is cached). */
+export function pairKeys(p: PreferencePair): [string | null, string | null] {
+  return p.id == null ? [null, null] : [`${p.id}#0`, `${p.id}#1`];
+}
+
+/** One (pair, step) term of the loss: both images' transitions at that step. */
+interface PairStep {
+  pair: PreferencePair;
+  step: number;
+  h: [number, number];
+}
+
+/** Picks each usable pair's trained steps: round(T·fraction) of its own T steps, at random (D3PO shuffles timesteps per sample). */
+function pairSteps(usable: PreferencePair[], fraction: number, rng: Rng): PairStep[] {
+  const out: PairStep[] = [];
+  for (const p of usable) {
+    const [a, b] = p.trajectories;
+    if (a.prompt !== b.prompt || a.latents[0].some((v, i) => v !== b.latents[0][i])) {
+      throw new Error('D3PO pairs must share the prompt and the initial noise x_T (sample them with sharedInitialNoise).');
+    }
+    if (samplerKey(a) !== samplerKey(b)) throw new Error(`The two images of a D3PO pair must be sampled with the same settings (got ${samplerKey(a)} and ${samplerKey(b)}).`);
+    const T = a.timesteps.length;
+    const h = preferenceSigns(p.vote);
+    for (const step of shuffled([...Array(T).keys()], rng).slice(0, Math.max(1, Math.round(T * fraction)))) out.push({ pair: p, step, h });
+  }
+  return out;
+}
+
 /**
  * One optimizer step over `pairs`. The reference is `refLora` when given (D3PO's human-feedback script refreshes it each round),
- * else the base model (LoRA scale 0, the reward-model script's frozen copy).
+ * else the base model (LoRA scale 0, the reward-model script's frozen copy). `cache` holds reference log-probs across calls
+ * for the same reference (the caller creates a new one when the reference changes); without it they are computed here.
+ * Terms are scored in groups of equal sampler settings, so pairs sampled with different step counts mix safely.
  */
 export async function d3poTrainStep(
   model: MiniSD,
@@ -52,51 +83,48 @@ export async function d3poTrainStep(
   cfg: D3poTrainConfig,
   rng: Rng,
   refLora?: LoraAdapter,
+  cache?: ReferenceCache,
 ): Promise<D3poStepResult | null> {
   const usable = pairs.filter((p) => preferenceSigns(p.vote)[0] !== 0);
   if (usable.length === 0) return null;
-  const T = usable[0].trajectories[0].timesteps.length;
-  const k = Math.max(1, Math.round(T * cfg.timestepFraction));
-  // Rows ordered (pair, step, image) so deltas reshape to [pairs·steps, 2].
-  const trajectories: Trajectory[] = [];
-  const steps: number[] = [];
-  const h0: number[] = [];
-  const h1: number[] = [];
-  for (const p of usable) {
-    const [a, b] = p.trajectories;
-    if (a.prompt !== b.prompt || a.latents[0].some((v, i) => v !== b.latents[0][i])) {
-      throw new Error('D3PO pairs must share the prompt and the initial noise x_T (sample them with sharedInitialNoise).');
-    }
-    const [s0, s1] = preferenceSigns(p.vote);
-    for (const j of shuffled([...Array(T).keys()], rng).slice(0, k)) {
-      trajectories.push(a, b);
-      steps.push(j, j);
-      h0.push(s0);
-      h1.push(s1);
-    }
-  }
-  const terms = h0.length;
+  // Rows ordered (group, pair, step, image) so the deltas of a chunk reshape to [terms, 2].
+  const terms = groupBySampler(pairSteps(usable, cfg.timestepFraction, rng), (r) => r.pair.trajectories[0]).flat();
+  const refRows: ReferenceRow[] = terms.flatMap((r) => {
+    const [k0, k1] = pairKeys(r.pair);
+    return [
+      { key: k0, trajectory: r.pair.trajectories[0], step: r.step },
+      { key: k1, trajectory: r.pair.trajectories[1], step: r.step },
+    ];
+  });
+  const ref = await (cache ?? new ReferenceCache('step')).resolve(model, refRows, refLora); // log π_ref [2·terms], no gradient
+  const n = terms.length;
   const deltas: tf.Tensor2D[] = [];
-  const chunks = chunkRanges(terms, cfg.stepsPerChunk).map(([start, end]) => ({
-    rows: { trajectories: trajectories.slice(2 * start, 2 * end), steps: steps.slice(2 * start, 2 * end) },
-    before: (tt: TransitionTensors) => transitionLogProb(model, tt, refLora, refLora ? undefined : 0), // log π_ref [2n], no gradient
-    loss: (tt: TransitionTensors, ref?: tf.Tensor) => {
-      const d = tf.sub(transitionLogProb(model, tt, lora), ref!).reshape([-1, 2]) as tf.Tensor2D; // Δ [n,2]
-      deltas.push(tf.keep(d));
-      const [d0, d1] = tf.unstack(d, 1) as [tf.Tensor1D, tf.Tensor1D];
-      const loss = d3poLoss(d0, d1, tf.tensor1d(h0.slice(start, end)), tf.tensor1d(h1.slice(start, end)), cfg);
-      return tf.mul(tf.mean(loss), (end - start) / terms) as tf.Scalar;
-    },
-  }));
+  const chunks = groupBySampler([...terms.keys()], (i) => terms[i].pair.trajectories[0]).flatMap((group) =>
+    chunkRanges(group.length, cfg.stepsPerChunk).map(([gs, ge]) => {
+      const [start, end] = [group[gs], group[ge - 1] + 1]; // groups are contiguous in `terms`
+      const rows = refRows.slice(2 * start, 2 * end);
+      return {
+        rows: { trajectories: rows.map((r) => r.trajectory), steps: rows.map((r) => r.step) },
+        loss: (tt: TransitionTensors) => {
+          const d = tf.sub(transitionLogProb(model, tt, lora), tf.tensor1d(ref.subarray(2 * start, 2 * end))).reshape([-1, 2]) as tf.Tensor2D; // Δ [n,2]
+          deltas.push(tf.keep(d));
+          const [d0, d1] = tf.unstack(d, 1) as [tf.Tensor1D, tf.Tensor1D];
+          const hs = terms.slice(start, end);
+          const loss = d3poLoss(d0, d1, tf.tensor1d(hs.map((r) => r.h[0])), tf.tensor1d(hs.map((r) => r.h[1])), cfg);
+          return tf.mul(tf.mean(loss), (end - start) / n) as tf.Scalar;
+        },
+      };
+    }),
+  );
   const { gradNorm, loss } = accumulateAndApply(model, lora, optimizer, chunks, cfg.maxGradNorm, cfg.learningRate);
   const metricT = tf.tidy(() => {
     const d = tf.concat(deltas);
     const [d0, d1] = tf.unstack(d, 1) as [tf.Tensor1D, tf.Tensor1D];
-    return tf.concat([d3poMetricTensor(d0, d1, tf.tensor1d(h0), tf.tensor1d(h1), cfg), gradNorm.reshape([1])]);
+    return tf.concat([d3poMetricTensor(d0, d1, tf.tensor1d(terms.map((r) => r.h[0])), tf.tensor1d(terms.map((r) => r.h[1])), cfg), gradNorm.reshape([1])]);
   });
   const values = await metricT.data(); // one small async read (WebGPU-safe)
   tf.dispose([metricT, gradNorm, loss, ...deltas]);
-  return { ...metricsFromArray(values), gradNorm: values[8], learningRate: cfg.learningRate, pairsUsed: usable.length, transitions: terms };
+  return { ...metricsFromArray(values), gradNorm: values[8], learningRate: cfg.learningRate, pairsUsed: usable.length, transitions: n };
 }
 
 export { AdamW };

@@ -8,10 +8,8 @@ import { disposeTransitions, transitionTensors, type TransitionRows, type Transi
 
 export interface ChunkLoss {
   rows: TransitionRows; // transitions this chunk re-scores
-  /** Computed outside the gradient tape first (e.g. reference log-probs); passed to `loss` and disposed after. */
-  before?: (t: TransitionTensors) => tf.Tensor;
   /** Scalar loss of the chunk (already weighted so chunk losses sum to the batch loss); may tf.keep tensors for metrics. */
-  loss: (t: TransitionTensors, before?: tf.Tensor) => tf.Scalar;
+  loss: (t: TransitionTensors) => tf.Scalar;
 }
 
 /** Runs every chunk's loss under tf.variableGrads, accumulates, clips and applies; returns the pre-clip gradient norm tensor. */
@@ -20,16 +18,14 @@ export function accumulateAndApply(model: MiniSD, lora: LoraAdapter, optimizer: 
   let total: tf.Scalar = tf.scalar(0);
   for (const c of chunks) {
     const tt = transitionTensors(model, c.rows);
-    const pre = c.before?.(tt);
     try {
-      const { grads: g, value } = tf.variableGrads(() => c.loss(tt, pre), lora.variables);
+      const { grads: g, value } = tf.variableGrads(() => c.loss(tt), lora.variables);
       grads = accumulate(grads, g);
       const t2 = tf.add(total, value) as tf.Scalar;
       tf.dispose([total, value]);
       total = t2;
     } finally {
       disposeTransitions(tt);
-      pre?.dispose();
     }
   }
   if (!grads) throw new Error('accumulateAndApply needs at least one chunk');

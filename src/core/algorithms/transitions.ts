@@ -24,10 +24,35 @@ export interface TransitionTensors {
   steps: number;
 }
 
-/** Builds tensors for the rows (the caller disposes them with disposeTransitions). */
+/** Sampler settings that decide how a stored step is re-scored (DDIM step count, η, guidance). */
+export function samplerKey(t: Trajectory): string {
+  return `${t.steps}|${t.eta}|${t.guidanceScale}`;
+}
+
+/** Splits items into groups of equal sampler settings, keeping their order within each group (first-seen group order). */
+export function groupBySampler<T>(items: T[], trajectoryOf: (item: T) => Trajectory): T[][] {
+  const groups = new Map<string, T[]>();
+  for (const it of items) {
+    const k = samplerKey(trajectoryOf(it));
+    const g = groups.get(k);
+    if (g) g.push(it);
+    else groups.set(k, [it]);
+  }
+  return [...groups.values()];
+}
+
+/**
+ * Builds tensors for the rows (the caller disposes them with disposeTransitions). All rows must share the sampler
+ * settings (step count, η, guidance): the DDIM coefficients of a row depend on its own step count, so a 8-step row
+ * scored with a 4-step row's settings would get the wrong x_{t−1} mean. Group mixed rows with groupBySampler first.
+ */
 export function transitionTensors(model: MiniSD, rows: TransitionRows): TransitionTensors {
   const shape = latentShape(model.config);
   const n = rows.steps.length;
+  if (n === 0) throw new Error('transitionTensors needs at least one row');
+  const key = samplerKey(rows.trajectories[0]);
+  const other = rows.trajectories.find((t) => samplerKey(t) !== key);
+  if (other) throw new Error(`Transition rows mix sampler settings (steps|eta|guidance ${key} and ${samplerKey(other)}); score each group separately (groupBySampler).`);
   const size = shape[0] * shape[1] * shape[2];
   const x = new Float32Array(n * size);
   const xPrev = new Float32Array(n * size);

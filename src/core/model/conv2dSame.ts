@@ -38,12 +38,34 @@ export function conv2dFilterGrad(x: tf.Tensor4D, dy: tf.Tensor4D, kernelSize: nu
   });
 }
 
+function checkKernel(w: tf.Tensor4D): number {
+  const k = w.shape[0];
+  if (k !== w.shape[1] || k % 2 !== 1) throw new Error(`conv2dSame needs an odd square kernel, got ${w.shape[0]}×${w.shape[1]}`);
+  return k;
+}
+
+/**
+ * y = conv2d(x, w, stride 1, 'same') for a filter that is not trained (a frozen base weight while only LoRA trains):
+ * only the input gradient. tf.customGrad computes every input's gradient eagerly, so passing a frozen filter to
+ * `conv2dSame` would pay for a filter gradient that autodiff then drops.
+ */
+export function conv2dSameFrozen(x: tf.Tensor4D, w: tf.Tensor4D): tf.Tensor4D {
+  checkKernel(w);
+  const f = tf.customGrad(
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    ((xIn: tf.Tensor4D, save: (ts: tf.Tensor[]) => void): any => {
+      save([w]); // saved, not closed over: the engine keeps saved tensors alive until the backward pass
+      return { value: tf.conv2d(xIn, w, 1, 'same'), gradFunc: (dy: tf.Tensor4D, saved: tf.Tensor[]) => conv2dInputGrad(dy, saved[0] as tf.Tensor4D) };
+    }) as never,
+  ) as unknown as (x: tf.Tensor4D) => tf.Tensor4D;
+  return f(x);
+}
+
 /** y = conv2d(x, w, stride 1, 'same') for odd square kernels, with forward-conv gradients. */
 export const conv2dSame: (x: tf.Tensor4D, w: tf.Tensor4D) => tf.Tensor4D = tf.customGrad(
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   ((x: tf.Tensor4D, w: tf.Tensor4D, save: (ts: tf.Tensor[]) => void): any => {
-    const k = w.shape[0];
-    if (k !== w.shape[1] || k % 2 !== 1) throw new Error(`conv2dSame needs an odd square kernel, got ${w.shape[0]}×${w.shape[1]}`);
+    const k = checkKernel(w);
     save([x, w]);
     return {
       value: tf.conv2d(x, w, 1, 'same'),

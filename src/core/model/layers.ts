@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ParamStore } from './params';
 import type { LoraAdapter } from './lora';
-import { conv2dSame } from './conv2dSame';
+import { conv2dSame, conv2dSameFrozen } from './conv2dSame';
 
 /** Everything a forward pass needs besides its inputs. */
 export interface Ctx {
@@ -28,7 +28,7 @@ export function linear(ctx: Ctx, name: string, x: tf.Tensor, outFeatures: number
   const x2 = x.reshape([rows, inFeatures]);
   // Bias fused into the matmul (one _FusedMatMul kernel on wasm/webgpu instead of MatMul + Add).
   const b = bias ? ctx.params.get(ctx.prefix + name + '.bias', [outFeatures], 'zeros') : undefined;
-  let y: tf.Tensor = b ? tf.fused.matMul({ a: x2, b: w, bias: b }) : tf.matMul(x2, w);
+  let y: tf.Tensor = b ? (w.trainable ? tf.fused.matMul({ a: x2, b: w, bias: b }) : frozenDense(x2 as tf.Tensor2D, w, b)) : tf.matMul(x2, w);
   if (ctx.flops) ctx.flops.total += 2 * rows * inFeatures * outFeatures;
   const mod = ctx.lora?.modules.get(name);
   const s = loraScaleOf(ctx);
@@ -37,6 +37,21 @@ export function linear(ctx: Ctx, name: string, x: tf.Tensor, outFeatures: number
     if (ctx.flops) ctx.flops.total += 2 * rows * (mod.A.shape[1] as number) * (inFeatures + outFeatures);
   }
   return y.reshape([...lead, outFeatures]);
+}
+
+/**
+ * x·W + b with W and b frozen: the fused kernel forward, and only dx = dy·Wᵀ backward. tf.fused.matMul's gradient is a
+ * tf.customGrad that computes dW and db eagerly even for weights nobody trains (every LoRA step).
+ */
+export function frozenDense(x: tf.Tensor2D, w: tf.Tensor, b: tf.Tensor): tf.Tensor2D {
+  const f = tf.customGrad(
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    ((xIn: tf.Tensor2D, save: (ts: tf.Tensor[]) => void): any => {
+      save([w]); // saved, not closed over: the engine keeps saved tensors alive until the backward pass
+      return { value: tf.fused.matMul({ a: xIn, b: w as tf.Tensor2D, bias: b }), gradFunc: (dy: tf.Tensor2D, saved: tf.Tensor[]) => tf.matMul(dy, saved[0] as tf.Tensor2D, false, true) };
+    }) as never,
+  ) as unknown as (x: tf.Tensor2D) => tf.Tensor2D;
+  return f(x);
 }
 
 /** Stride-1 'same' convolution. x [B,H,W,Cin] -> [B,H,W,Cout]; 1×1 kernels run as a matmul. */
@@ -48,7 +63,7 @@ export function conv(ctx: Ctx, name: string, x: tf.Tensor4D, outChannels: number
   if (ctx.flops) ctx.flops.total += 2 * b * h * wd * fanIn * outChannels;
   let y: tf.Tensor4D;
   if (kernelSize === 1) y = tf.matMul(x.reshape([b * h * wd, c]), w.reshape([c, outChannels])).reshape([b, h, wd, outChannels]);
-  else y = conv2dSame(x, w as tf.Tensor4D);
+  else y = w.trainable ? conv2dSame(x, w as tf.Tensor4D) : conv2dSameFrozen(x, w as tf.Tensor4D);
   y = tf.add(y, bias);
   const mod = ctx.lora?.modules.get(name);
   const s = loraScaleOf(ctx);
