@@ -51,8 +51,8 @@ export interface LoopHooks {
   /** Extra step after each round, e.g. the large-scale RL pretraining-loss step. */
   afterRound?: () => Promise<void>;
   shouldStop?: () => boolean;
-  /** Each prompt's group as soon as it is scored (the studio shows the round's images): K RGBA images and their rewards. */
-  onScored?: (prompt: string, images: Uint8ClampedArray[], rewards: number[]) => void;
+  /** Each prompt's group as soon as it is scored (the studio shows the round's images): K RGBA images, their rewards and trajectories (sampled before this round's update). */
+  onScored?: (prompt: string, images: Uint8ClampedArray[], rewards: number[], trajectories: Trajectory[]) => void;
 }
 
 /** Samples K images for each prompt, decodes them and scores them. */
@@ -66,7 +66,7 @@ async function sampleAndScore(model: MiniSD, lora: LoraAdapter, prompts: string[
     tf.dispose([img, r.final]);
     groups.push(r.trajectories);
     rewards.push(await reward.score(rgba, new Array(k).fill(prompt)));
-    onScored?.(prompt, rgba, rewards[rewards.length - 1]);
+    onScored?.(prompt, rgba, rewards[rewards.length - 1], r.trajectories);
   }
   return { groups, rewards };
 }
