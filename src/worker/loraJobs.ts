@@ -1,13 +1,21 @@
 // Worker jobs on the adapter itself: rollback to a checkpoint, start a new adapter, export (PEFT/kohya safetensors + adapter_config.json), validated import, compare scale, and the D3PO reference copy (conventions §1).
-import { adapterConfigJson, decodeLoraSafetensors, encodeLoraSafetensors } from '../core/io/loraFile';
+import { adapterConfigJson, decodeLoraSafetensors, defaultLoraImportLimits, encodeLoraSafetensors, type LoraImportLimits } from '../core/io/loraFile';
+import type { LoraAdapter } from '../core/model/lora';
+import { loraOutputProblem } from '../core/model/loraProbe';
 import { AdamW, defaultAdamWConfig } from '../core/train/adamw';
-import { loadCheckpoint } from '../storage/checkpoints';
+import { deleteCheckpoint, listCheckpoints, loadCheckpoint, saveCheckpoint } from '../storage/checkpoints';
 import { clearRun, getMetrics, appendMetrics } from '../storage/runs';
 import { errorText } from '../platform/browser';
 import type { ExportLoraRequest, ImportLoraRequest, NewAdapterRequest, ReferenceRequest, RollbackRequest, SetLoraScaleRequest } from './protocol';
 import type { JobContext } from './pairJobs';
-import { checkpointNow, freshAdapter, loraStatus, replaceAdapter, restoreCheckpoint, setReference, UNET_PREFIX, type Session } from './session';
+import { freshAdapter, KEEP_CHECKPOINTS, loraStatus, replaceAdapter, restoreCheckpoint, setReference, UNET_PREFIX, type Session } from './session';
 import { trainConfigLimits } from './trainConfig';
+
+/** What an imported LoRA must satisfy here: the ranks and alphas the Advanced drawer allows, and the core's weight bound. */
+export const studioLoraImportLimits: LoraImportLimits = { ...defaultLoraImportLimits, rank: trainConfigLimits.rank, alpha: trainConfigLimits.alpha };
+
+/** The compare slider's largest multiplier (handleScale); an imported adapter must give a finite output up to it. */
+const MAX_SCALE = 4;
 
 export async function handleRollback(s: Session, req: RollbackRequest, ctx: JobContext): Promise<void> {
   const ckpt = await loadCheckpoint(req.checkpointId);
@@ -60,22 +68,67 @@ export async function handleExport(s: Session, req: ExportLoraRequest, ctx: JobC
   ctx.post({ type: 'lora-file', id: req.id, bytes: buffer, fileName, adapterConfig }, [buffer]);
 }
 
+/** Saves an adapter that is not (yet) the session's as a checkpoint (as checkpointNow does for the session's own); returns its id. */
+async function saveAdapterCheckpoint(modelId: string, lora: LoraAdapter, optimizer: AdamW, note: string): Promise<string> {
+  const step = optimizer.step;
+  const bytes = await encodeLoraSafetensors(lora, { layout: 'peft', baseModel: modelId, metadata: { studio_method: 'd3po', studio_step: String(step) } });
+  const state = await optimizer.getState();
+  const id = `ckpt-${Date.now().toString(36)}-${crypto.randomUUID().slice(0, 8)}`;
+  const { rank, alpha, targets } = lora.config;
+  await saveCheckpoint({ id, step, createdAt: Date.now(), lora: bytes, optimizer: state, loraConfig: { rank, alpha, targets: [...targets] }, modelId, note });
+  return id;
+}
+
+/**
+ * Imports a LoRA file as the session's adapter. Everything that can fail happens before anything changes: decode and
+ * check the file (studio limits), probe the model's output with it, save its checkpoint (so a reload comes back to it)
+ * and clear the run's curves; only then is the old adapter swapped out. On any failure the old adapter, its
+ * checkpoints and the run's metrics are as they were, and the message says so.
+ */
 export async function handleImport(s: Session, req: ImportLoraRequest, ctx: JobContext): Promise<void> {
+  const unchanged = 'The current adapter, its checkpoints and the training curves are unchanged.';
   let decoded;
   try {
-    decoded = decodeLoraSafetensors(req.bytes, s.model.params, UNET_PREFIX);
+    decoded = decodeLoraSafetensors(req.bytes, s.model.params, UNET_PREFIX, studioLoraImportLimits);
   } catch (e) {
-    throw new Error(`Could not import ${req.fileName}: ${errorText(e)} The current adapter is unchanged.`);
+    throw new Error(`Could not import ${req.fileName}: ${errorText(e)} ${unchanged}`);
   }
   const { adapter, info } = decoded;
+  const optimizer = new AdamW(adapter.variables, { ...defaultAdamWConfig });
+  let savedId: string | null = null;
+  try {
+    const problem = await loraOutputProblem(s.model, adapter, [1, MAX_SCALE]);
+    if (problem) throw new Error(`${problem[0].toUpperCase()}${problem.slice(1)}; the file's weights are too large or damaged. Export it again from an earlier checkpoint.`);
+    savedId = await saveAdapterCheckpoint(s.modelId, adapter, optimizer, `imported ${req.fileName}`);
+    await clearRun(req.runId);
+  } catch (e) {
+    optimizer.dispose();
+    adapter.dispose();
+    let leftover = '';
+    if (savedId !== null) {
+      try {
+        await deleteCheckpoint(savedId);
+      } catch {
+        leftover = ` (A checkpoint of the imported adapter, ${savedId}, was saved and could not be removed; roll back to another checkpoint if a reload picks it.)`;
+      }
+    }
+    throw new Error(`Could not import ${req.fileName}: ${errorText(e)} ${unchanged}${leftover}`);
+  }
+
   const hadReference = s.reference != null;
-  replaceAdapter(s, { lora: adapter, optimizer: new AdamW(adapter.variables, { ...defaultAdamWConfig }) }, 'imported');
+  replaceAdapter(s, { lora: adapter, optimizer }, 'imported');
+  s.checkpointId = savedId;
+  s.checkpointStep = optimizer.step;
   if (info.baseModel != null && info.baseModel !== s.modelId) {
     s.note = `${req.fileName} says it was trained on ${info.baseModel}; its shapes fit ${s.modelId}, so it was loaded anyway.`;
   }
   if (hadReference) setReference(s, true, true);
-  await clearRun(req.runId);
-  await checkpointNow(s, `imported ${req.fileName}`); // so a reload comes back to the imported adapter
+  try {
+    // Storage stays bounded as after any checkpoint; a failed deletion only leaves an extra old checkpoint.
+    for (const old of (await listCheckpoints(s.modelId)).slice(KEEP_CHECKPOINTS)) await deleteCheckpoint(old.id);
+  } catch {
+    // nothing lost
+  }
   ctx.post({ type: 'lora', id: req.id, lora: loraStatus(s) });
 }
 
