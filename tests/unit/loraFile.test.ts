@@ -1,4 +1,4 @@
-/** Tests for src/core/io/loraFile.ts: PEFT/diffusers and kohya LoRA export/import per docs/conventions.md §1 (keys, PyTorch orientation, metadata, validation). */
+/** Tests for src/core/io/loraFile.ts: PEFT/diffusers and kohya LoRA export/import (keys, PyTorch orientation, metadata, validation, import limits on rank, alpha and weight size). */
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MiniSD } from '../../src/core/model/pipeline';
@@ -13,9 +13,12 @@ import {
   encodeLoraSafetensors,
   inspectLoraSafetensors,
   LoraFileError,
+  defaultLoraImportLimits,
   targetSuffix,
   type LoraFileErrorCode,
+  type LoraImportLimits,
 } from '../../src/core/io/loraFile';
+import { trainConfigLimits } from '../../src/worker/trainConfig';
 import { maxAbsDiff, useBackend } from './backend';
 
 beforeAll(() => useBackend('wasm'));
@@ -427,5 +430,132 @@ describe('import errors', () => {
       meta.lora_adapter_metadata = JSON.stringify(cfg);
     });
     expect(loraError(() => decodeLoraSafetensors(wrongR, model.params), 'bad-metadata').message).toMatch(/r = 8 .*rank 2/);
+  });
+});
+
+describe('import limits: finite is not enough', () => {
+  // The studio's own limits (src/worker/trainConfig.ts trainConfigLimits: rank 1–64, alpha 0.001–1000) as the worker passes them.
+  const studio: LoraImportLimits = { ...defaultLoraImportLimits, rank: trainConfigLimits.rank, alpha: trainConfigLimits.alpha };
+  let peftBytes: Uint8Array;
+  let kohyaBytes: Uint8Array;
+  beforeAll(async () => {
+    peftBytes = await encodeLoraSafetensors(adapter, { layout: 'peft', baseModel: 'tiny-test' });
+    kohyaBytes = await encodeLoraSafetensors(adapter, { layout: 'kohya', baseModel: 'tiny-test' });
+  });
+
+  /** Sets element `i` of an F32 tensor of the file to `v`. */
+  const setValue = (bytes: Uint8Array, key: string, i: number, v: number) =>
+    rewrite(bytes, (t) => {
+      const e = t.get(key)!;
+      const x = entryToFloat32(e);
+      x[i] = v;
+      t.set(key, f32Entry(x, e.shape));
+    });
+  const setConfig = (bytes: Uint8Array, key: string, raw: string) =>
+    rewrite(bytes, (_t, meta) => {
+      meta.lora_adapter_metadata = meta.lora_adapter_metadata.replace(new RegExp(`"unet\\.${key}": [^,\\n]+`), `"unet.${key}": ${raw}`);
+    });
+
+  it('rejects huge weights, alphas and ranks that finiteness checks let through, saying what is wrong and what to do', () => {
+    const before = tf.memory().numTensors;
+    const cases: [string, Uint8Array, RegExp][] = [
+      ['A = 3e38', setValue(peftBytes, peftKey(LINEAR, 'A'), 0, 3e38), /holds 3\.0\d*e\+38 at element 0; LoRA weights must lie within ±1000.*export it again/],
+      ['B = 60000', setValue(peftBytes, peftKey(CONV, 'B'), 5, 60000), /holds 60000 at element 5/],
+      ['kohya alpha 1e6', setValue(kohyaBytes, kohyaKey(CONV, 'alpha'), 0, 1e6), /alpha' is 1000000; alpha must be positive and at most 10000.*re-export/],
+      ['kohya alpha 3e38', setValue(kohyaBytes, kohyaKey(LINEAR, 'alpha'), 0, 3e38), /alpha must be positive and at most 10000/],
+      ['lora_alpha 1e300', setConfig(peftBytes, 'lora_alpha', '1e300'), /lora_alpha is 1e\+300; alpha must be positive and at most 10000/],
+    ];
+    for (const [what, bytes, message] of cases) {
+      const err = loraError(() => decodeLoraSafetensors(bytes, model.params), 'out-of-range');
+      expect(err.message, what).toMatch(message);
+    }
+    // lora_alpha 1e999 parses to Infinity: caught too (decode and inspect, which reads no weights).
+    const inf = setConfig(peftBytes, 'lora_alpha', '1e999');
+    expect(loraError(() => decodeLoraSafetensors(inf, model.params), 'out-of-range').message).toMatch(/lora_alpha is Infinity/);
+    loraError(() => inspectLoraSafetensors(inf), 'out-of-range');
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('rank and alpha outside the caller’s limits (the studio’s 1–64, 0.001–1000) are rejected; decode and inspect agree', async () => {
+    const wide = createLoraAdapter(model.params, 'unet.', { rank: 65, alpha: 3, targets: ['to_q'], seed: 1 });
+    const rank65 = await encodeLoraSafetensors(wide, { layout: 'peft', baseModel: 'tiny-test' });
+    wide.dispose();
+    const message = /rank 65; this studio loads ranks from 1 to 64\. Resize the LoRA/;
+    expect(loraError(() => decodeLoraSafetensors(rank65, model.params, 'unet.', studio), 'out-of-range').message).toMatch(message);
+    expect(loraError(() => inspectLoraSafetensors(rank65, studio), 'out-of-range').message).toMatch(message);
+    decodeLoraSafetensors(rank65, model.params).adapter.dispose(); // the core default allows it
+
+    const alpha2000 = setConfig(peftBytes, 'lora_alpha', '2000');
+    expect(loraError(() => decodeLoraSafetensors(alpha2000, model.params, 'unet.', studio), 'out-of-range').message).toMatch(/alpha must be from 0\.001 to 1000/);
+    const rsLora = setConfig(setConfig(peftBytes, 'lora_alpha', '800'), 'use_rslora', 'true'); // 800 × √2 > 1000
+    expect(loraError(() => decodeLoraSafetensors(rsLora, model.params, 'unet.', studio), 'out-of-range').message).toMatch(/use_rslora\) is 1131\.37/);
+  });
+
+  it('adapters at the edges of what the studio trains (rank 1–64, alpha 0.001–1000) round-trip under the studio limits', async () => {
+    for (const [rank, alpha] of [
+      [1, 0.001],
+      [64, 1000],
+      [1, 1000],
+      [64, 0.001],
+    ]) {
+      const a = createLoraAdapter(model.params, 'unet.', { rank, alpha, targets: [...allLoraTargets, 'conv_shortcut'], seed: 3 });
+      let seed = 200;
+      for (const m of a.modules.values()) m.B.assign(tf.randomNormal(m.B.shape, 0, 0.3, 'float32', seed++));
+      for (const layout of ['peft', 'kohya'] as const) {
+        for (const dtype of ['F32', 'F16'] as const) {
+          const bytes = await encodeLoraSafetensors(a, { layout, baseModel: 'tiny-test', dtype });
+          const { adapter: back, info } = decodeLoraSafetensors(bytes, model.params, 'unet.', studio);
+          expect(info.rank).toBe(rank);
+          expect(info.alpha).toBeCloseTo(alpha, 9); // kohya keeps alpha as an F32 scalar
+          expect(inspectLoraSafetensors(bytes, studio).rank).toBe(rank);
+          back.dispose();
+        }
+      }
+      a.dispose();
+    }
+  });
+
+  it('fuzz: 240 random exponent-bit flips (seed 14) are either rejected with a LoRA/safetensors error or give a finite model output at 1× and 4×', async () => {
+    let s = 14;
+    const rnd = () => {
+      // mulberry32
+      s = (s + 0x6d2b79f5) | 0;
+      let t = Math.imul(s ^ (s >>> 15), 1 | s);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+    const counts = { accepted: 0, outOfRange: 0, otherError: 0 };
+    for (let n = 0; n < 240; n++) {
+      const source = n % 2 === 0 ? peftBytes : kohyaBytes;
+      const f = decodeSafetensors(source);
+      const keys = [...f.tensors.keys()];
+      const key = keys[Math.floor(rnd() * keys.length)];
+      const e = f.tensors.get(key)!;
+      const data = e.data.slice();
+      const element = Math.floor(rnd() * (data.length / 4));
+      const bit = 23 + Math.floor(rnd() * 8); // an F32 exponent bit
+      data[element * 4 + (bit >> 3)] ^= 1 << (bit & 7);
+      f.tensors.set(key, { ...e, data });
+      const mutant = encodeSafetensors(f.tensors, f.metadata);
+      let back: LoraAdapter;
+      try {
+        back = decodeLoraSafetensors(mutant, model.params).adapter;
+      } catch (err) {
+        expect(err instanceof LoraFileError || err instanceof SafetensorsError, String(err)).toBe(true);
+        if (err instanceof LoraFileError && err.code === 'out-of-range') counts.outOfRange++;
+        else counts.otherError++;
+        continue;
+      }
+      counts.accepted++;
+      for (const multiplier of [1, 4]) {
+        back.multiplier = multiplier;
+        const out = await unetOut(back);
+        expect(out.every(Number.isFinite), `${key}[${element}] bit ${bit} at ${multiplier}×`).toBe(true);
+      }
+      back.dispose();
+    }
+    // Both outcomes occur, so the test exercises the bound and the accepted path.
+    expect(counts.accepted).toBeGreaterThan(100);
+    expect(counts.outOfRange).toBeGreaterThan(20);
   });
 });

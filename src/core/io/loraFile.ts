@@ -18,6 +18,8 @@
 // - The imported adapter's `targets` are the distinct module-name suffixes (targetSuffix: a known target such as
 //   'to_out.0' or 'ff.net.2', else the last name segment, with its parent when the segment is a number); seed is 0.
 // - Text-encoder LoRA keys, DoRA, LyCORIS (LoHa/LoKr), bias LoRA and the old diffusers attn-procs format are rejected.
+// - Values must be finite and within LoraImportLimits (rank, alpha, |weight| ≤ 1,000 by default; the studio passes its
+//   own rank/alpha ranges): a finite but huge value decodes fine and then overflows the model's output to Inf.
 // - Import builds nothing until the whole file has been validated, so an error never leaves a partial adapter.
 
 import * as tf from '@tensorflow/tfjs';
@@ -26,10 +28,22 @@ import { entryToFloat32 } from './tensorEntry';
 import { LoraAdapter, type LoraModule } from '../model/lora';
 import { type ParamStore } from '../model/params';
 import { decodeUtf8Strict } from './utf8';
-import { type LoraFileInfo, LoraFileError, KOHYA_PREFIX, listSome, fmtShape, permute, targetSuffix, kohyaTargetSuffix, sortedUnique } from './loraFormat';
+import {
+  type LoraFileInfo,
+  type LoraImportLimits,
+  LoraFileError,
+  KOHYA_PREFIX,
+  defaultLoraImportLimits,
+  listSome,
+  fmtShape,
+  permute,
+  targetSuffix,
+  kohyaTargetSuffix,
+  sortedUnique,
+} from './loraFormat';
 import { type HeaderEntry, type FileModule, type Analysis, analyze } from './loraFileHeader';
 
-export { LoraFileError, targetSuffix, type LoraFileErrorCode, type LoraFileInfo, type LoraLayout } from './loraFormat';
+export { LoraFileError, defaultLoraImportLimits, targetSuffix, type LoraFileErrorCode, type LoraFileInfo, type LoraImportLimits, type LoraLayout } from './loraFormat';
 export { adapterConfigJson, encodeLoraSafetensors } from './loraFileExport';
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -123,28 +137,37 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
-function finiteOrThrow(data: Float32Array, key: string): void {
+/** Throws on the first NaN/Inf, or on a finite value beyond ±maxAbs (it would overflow the model's activations). */
+function boundedOrThrow(data: Float32Array, key: string, maxAbs: number): void {
   for (let i = 0; i < data.length; i++) {
-    if (!Number.isFinite(data[i])) {
-      throw new LoraFileError('bad-values', `LoRA tensor '${key}' contains ${data[i]} at element ${i}; the adapter diverged or the file is damaged. Export it again from an earlier checkpoint.`);
+    const x = data[i];
+    if (x <= maxAbs && x >= -maxAbs) continue;
+    if (!Number.isFinite(x)) {
+      throw new LoraFileError('bad-values', `LoRA tensor '${key}' contains ${x} at element ${i}; the adapter diverged or the file is damaged. Export it again from an earlier checkpoint.`);
     }
+    throw new LoraFileError(
+      'out-of-range',
+      `LoRA tensor '${key}' holds ${x} at element ${i}; LoRA weights must lie within ±${maxAbs}, and larger ones make the model's output overflow. The adapter diverged or the file is damaged: export it again from an earlier checkpoint.`,
+    );
   }
 }
 
 /**
  * Detects the layout, validates every key/shape against the base weights (module exists in `base` under `prefix`,
- * shapes agree, one rank), and builds a new trainable LoraAdapter whose A/B hold the file's values (transposed back to
- * tfjs layouts). Throws SafetensorsError for a malformed file and LoraFileError for LoRA-level problems; nothing is
- * allocated before validation has passed, so an error never leaves a partial adapter behind.
+ * shapes agree, one rank), checks rank, alpha and every weight against `limits`, and builds a new trainable LoraAdapter
+ * whose A/B hold the file's values (transposed back to tfjs layouts). Throws SafetensorsError for a malformed file and
+ * LoraFileError for LoRA-level problems; nothing is allocated before validation has passed, so an error never leaves a
+ * partial adapter behind.
  */
 export function decodeLoraSafetensors(
   bytes: ArrayBuffer | Uint8Array,
   base: ParamStore,
   prefix = 'unet.',
+  limits: LoraImportLimits = defaultLoraImportLimits,
 ): { adapter: LoraAdapter; info: LoraFileInfo } {
   const file = decodeSafetensors(bytes);
   const entries = new Map<string, HeaderEntry>([...file.tensors].map(([k, e]) => [k, { dtype: e.dtype, shape: e.shape }]));
-  const analysis = analyze(entries, file.metadata, (key) => entryToFloat32(file.tensors.get(key)!)[0]);
+  const analysis = analyze(entries, file.metadata, (key) => entryToFloat32(file.tensors.get(key)!)[0], limits);
   const resolved = resolveAgainstBase(analysis, entries, base, prefix);
   const r = analysis.rank;
 
@@ -152,8 +175,8 @@ export function decodeLoraSafetensors(
   const prepared = resolved.map((m) => {
     const down = entryToFloat32(file.tensors.get(m.A)!);
     const up = entryToFloat32(file.tensors.get(m.B)!);
-    finiteOrThrow(down, m.A);
-    finiteOrThrow(up, m.B);
+    boundedOrThrow(down, m.A, limits.maxAbsWeight);
+    boundedOrThrow(up, m.B, limits.maxAbsWeight);
     const linear = m.weight.length === 2;
     const inFeatures = linear ? m.weight[0] : m.weight[2];
     const outFeatures = linear ? m.weight[1] : m.weight[3];
@@ -213,9 +236,10 @@ export function decodeLoraSafetensors(
 /**
  * Reads the header only (plus the kohya alpha scalars) and reports the layout, rank, alpha, targets, base model and
  * metadata, with the same key/shape/rank checks as decode but without a base model and without reading the weights.
- * Kohya targets are guessed from the underscored names (see kohyaTargetSuffix). Throws SafetensorsError or LoraFileError.
+ * Kohya targets are guessed from the underscored names (see kohyaTargetSuffix); rank and alpha are checked against
+ * `limits` (weights are not read). Throws SafetensorsError or LoraFileError.
  */
-export function inspectLoraSafetensors(input: ArrayBuffer | Uint8Array): LoraFileInfo {
+export function inspectLoraSafetensors(input: ArrayBuffer | Uint8Array, limits: LoraImportLimits = defaultLoraImportLimits): LoraFileInfo {
   const bytes = input instanceof Uint8Array ? input : new Uint8Array(input);
   if (bytes.length < 8) {
     throw new SafetensorsError(`safetensors: file is ${bytes.length} bytes, shorter than the 8-byte header length prefix; it is truncated or not a safetensors file.`);
@@ -270,7 +294,7 @@ export function inspectLoraSafetensors(input: ArrayBuffer | Uint8Array): LoraFil
   const analysis = analyze(entries, metadata, (key) => {
     const e = entries.get(key)!;
     return entryToFloat32({ dtype: e.dtype, shape: e.shape, data: bytes.slice(dataStart + e.begin, dataStart + e.end) })[0];
-  });
+  }, limits);
   const targets = sortedUnique(analysis.modules.map((m) => (analysis.layout === 'peft' ? targetSuffix(m.id) : kohyaTargetSuffix(m.id))));
   return {
     layout: analysis.layout,

@@ -1,6 +1,19 @@
 /** LoRA safetensors header analysis shared by import and inspect: key parsing (PEFT, kohya, text-encoder and other components), module grouping, rank/alpha/config checks. */
 import { type Dtype } from './safetensors';
-import { type LoraLayout, LoraFileError, PEFT_PREFIX, PEFT_ALT_PREFIX, KOHYA_PREFIX, PEFT_METADATA_KEY, listSome, numel, fmtShape } from './loraFormat';
+import {
+  type LoraImportLimits,
+  type LoraLayout,
+  LoraFileError,
+  PEFT_PREFIX,
+  PEFT_ALT_PREFIX,
+  KOHYA_PREFIX,
+  PEFT_METADATA_KEY,
+  defaultLoraImportLimits,
+  describeRange,
+  listSome,
+  numel,
+  fmtShape,
+} from './loraFormat';
 
 export type Part = 'A' | 'B' | 'alpha';
 export type ParsedKey =
@@ -100,11 +113,27 @@ export function peftConfigFromMetadata(metadata: Record<string, string>): Record
   return flat.length > 0 ? Object.fromEntries(flat) : undefined;
 }
 
+/** Throws when an alpha value from the file (a kohya alpha tensor, PEFT lora_alpha) or the resolved alpha is out of `limits`. */
+function checkAlpha(value: number, what: string, limits: LoraImportLimits): void {
+  const [lo, hi] = limits.alpha;
+  const slack = 1 + 2 ** -20; // kohya stores alpha as an F32 scalar: 0.001 comes back as 0.0010000000475
+  if (value > 0 && value * slack >= lo && value <= hi * slack) return;
+  throw new LoraFileError(
+    'out-of-range',
+    `${what} is ${value}; alpha must be ${describeRange(limits.alpha)} (the update is scaled by alpha / rank). Fix the alpha in the file or re-export the LoRA with an alpha in that range.`,
+  );
+}
+
 /**
  * Checks keys, layouts, pairing, dtypes, shapes and rank, and resolves alpha: everything that needs no base model.
- * `readScalar` reads a (kohya alpha) tensor's single value.
+ * `readScalar` reads a (kohya alpha) tensor's single value. Rank and alphas must lie within `limits`.
  */
-export function analyze(entries: Map<string, HeaderEntry>, metadata: Record<string, string>, readScalar: (key: string) => number): Analysis {
+export function analyze(
+  entries: Map<string, HeaderEntry>,
+  metadata: Record<string, string>,
+  readScalar: (key: string) => number,
+  limits: LoraImportLimits = defaultLoraImportLimits,
+): Analysis {
   const lora: { key: string; p: Extract<ParsedKey, { kind: 'lora' }> }[] = [];
   const te: string[] = [];
   const unsupported: { key: string; why: string }[] = [];
@@ -202,6 +231,12 @@ export function analyze(entries: Map<string, HeaderEntry>, metadata: Record<stri
     );
   }
   const rank = [...ranks.keys()][0];
+  if (rank < limits.rank[0] || rank > limits.rank[1]) {
+    throw new LoraFileError(
+      'out-of-range',
+      `LoRA file has rank ${rank}; this studio loads ranks ${describeRange(limits.rank)}. Resize the LoRA to a rank in that range (e.g. kohya resize_lora.py) and import it again.`,
+    );
+  }
 
   // Alpha.
   let alpha: number;
@@ -219,6 +254,7 @@ export function analyze(entries: Map<string, HeaderEntry>, metadata: Record<stri
         if (!Number.isFinite(v) || v < 0) {
           throw new LoraFileError('bad-values', `LoRA tensor '${m.alpha}' is ${v}; alpha must be a finite non-negative number. Re-export the file.`);
         }
+        if (v !== 0) checkAlpha(v, `LoRA tensor '${m.alpha}'`, limits);
         if (v !== 0) value = v;
       }
       const list = alphas.get(value) ?? [];
@@ -249,6 +285,7 @@ export function analyze(entries: Map<string, HeaderEntry>, metadata: Record<stri
     if (la !== undefined && (typeof la !== 'number' || !(la > 0))) {
       throw new LoraFileError('bad-metadata', `LoRA file's config has lora_alpha = ${JSON.stringify(la)}; it must be a positive number. Fix the metadata or re-export the file.`);
     }
+    if (typeof la === 'number') checkAlpha(la, "LoRA file's config lora_alpha", limits); // JSON 1e999 parses to Infinity
     alpha = typeof la === 'number' ? la : rank; // diffusers: no alpha information means alpha = r
     const pattern = peft?.alpha_pattern;
     if (typeof pattern === 'object' && pattern !== null) {
@@ -265,5 +302,6 @@ export function analyze(entries: Map<string, HeaderEntry>, metadata: Record<stri
   if (!(alpha > 0)) {
     throw new LoraFileError('bad-values', `LoRA file's alpha resolves to ${alpha}; it must be positive. Fix the alpha tensors/metadata or re-export the file.`);
   }
+  checkAlpha(alpha, layout === 'peft' && peft?.use_rslora === true ? `LoRA file's alpha (lora_alpha × √r for use_rslora)` : `LoRA file's alpha`, limits);
   return { layout, rank, alpha, modules, baseModel: fileBaseModel(metadata, peft) };
 }

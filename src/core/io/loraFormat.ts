@@ -25,7 +25,8 @@ export type LoraFileErrorCode =
   | 'mixed-ranks'
   | 'mixed-alphas'
   | 'bad-metadata'
-  | 'bad-values'; // NaN/Inf, negative alpha, non-float dtypes
+  | 'bad-values' // NaN/Inf, negative alpha, non-float dtypes
+  | 'out-of-range'; // finite but too large: rank, alpha or weight magnitudes beyond LoraImportLimits
 
 /** Any LoRA-level problem (the file is a valid safetensors file otherwise); the message says what is wrong and what to do. */
 export class LoraFileError extends Error {
@@ -33,6 +34,31 @@ export class LoraFileError extends Error {
     super(message);
     this.name = 'LoraFileError';
   }
+}
+
+/**
+ * Bounds an imported adapter must satisfy besides being finite: a finite but huge rank, alpha or weight (kohya alpha
+ * 3e38, lora_alpha 1e300, B = 60,000, a flipped exponent bit) decodes fine and then overflows the model's activations
+ * to Inf. Callers with their own limits (the studio: ranks and alphas its Advanced drawer allows) pass them instead.
+ */
+export interface LoraImportLimits {
+  rank: readonly [number, number]; // inclusive range of the adapter's rank r
+  alpha: readonly [number, number]; // inclusive range of alpha (every alpha in the file, and the resolved one); alpha must also be > 0
+  maxAbsWeight: number; // largest |value| allowed in lora_A / lora_B (lora_down / lora_up)
+}
+
+/**
+ * Defaults for decode and inspect. maxAbsWeight: A starts at N(0, 1/r²) and B at 0 (Hu et al. 2021, LoRA §4.1; diffusers
+ * LoRALinearLayer), and AdamW moves a weight by at most ≈ 3.2 × the learning rate per step (Kingma & Ba 2015, Adam
+ * §2.1, with β1 = 0.9, β2 = 0.999), so reaching 1,000 takes thousands of steps at the largest learning rate the studio
+ * allows (0.1); against base weights of order 0.1 such a value multiplies a layer's output ~10⁴-fold, which no adapter
+ * that still samples images does. The rank and alpha defaults only exclude absurd values; callers narrow them.
+ */
+export const defaultLoraImportLimits: LoraImportLimits = { rank: [1, 1024], alpha: [0, 1e4], maxAbsWeight: 1e3 };
+
+/** "from 1 to 64" / "positive and at most 10000": how a range reads in a message. */
+export function describeRange([lo, hi]: readonly [number, number]): string {
+  return lo > 0 ? `from ${lo} to ${hi}` : `positive and at most ${hi}`;
 }
 
 export const PEFT_PREFIX = 'unet.';
