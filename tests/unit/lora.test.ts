@@ -78,6 +78,22 @@ describe('LoRA', () => {
     expect(tf.memory().numTensors).toBe(start);
   });
 
+  it('initialises A ~ N(0, 1/r²) (diffusers LoRALinearLayer: normal_(down.weight, std=1/rank)) and B = 0, on linear and conv targets', async () => {
+    const model = MiniSD.create(cfg, 1);
+    for (const rank of [2, 8]) {
+      const lora = createLoraAdapter(model.params, 'unet.', { rank, alpha: rank, targets: allLoraTargets, seed: 5 });
+      const a = (await Promise.all([...lora.modules.values()].map((m) => m.A.data()))).flatMap((d) => Array.from(d as Float32Array));
+      const mean = a.reduce((s, v) => s + v, 0) / a.length;
+      const std = Math.sqrt(a.reduce((s, v) => s + (v - mean) ** 2, 0) / a.length);
+      expect(a.length).toBeGreaterThan(10_000); // std's relative standard error ≈ 1/sqrt(2N) < 0.7 %, so 0.02 is ≥ 3 of them
+      expect(Math.abs(mean)).toBeLessThan(3 / rank / Math.sqrt(a.length)); // 3 standard errors of the mean
+      expect(Math.abs(std * rank - 1)).toBeLessThan(0.02); // 1/r, not 1/sqrt(r) (std 0.71 / 0.35 at r = 2 / 8) or 1
+      for (const m of lora.modules.values()) expect(Array.from((await m.B.data()) as Float32Array).every((v) => v === 0)).toBe(true);
+      lora.dispose();
+    }
+    model.dispose();
+  });
+
   it('rejects a bad rank or targets that match nothing', () => {
     const model = MiniSD.create(cfg, 1);
     expect(() => createLoraAdapter(model.params, 'unet.', { rank: 0, alpha: 1, targets: ['to_q'], seed: 0 })).toThrow(/rank must be a positive integer/);
