@@ -78,18 +78,29 @@ function toJson(v: unknown, blobs: { parts: Uint8Array[]; size: number }, where:
   return out;
 }
 
+/**
+ * Field names the studio never writes and a restore refuses: assigning `__proto__` would set the record's prototype,
+ * so fields inherited from it would pass validation while IndexedDB stores only own fields (`{}`), and
+ * `constructor`/`prototype` are the other names JavaScript gives meaning to.
+ */
+const FORBIDDEN_FIELDS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** A stored value from its JSON form; every object it returns has only own, plain data fields (no prototype smuggling). */
 function fromJson(v: unknown, bin: Uint8Array, where: string): unknown {
   if (v === null || typeof v !== 'object') return v;
   if (Array.isArray(v)) return v.map((x, i) => fromJson(x, bin, `${where}[${i}]`));
   const o = v as Record<string, unknown>;
-  if ('$num' in o) {
+  for (const k of Object.keys(o)) {
+    if (FORBIDDEN_FIELDS.has(k)) throw new BackupError(`${where} has a field named ${JSON.stringify(k)}, which the studio never writes; the file was altered.`);
+  }
+  if (Object.hasOwn(o, '$num')) {
     if (o.$num === 'NaN') return NaN;
     if (o.$num === 'Infinity') return Infinity;
     if (o.$num === '-Infinity') return -Infinity;
     if (o.$num === '-0') return -0;
     throw new BackupError(`${where} holds an unknown number ${JSON.stringify(o.$num)}.`);
   }
-  if ('$bin' in o) {
+  if (Object.hasOwn(o, '$bin')) {
     const ref = o.$bin as unknown;
     const type = o.$type as string;
     if (!Array.isArray(ref) || ref.length !== 2 || !ref.every((n) => Number.isSafeInteger(n) && n >= 0) || ref[0] + ref[1] > bin.length) {
@@ -103,7 +114,7 @@ function fromJson(v: unknown, bin: Uint8Array, where: string): unknown {
     return new Ctor(bytes.buffer);
   }
   const out: Record<string, unknown> = {};
-  for (const [k, x] of Object.entries(o)) out[k] = fromJson(x, bin, `${where}.${k}`);
+  for (const [k, x] of Object.entries(o)) Object.defineProperty(out, k, { value: fromJson(x, bin, `${where}.${k}`), enumerable: true, writable: true, configurable: true });
   return out;
 }
 
@@ -173,12 +184,16 @@ function readBackup(bytes: Uint8Array): Map<DbKey, [Key, unknown][]> {
     throw new BackupError(`This backup has version ${JSON.stringify(m.version)}; this studio reads version ${BACKUP_VERSION}. Update the studio (or export again with this one). Nothing was changed.`);
   }
   const dbs = (m.databases ?? {}) as Manifest['databases'];
+  if (typeof dbs !== 'object' || dbs === null || Array.isArray(dbs)) throw new BackupError(`${MANIFEST} in the backup lists no databases; the file is damaged. Export it again. Nothing was changed.`);
   const known = new Map(BACKED_UP);
   for (const k of Object.keys(dbs)) if (!known.has(k as DbKey)) throw new BackupError(`This backup holds a database "${k}" this studio does not know; update the studio. Nothing was changed.`);
   const out = new Map<DbKey, [Key, unknown][]>();
   for (const [db, problemOf] of BACKED_UP) {
-    const info = dbs[db];
+    const info = Object.hasOwn(dbs, db) ? dbs[db] : undefined;
     if (!info) continue;
+    if (typeof info !== 'object' || !(['name', 'json', 'bin', 'entries'] as const).every((f) => Object.hasOwn(info, f))) {
+      throw new BackupError(`${MANIFEST} in the backup describes the ${db} incompletely; the file is damaged. Export it again. Nothing was changed.`);
+    }
     if (info.name !== DB[db]) {
       throw new BackupError(`The backup's ${db} come from database ${info.name}, but this studio uses ${DB[db]}; update the studio. Nothing was changed.`);
     }

@@ -2,7 +2,7 @@
 import type { AdamWState } from '../core/train/adamw';
 import { decodeSafetensors } from '../core/io/safetensors';
 import { KEY, KIND, RECORD_VERSION } from './keys';
-import { getValues, tight, valuesWithPrefix, writeEntries, type Key } from './db';
+import { entriesWithPrefix, getValues, noteSkippedRecord, tight, writeEntries, type Key } from './db';
 
 export interface LoraConfigInfo {
   rank: number;
@@ -98,17 +98,43 @@ export async function saveCheckpoint(c: Checkpoint): Promise<void> {
 
 const newestFirst = (a: CheckpointInfo, b: CheckpointInfo) => b.createdAt - a.createdAt || b.step - a.step || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
 
-/** Metadata of every checkpoint, newest first (by createdAt, then step). */
+/** Why a stored metadata record (under ['ckpt', id]) is malformed, or null; shared by the readers and backup import. */
+function recordProblem(value: unknown, id: string): string | null {
+  if (typeof value !== 'object' || value === null) return `checkpoint ${id} is not a record`;
+  const r = value as Partial<CheckpointRecord>;
+  if (r.v !== RECORD_VERSION) return `checkpoint ${id} has record version ${JSON.stringify(r.v)}, expected ${RECORD_VERSION}`;
+  if (r.id !== id) return `checkpoint ${id} is stored under the wrong key`;
+  if (!isNum(r.bytes) || typeof r.hasOptimizer !== 'boolean') return `checkpoint ${id} lacks its size fields`;
+  const problem = infoProblem(r);
+  return problem ? `checkpoint ${id}: ${problem}` : null;
+}
+
+/**
+ * Metadata of every checkpoint, newest first (by createdAt, then step). A malformed record (e.g. `{}` from an altered
+ * backup) is skipped with a console note, so it cannot hand callers an undefined id.
+ */
 export async function listCheckpoints(modelId?: string): Promise<CheckpointInfo[]> {
-  const records = await valuesWithPrefix<CheckpointRecord>('checkpoints', [KIND.checkpoint]);
+  const entries = await entriesWithPrefix<unknown>('checkpoints', [KIND.checkpoint]);
+  const records: CheckpointRecord[] = [];
+  for (const [key, value] of entries) {
+    const problem = recordProblem(value, String((key as [string, string])[1]));
+    if (problem) noteSkippedRecord('checkpoints', key, problem);
+    else records.push(value as CheckpointRecord);
+  }
   // With a model id: that model's checkpoints, plus older ones that recorded none (the LoRA file's metadata decides).
   return records.map(infoOf).filter((c) => modelId === undefined || c.modelId === undefined || c.modelId === modelId).sort(newestFirst);
 }
 
-/** The full checkpoint, or undefined if there is none with this id. */
+/** The full checkpoint, or undefined if there is none with this id or what is stored under it is malformed (noted on the console). */
 export async function loadCheckpoint(id: string): Promise<Checkpoint | undefined> {
+  if (!isStr(id)) return undefined;
   const [record, data] = await getValues<unknown>('checkpoints', [KEY.checkpoint(id), KEY.checkpointData(id)]);
-  if (!record || !data) return undefined;
+  if (record === undefined || data === undefined) return undefined;
+  const problem = recordProblem(record, id) ?? dataProblem(data as Partial<CheckpointData>);
+  if (problem) {
+    noteSkippedRecord('checkpoints', KEY.checkpoint(id), problem);
+    return undefined;
+  }
   const { bytes: _b, hasOptimizer: _h, ...info } = infoOf(record as CheckpointRecord);
   const d = data as CheckpointData;
   return { ...info, lora: d.lora, optimizer: d.optimizer };
@@ -130,14 +156,7 @@ export function checkpointsEntryProblem(key: Key, value: unknown): string | null
   if (!Array.isArray(key) || key.length !== 2 || !isStr(key[1])) return `unexpected key ${JSON.stringify(key)}`;
   const [kind, id] = key as [string, string];
   if (typeof value !== 'object' || value === null) return `checkpoint ${id} is not a record`;
-  if (kind === KIND.checkpoint) {
-    const r = value as Partial<CheckpointRecord>;
-    if (r.v !== RECORD_VERSION) return `checkpoint ${id} has record version ${JSON.stringify(r.v)}, expected ${RECORD_VERSION}`;
-    if (r.id !== id) return `checkpoint ${id} is stored under the wrong key`;
-    if (!isNum(r.bytes) || typeof r.hasOptimizer !== 'boolean') return `checkpoint ${id} lacks its size fields`;
-    const problem = infoProblem(r);
-    return problem ? `checkpoint ${id}: ${problem}` : null;
-  }
+  if (kind === KIND.checkpoint) return recordProblem(value, id);
   if (kind === KIND.checkpointData) {
     const problem = dataProblem(value as Partial<CheckpointData>);
     return problem ? `checkpoint ${id}: ${problem}` : null;

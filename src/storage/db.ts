@@ -108,6 +108,29 @@ export async function valuesWithPrefix<T>(db: DbKey, prefix: (string | number)[]
   return inTx(db, 'readonly', 'the values', (os) => req(os.getAll(prefixRange(prefix))) as Promise<T[]>);
 }
 
+/** [key, value] of every entry under a prefix, in key order. */
+export async function entriesWithPrefix<T>(db: DbKey, prefix: (string | number)[]): Promise<[Key, T][]> {
+  return inTx(db, 'readonly', 'the values', async (os) => {
+    const range = prefixRange(prefix);
+    const [ks, vs] = await Promise.all([req(os.getAllKeys(range)), req(os.getAll(range))]);
+    return ks.map((k, i) => [k, vs[i] as T] as [Key, T]);
+  });
+}
+
+const skippedNotes = new Set<string>();
+
+/**
+ * Reports (once per record and problem, on the console) a stored record a reader skipped because it is malformed, e.g.
+ * `{}` left by an altered backup. Readers skip such records instead of throwing, so one bad record cannot stop the
+ * studio from listing or loading everything else; nothing is deleted.
+ */
+export function noteSkippedRecord(db: DbKey, key: Key, problem: string): void {
+  const note = `${db} ${JSON.stringify(key)}: ${problem}`;
+  if (skippedNotes.has(note)) return;
+  skippedNotes.add(note);
+  console.warn(`Skipped a damaged record in the ${db} database (${note}); everything else loads as usual. Restoring a good backup replaces it.`);
+}
+
 /** Every [key, value] of a database, in key order (backups). */
 export async function allEntries(db: DbKey): Promise<[Key, unknown][]> {
   return inTx(db, 'readonly', 'the values', async (os) => {

@@ -2,7 +2,7 @@
 import type { Trajectory } from '../core/diffusion/sample';
 import { decodePairs, encodePairs } from '../core/algorithms/trajectoryCodec';
 import { KEY, KIND, RECORD_VERSION } from './keys';
-import { getValues, inTx, keysWithPrefix, prefixRange, req, stringBytes, tight, valuesWithPrefix, writeEntries, type Key } from './db';
+import { entriesWithPrefix, getValues, inTx, keysWithPrefix, noteSkippedRecord, prefixRange, req, stringBytes, tight, writeEntries, type Key } from './db';
 
 /** A generated pair: both trajectories + the two images (PNG or raw RGBA bytes) + provenance. */
 export interface StoredPair {
@@ -127,11 +127,31 @@ export async function savePair(p: StoredPair): Promise<void> {
   ]);
 }
 
-/** The pair with its decoded trajectories, or undefined if absent or its trajectories were pruned (use getPairSummary then). */
+/** Why a stored pair record (under ['pair', id]) is malformed, or null; shared by the readers and backup import. */
+function storedRecordProblem(value: unknown, id: string): string | null {
+  if (typeof value !== 'object' || value === null) return `pair ${id} is not a record`;
+  const r = value as Partial<PairRecord>;
+  if (r.v !== RECORD_VERSION) return `pair ${id} has record version ${JSON.stringify(r.v)}, expected ${RECORD_VERSION}`;
+  if (r.id !== id) return `pair ${id} is stored under the wrong key`;
+  if (!isNum(r.trajectoryBytes) || r.trajectoryBytes < 0) return `pair ${id} lacks trajectoryBytes`;
+  const problem = recordProblem(r);
+  return problem ? `pair ${id}: ${problem}` : null;
+}
+
+/** The record stored under ['pair', id], or undefined when absent or malformed (noted on the console, never thrown). */
+function validRecord(value: unknown, id: string): PairRecord | undefined {
+  if (value === undefined) return undefined;
+  const problem = storedRecordProblem(value, id);
+  if (problem === null) return value as PairRecord;
+  noteSkippedRecord('pairs', KEY.pair(id), problem);
+  return undefined;
+}
+
+/** The pair with its decoded trajectories, or undefined if absent, malformed, or its trajectories were pruned (use getPairSummary then). */
 export async function getPair(id: string): Promise<StoredPair | undefined> {
   const [record, traj] = await getValues<unknown>('pairs', [KEY.pair(id), KEY.trajectories(id)]);
-  if (!record || !(traj instanceof Uint8Array)) return undefined;
-  const r = record as PairRecord;
+  const r = validRecord(record, id);
+  if (!r || !(traj instanceof Uint8Array)) return undefined;
   let decoded;
   try {
     decoded = decodePairs(traj);
@@ -143,15 +163,17 @@ export async function getPair(id: string): Promise<StoredPair | undefined> {
   return { ...rest, trajectories: decoded[0].trajectories };
 }
 
-/** The pair without trajectories (also for pruned pairs), or undefined. */
+/** The pair without trajectories (also for pruned pairs), or undefined (absent or malformed). */
 export async function getPairSummary(id: string): Promise<PairSummary | undefined> {
-  const [record] = await getValues<PairRecord>('pairs', [KEY.pair(id)]);
-  return record ? summaryOf(record) : undefined;
+  const [record] = await getValues<unknown>('pairs', [KEY.pair(id)]);
+  const r = validRecord(record, id);
+  return r ? summaryOf(r) : undefined;
 }
 
-/** Every pair's summary, oldest first (reads the images too). */
+/** Every pair's summary, oldest first (reads the images too); malformed records are skipped with a console note. */
 export async function listPairSummaries(): Promise<PairSummary[]> {
-  const records = await valuesWithPrefix<PairRecord>('pairs', [KIND.pair]);
+  const entries = await entriesWithPrefix<unknown>('pairs', [KIND.pair]);
+  const records = entries.flatMap(([key, value]) => validRecord(value, String((key as [string, string])[1])) ?? []);
   return records.map(summaryOf).sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
@@ -196,15 +218,7 @@ export async function prunePairs(opts: { olderThan?: number; keepLabeled: boolea
 export function pairsEntryProblem(key: Key, value: unknown): string | null {
   if (!Array.isArray(key) || key.length !== 2 || !isStr(key[1])) return `unexpected key ${JSON.stringify(key)}`;
   const [kind, id] = key as [string, string];
-  if (kind === KIND.pair) {
-    if (typeof value !== 'object' || value === null) return `pair ${id} is not a record`;
-    const r = value as Partial<PairRecord>;
-    if (r.v !== RECORD_VERSION) return `pair ${id} has record version ${JSON.stringify(r.v)}, expected ${RECORD_VERSION}`;
-    if (r.id !== id) return `pair ${id} is stored under the wrong key`;
-    if (!isNum(r.trajectoryBytes) || r.trajectoryBytes < 0) return `pair ${id} lacks trajectoryBytes`;
-    const problem = recordProblem(r);
-    return problem ? `pair ${id}: ${problem}` : null;
-  }
+  if (kind === KIND.pair) return storedRecordProblem(value, id);
   if (kind === KIND.trajectories) {
     if (!(value instanceof Uint8Array)) return `trajectories of pair ${id} are not bytes`;
     try {

@@ -1,7 +1,8 @@
 // The worker's LoRA import (src/worker/loraJobs.ts handleImport) on a tiny model with fake-indexeddb: a file that fails
 // any check, an adapter whose output overflows, a full disk and a failing metrics deletion all leave the old adapter
 // (its values read back), its checkpoints and the run's metric rows exactly as they were, with a message that says so;
-// a good import swaps the adapter, clears the run and is what a reload (openSession) restores.
+// a good import swaps the adapter, clears the run and is what a reload (openSession) restores; a malformed stored
+// checkpoint record does not stop a reload.
 import * as tf from '@tensorflow/tfjs';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { MiniSD } from '../../src/core/model/pipeline';
@@ -13,7 +14,7 @@ import { handleImport } from '../../src/worker/loraJobs';
 import { checkpointNow, openSession, type Session } from '../../src/worker/session';
 import type { StudioEvent } from '../../src/worker/protocol';
 import { DB, type DbKey } from '../../src/storage/keys';
-import { clearDb } from '../../src/storage/db';
+import { clearDb, storeFor } from '../../src/storage/db';
 import { listCheckpoints } from '../../src/storage/checkpoints';
 import { appendMetrics, getMetrics, type MetricRow } from '../../src/storage/runs';
 import { useBackend } from './backend';
@@ -176,6 +177,21 @@ describe('LoRA import validates and saves before it swaps', () => {
     const reloaded = await openSession(model, { rank: 2, alpha: 2 });
     expect(reloaded.checkpointId).toBe(s.checkpointId);
     expect(await values(reloaded.lora)).toEqual(await values(s.lora));
+    reloaded.optimizer.dispose();
+    reloaded.lora.dispose();
+  });
+
+  it('a reload is not stopped by a malformed checkpoint record (from an altered backup: newest, but without an id): it restores the good one', async () => {
+    const { s } = await trainedSession();
+    await storeFor('checkpoints')('readwrite', (os) => {
+      os.put({ createdAt: Date.now() + 1e9 }, ['ckpt', 'smuggled']); // sorts first, but has no id
+      os.put({}, ['ckpt-data', 'smuggled']);
+    });
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    const reloaded = await openSession(model, { rank: 2, alpha: 2 });
+    expect(reloaded.checkpointId).toBe(s.checkpointId);
+    expect(await values(reloaded.lora)).toEqual(await values(s.lora));
+    expect(String(warn.mock.calls[0]?.[0])).toMatch(/smuggled/);
     reloaded.optimizer.dispose();
     reloaded.lora.dispose();
   });

@@ -388,6 +388,65 @@ describe('backup', () => {
   });
 });
 
+describe('prototype smuggling and malformed records', () => {
+  it('a backup whose record hides its fields behind "__proto__" (or names a field "constructor") is rejected; nothing changes', async () => {
+    await savePair(pair('p1', 1, 100));
+    await saveCheckpoint(checkpoint('c1', 10, 1000));
+    const zip = await exportAll();
+    const before = await snapshot();
+    const files = readZip(zip);
+    const dec = (b: Uint8Array) => JSON.parse(new TextDecoder().decode(b));
+    /** The backup with the matching records of one database rewritten as JSON text (so "__proto__" stays a plain key). */
+    const smuggle = (db: string, match: (key: unknown[]) => boolean, wrap: (valueJson: string) => string) => {
+      const f = new Map(files);
+      const entries = dec(f.get(`stores/${db}.json`)!) as [unknown[], unknown][];
+      const parts = entries.map(([k, v]) => `[${JSON.stringify(k)},${match(k) ? wrap(JSON.stringify(v)) : JSON.stringify(v)}]`);
+      f.set(`stores/${db}.json`, new TextEncoder().encode(`[${parts.join(',')}]`));
+      return writeZip([...f].map(([name, data]) => ({ name, data })));
+    };
+    const cases = [
+      smuggle('checkpoints', (k) => k[0] === 'ckpt', (v) => `{"__proto__":${v}}`),
+      smuggle('checkpoints', (k) => k[0] === 'ckpt-data', (v) => `{"__proto__":${v}}`),
+      smuggle('pairs', (k) => k[0] === 'pair', (v) => `{"__proto__":${v}}`),
+      smuggle('pairs', (k) => k[0] === 'pair', (v) => v.replace(/^\{/, '{"constructor":{"x":1},')),
+    ];
+    expect(JSON.parse(new TextDecoder().decode(readZip(cases[0]).get('stores/checkpoints.json')!))[0][1]).toHaveProperty('__proto__');
+    for (const bytes of cases) {
+      const err = await importAll(bytes).catch((e) => e);
+      expect(err).toBeInstanceOf(BackupError);
+      expect(err.message).toMatch(/field named "(__proto__|constructor)", which the studio never writes; the file was altered/);
+      expect(err.message).toMatch(/nothing was changed/i);
+    }
+    expect(await snapshot()).toEqual(before);
+  });
+
+  it('readers skip a malformed record ({} as an altered backup stored it) with a note, and list and load everything else', async () => {
+    await savePair(pair('good', 1, 100));
+    await saveCheckpoint(checkpoint('c-good', 3, 300));
+    const raw = (db: DbKey, key: IDBValidKey, value: unknown) => storeFor(db)('readwrite', (os) => os.put(value, key));
+    await raw('checkpoints', ['ckpt', 'c-bad'], {});
+    await raw('checkpoints', ['ckpt-data', 'c-bad'], {});
+    await raw('checkpoints', ['ckpt', 'c-half'], (await allEntries('checkpoints')).find(([k]) => (k as string[])[1] === 'c-good' && (k as string[])[0] === 'ckpt')![1]);
+    await raw('pairs', ['pair', 'bad'], {});
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    const stored = await snapshot();
+
+    expect((await listCheckpoints()).map((c) => c.id)).toEqual(['c-good']);
+    expect(await loadCheckpoint('c-bad')).toBeUndefined();
+    expect(await loadCheckpoint('c-half')).toBeUndefined(); // record under the wrong id, no data
+    expect(await loadCheckpoint(undefined as unknown as string)).toBeUndefined();
+    expect((await loadCheckpoint('c-good'))?.step).toBe(3);
+    expect((await latestCheckpoint())?.id).toBe('c-good');
+    expect((await listPairSummaries()).map((p) => p.id)).toEqual(['good']);
+    expect(await getPairSummary('bad')).toBeUndefined();
+    expect(await getPair('bad')).toBeUndefined();
+    expect((await getPair('good'))?.id).toBe('good');
+    expect(warn.mock.calls.map((c) => String(c[0])).join('\n')).toMatch(/Skipped a damaged record in the checkpoints database .*c-bad/);
+    expect(warn.mock.calls.map((c) => String(c[0])).join('\n')).toMatch(/Skipped a damaged record in the pairs database .*bad/);
+    expect(await snapshot()).toEqual(stored); // nothing deleted
+  });
+});
+
 describe('checkpoints per base model', () => {
   it('lists a model’s own checkpoints plus legacy ones without a model id', async () => {
     const { saveCheckpoint, listCheckpoints } = await import('../../src/storage/checkpoints');
