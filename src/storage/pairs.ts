@@ -2,7 +2,8 @@
 import type { Trajectory } from '../core/diffusion/sample';
 import { decodePairs, encodePairs } from '../core/algorithms/trajectoryCodec';
 import { KEY, KIND, RECORD_VERSION } from './keys';
-import { entriesWithPrefix, getValues, inTx, keysWithPrefix, noteSkippedRecord, prefixRange, req, stringBytes, tight, writeEntries, type Key } from './db';
+import { entriesWithPrefix, getValues, inTx, keysWithPrefix, noteSkippedRecord, req, stringBytes, tight, writeEntries, type Key } from './db';
+import { isQuotaError } from './quota';
 
 /** A generated pair: both trajectories + the two images (PNG or raw RGBA bytes) + provenance. */
 export interface StoredPair {
@@ -94,7 +95,12 @@ function recordBytes(r: Pick<PairRecord, 'prompt' | 'modelId' | 'loraVersion' | 
   );
 }
 
-function summaryOf(r: PairRecord): PairSummary {
+/**
+ * The summary of a record; `hasTrajectory` says whether ['traj', id] is still stored. Pruning deletes trajectories
+ * before it rewrites the record's trajectoryBytes (so it frees space on a full disk), so the key is the truth.
+ */
+function summaryOf(r: PairRecord, hasTrajectory: boolean): PairSummary {
+  const trajectoryBytes = hasTrajectory ? r.trajectoryBytes : 0;
   const s: PairSummary = {
     id: r.id,
     prompt: r.prompt,
@@ -103,8 +109,8 @@ function summaryOf(r: PairRecord): PairSummary {
     modelId: r.modelId,
     loraVersion: r.loraVersion,
     images: r.images,
-    hasTrajectories: r.trajectoryBytes > 0,
-    bytes: recordBytes(r, r.trajectoryBytes),
+    hasTrajectories: trajectoryBytes > 0,
+    bytes: recordBytes(r, trajectoryBytes),
   };
   if (r.group !== undefined) s.group = r.group;
   return s;
@@ -159,22 +165,32 @@ export async function getPair(id: string): Promise<StoredPair | undefined> {
     throw new Error(`The stored trajectories of pair ${id} are damaged (${(e as Error).message}); delete the pair and generate it again.`, { cause: e });
   }
   if (decoded.length !== 1) throw new Error(`The stored trajectories of pair ${id} hold ${decoded.length} pairs, not one; delete the pair and generate it again.`);
-  const { hasTrajectories: _h, bytes: _b, ...rest } = summaryOf(r);
+  const { hasTrajectories: _h, bytes: _b, ...rest } = summaryOf(r, true);
   return { ...rest, trajectories: decoded[0].trajectories };
 }
 
 /** The pair without trajectories (also for pruned pairs), or undefined (absent or malformed). */
 export async function getPairSummary(id: string): Promise<PairSummary | undefined> {
-  const [record] = await getValues<unknown>('pairs', [KEY.pair(id)]);
+  const [record, trajectories] = await inTx('pairs', 'readonly', 'the pair', (os) => Promise.all([req(os.get(KEY.pair(id))), req(os.count(KEY.trajectories(id)))]));
   const r = validRecord(record, id);
-  return r ? summaryOf(r) : undefined;
+  return r ? summaryOf(r, trajectories > 0) : undefined;
+}
+
+/** Ids of the pairs whose trajectories are stored. */
+async function idsWithTrajectories(): Promise<Set<string>> {
+  return new Set((await keysWithPrefix('pairs', [KIND.trajectories])).map((k) => (k as [string, string])[1]));
+}
+
+/** Every valid pair record (malformed ones are skipped with a console note). */
+async function validRecords(): Promise<PairRecord[]> {
+  const entries = await entriesWithPrefix<unknown>('pairs', [KIND.pair]);
+  return entries.flatMap(([key, value]) => validRecord(value, String((key as [string, string])[1])) ?? []);
 }
 
 /** Every pair's summary, oldest first (reads the images too); malformed records are skipped with a console note. */
 export async function listPairSummaries(): Promise<PairSummary[]> {
-  const entries = await entriesWithPrefix<unknown>('pairs', [KIND.pair]);
-  const records = entries.flatMap(([key, value]) => validRecord(value, String((key as [string, string])[1])) ?? []);
-  return records.map(summaryOf).sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const [records, withTrajectories] = await Promise.all([validRecords(), idsWithTrajectories()]);
+  return records.map((r) => summaryOf(r, withTrajectories.has(r.id))).sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
 /** Ids of all stored pairs (including pruned ones), in id order. */
@@ -191,27 +207,39 @@ export async function deletePairs(ids: string[]): Promise<void> {
 /**
  * Frees space among pairs created before `olderThan` (epoch ms; all pairs when omitted): unlabeled pairs are deleted
  * whole; labeled ones are skipped when `keepLabeled`, else lose only their trajectories (images and label stay, so
- * they still show and export to Pick-a-Pic, but D3PO can no longer train on them). One transaction; returns bytes freed.
+ * they still show and export to Pick-a-Pic, but D3PO can no longer train on them). Returns bytes freed.
+ *
+ * Works when storage is full, which is when the quota message advises it: all deletes go first, in a transaction of
+ * their own (a delete needs no room). Only then are the labeled pairs' records rewritten with trajectoryBytes 0, in a
+ * second transaction; if that one is refused the space stays freed, readers still see the trajectories as gone (they
+ * check the key), and the next prune retries the rewrite. (One transaction for both, as before, let a refused put
+ * roll the deletes back and free nothing.)
  */
 export async function prunePairs(opts: { olderThan?: number; keepLabeled: boolean; isLabeled: (id: string) => boolean }): Promise<number> {
-  return inTx('pairs', 'readwrite', 'the pruned pairs', async (os) => {
-    const records = (await req(os.getAll(prefixRange([KIND.pair])))) as PairRecord[];
-    let freed = 0;
-    for (const r of records) {
-      if (opts.olderThan !== undefined && !(r.createdAt < opts.olderThan)) continue;
-      if (opts.isLabeled(r.id)) {
-        if (opts.keepLabeled || r.trajectoryBytes === 0) continue;
-        os.put({ ...r, trajectoryBytes: 0 }, KEY.pair(r.id));
-        os.delete(KEY.trajectories(r.id));
-        freed += r.trajectoryBytes;
-      } else {
-        os.delete(KEY.pair(r.id));
-        os.delete(KEY.trajectories(r.id));
-        freed += recordBytes(r, r.trajectoryBytes);
-      }
+  const [records, withTrajectories] = await Promise.all([validRecords(), idsWithTrajectories()]);
+  const deletes: Key[] = [];
+  const rewrites: [Key, PairRecord][] = [];
+  let freed = 0;
+  for (const r of records) {
+    if (opts.olderThan !== undefined && !(r.createdAt < opts.olderThan)) continue;
+    const stored = withTrajectories.has(r.id) ? r.trajectoryBytes : 0;
+    if (opts.isLabeled(r.id)) {
+      if (opts.keepLabeled || r.trajectoryBytes === 0) continue;
+      if (stored > 0) deletes.push(KEY.trajectories(r.id));
+      rewrites.push([KEY.pair(r.id), { ...r, trajectoryBytes: 0 }]);
+      freed += stored;
+    } else {
+      deletes.push(KEY.pair(r.id), KEY.trajectories(r.id));
+      freed += recordBytes(r, stored);
     }
-    return freed;
-  });
+  }
+  await writeEntries('pairs', 'the pruning', [], deletes);
+  try {
+    await writeEntries('pairs', 'the pruned pairs', rewrites);
+  } catch (e) {
+    if (!isQuotaError(e)) throw e;
+  }
+  return freed;
 }
 
 /** Why a backed-up entry of the pairs database is invalid, or null (backup import validates every entry before writing any). */

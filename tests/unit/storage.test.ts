@@ -310,6 +310,40 @@ describe('pruneTrajectories', () => {
   });
 });
 
+describe('pruning on a full disk', () => {
+  it('frees space when every put is refused: deletes land, labeled pairs read as pruned, votes and images stay', async () => {
+    await savePair(pair('labeled-old', 1, 100));
+    await savePair(pair('unlabeled-old', 2, 200));
+    await savePair(pair('unlabeled-new', 3, 5000));
+    await saveLabel(label('labeled-old', 300));
+    const trajKeys = async () => (await allEntries('pairs')).map(([k]) => k as string[]).filter((k) => k[0] === 'traj').map((k) => k[1]);
+    expect(await trajKeys()).toEqual(['labeled-old', 'unlabeled-new', 'unlabeled-old']);
+    failPuts(); // storage is full: no write that needs room succeeds
+    await expect(savePair(pair('more', 4, 6000))).rejects.toThrow(/prune/); // the message that sends people here
+
+    const freed = await pruneTrajectories({ keepLabeled: false, olderThan: 1000 });
+    expect(freed).toBeGreaterThan(pairBytes(pair('unlabeled-old', 2, 200)));
+    expect(await listPairIds()).toEqual(['labeled-old', 'unlabeled-new']);
+    expect(await trajKeys()).toEqual(['unlabeled-new']);
+    expect(await getPair('labeled-old')).toBeUndefined();
+    const summary = (await getPairSummary('labeled-old'))!;
+    expect(summary.hasTrajectories).toBe(false);
+    expect(summary.images[1]).toEqual(image(2));
+    expect((await listPairSummaries()).map((p) => [p.id, p.hasTrajectories])).toEqual([
+      ['labeled-old', false],
+      ['unlabeled-new', true],
+    ]);
+    expect((await listLabels()).map((l) => l.pairId)).toEqual(['labeled-old']);
+
+    // With room again, the next prune finishes the record rewrite and frees nothing twice.
+    vi.restoreAllMocks();
+    expect(await pruneTrajectories({ keepLabeled: false, olderThan: 1000 })).toBe(0);
+    const record = (await allEntries('pairs')).find(([k]) => (k as string[])[0] === 'pair' && (k as string[])[1] === 'labeled-old')![1] as { trajectoryBytes: number };
+    expect(record.trajectoryBytes).toBe(0);
+    await savePair(pair('more', 4, 6000)); // and there is room to save again
+  });
+});
+
 describe('backup', () => {
   async function populate() {
     await savePair(pair('p1', 1, 100, { group: 'g' }));
