@@ -1,5 +1,6 @@
 /** Whole-studio backup as one zip (every record of the pairs, labels, checkpoints and runs databases, typed arrays byte-exact), validated restore, and pruning of trajectories to free space. */
 import { readZip, writeZip } from '../core/io/pickapic';
+import type { ZipLimits } from '../core/io/zip';
 import { decodeUtf8Strict, encodeUtf8 } from '../core/io/utf8';
 import { DB, KEY, type DbKey } from './keys';
 import { allEntries, getValues, writeEntries, type Key } from './db';
@@ -12,6 +13,19 @@ import { runsEntryProblem } from './runs';
 export const BACKUP_FORMAT = 'd3po-studio-backup';
 export const BACKUP_VERSION = 1;
 const MANIFEST = 'backup.json';
+
+/**
+ * How much a backup may unpack to (core/io/zip.ts ZipLimits). Each database is one deflated JSON file (records without
+ * their binary data, ≈ 200 bytes each: past 256 MiB, i.e. > 1 million records, it is not a studio backup) and one .bin
+ * file (trajectories, images, weights: ≈ 45 KB per labeled pair) that exportAll stores uncompressed, so it may be
+ * large but hardly expands: a re-zipped one packs F16/F32 data a few-fold at most. A .bin may unpack to 16× its packed
+ * size (at least 64 MiB, for all-zero optimizer moments), at most 2 GiB; a 1 MB bomb asking for 1 GB is refused.
+ */
+const MiB = 1024 * 1024;
+export const BACKUP_ZIP_LIMITS: Partial<ZipLimits> = {
+  maxEntryBytes: (name, packed) => (name.endsWith('.bin') ? Math.min(2048 * MiB, Math.max(64 * MiB, 16 * packed)) : 256 * MiB),
+  maxTotalBytes: 3072 * MiB,
+};
 
 /** The backed-up databases in restore order (a pair lands before its vote), with each one's entry validator. */
 const BACKED_UP: [DbKey, (key: Key, value: unknown) => string | null][] = [
@@ -173,7 +187,7 @@ function parseJsonFile(files: Map<string, Uint8Array>, name: string): unknown {
 function readBackup(bytes: Uint8Array): Map<DbKey, [Key, unknown][]> {
   let files: Map<string, Uint8Array>;
   try {
-    files = readZip(bytes);
+    files = readZip(bytes, BACKUP_ZIP_LIMITS);
   } catch (e) {
     throw new BackupError(`This is not a readable studio backup (${(e as Error).message}). Nothing was changed.`, { cause: e });
   }

@@ -192,6 +192,70 @@ describe('zip', () => {
   });
 });
 
+describe('bounded unpacking (zip bombs, newline floods)', () => {
+  /** A zip whose one deflated entry declares `usize` bytes in both headers (what a bomb, or a lying header, does). */
+  function declaring(usize: number, data = enc('hello '.repeat(100))): Uint8Array {
+    const zip = writeZip([{ name: 'metadata.jsonl', data }], { deflate: () => true });
+    const v = new DataView(zip.buffer);
+    v.setUint32(22, usize, true); // local header: uncompressed size
+    const cd = zip.length - 22 - (46 + 'metadata.jsonl'.length);
+    expect(v.getUint32(cd, true)).toBe(0x02014b50);
+    v.setUint32(cd + 24, usize, true); // central directory: uncompressed size
+    return zip;
+  }
+
+  it('refuses an entry or an archive that would unpack past the limits, before inflating anything', () => {
+    const big = { name: 'big.txt', data: enc('x'.repeat(5000)) };
+    const zip = writeZip([big], { deflate: () => true });
+    expect(zip.length).toBeLessThan(200);
+    expect(() => readZip(zip, { maxEntryBytes: 4096 })).toThrow(/"big\.txt" would unpack to 5\.0 kB, more than the 4\.1 kB this studio reads per file; nothing was unpacked\. Split/);
+    expect(readZip(zip, { maxEntryBytes: 5000 }).get('big.txt')).toEqual(big.data);
+    const three = writeZip(['a', 'b', 'c'].map((name) => ({ name, data: enc(name.repeat(2000)) })), { deflate: () => true });
+    expect(() => readZip(three, { maxTotalBytes: 5000 })).toThrow(/would unpack to more than 5\.0 kB in all \(at entry 3 of 3\)/);
+    expect(readZip(three, { maxTotalBytes: 6000 }).size).toBe(3);
+  });
+
+  it('the default caps (256 MiB per file, 1 GiB in all) stop a header that claims 300 MB, quickly and with a clear message', () => {
+    const t0 = performance.now();
+    expect(() => readZip(declaring(300 * 1024 * 1024))).toThrow(/would unpack to 314\.6 MB, more than the 268\.4 MB this studio reads per file/);
+    expect(() => zipToRows(declaring(300 * 1024 * 1024))).toThrow(/Pick-a-Pic zip cannot be read: Zip entry "metadata\.jsonl" would unpack/);
+    expect(performance.now() - t0).toBeLessThan(200);
+  });
+
+  it('a header that under-declares its entry gets a buffer of the declared size only, and fails its check', () => {
+    const flood = declaring(1000, new Uint8Array(10_000_000)); // 10 MB of zeros declared as 1,000 bytes
+    expect(flood.length).toBeLessThan(20_000);
+    expect(() => readZip(flood)).toThrow(/fails its CRC-32 check/);
+  });
+
+  it('a 32 MB flood of newlines in metadata.jsonl (a 33 KB zip) is refused by line count, not split into an array', () => {
+    const newlines = new Uint8Array(32_000_000).fill(0x0a);
+    const zip = writeZip([{ name: 'metadata.jsonl', data: newlines }], { deflate: () => true });
+    expect(zip.length).toBeLessThan(100_000);
+    const t0 = performance.now();
+    expect(() => zipToRows(zip)).toThrow(/metadata\.jsonl in the zip has more than 1,000,000 lines; a label export has one line per labeled pair\. Split it/);
+    expect(() => jsonlToRows(newlines, 'flood.jsonl')).toThrow(/flood\.jsonl has more than 1,000,000 lines/);
+    expect(() => jsonlToRows('\n'.repeat(1_500_000), 'flood.jsonl')).toThrow(/more than 1,000,000 lines/);
+    expect(performance.now() - t0).toBeLessThan(5000);
+    // Up to the cap, blank lines are skipped as before, and rows after them are read with their line numbers.
+    const lines = rowsToJsonl(rows).trim().split('\n');
+    const padded = '\n'.repeat(999_990) + lines.slice(0, 2).join('\n\n') + '\n\n\n';
+    expect(jsonlToRows(padded)).toEqual(rows.slice(0, 2));
+    expect(jsonlToRows(enc(padded))).toEqual(rows.slice(0, 2));
+    expect(() => jsonlToRows(enc('\n'.repeat(999_990) + '{oops'))).toThrow(/line 999991: not valid JSON/);
+  });
+
+  it('reads UTF-8 bytes line by line: a bad byte is reported at its offset in the file; a BOM is accepted', () => {
+    const text = rowsToJsonl(rows);
+    const bytes = enc(text);
+    const bad = bytes.slice();
+    const at = text.indexOf('\n') + 5;
+    bad[at] = 0xff;
+    expect(() => jsonlToRows(bad, 'bad.jsonl')).toThrow(new RegExp(`bad\\.jsonl is not UTF-8 text \\(bad byte at offset ${at}\\)`));
+    expect(jsonlToRows(Uint8Array.from([0xef, 0xbb, 0xbf, ...bytes]))).toEqual(rows);
+  });
+});
+
 describe('mergeAnnotators', () => {
   // rows[i] already holds pair i's JPEGs; relabel them instead of encoding again (same columns as pairsToPickapicRows).
   const kinds = { 0: [1, 0, 'image_0'], 1: [0, 1, 'image_1'], tie: [0.5, 0.5, 'tie'], 'both-bad': [0.5, 0.5, 'both-bad'] } as const;

@@ -481,6 +481,23 @@ describe('prototype smuggling and malformed records', () => {
   });
 });
 
+describe('backup zip bombs', () => {
+  it('a backup whose .bin would unpack far past its packed size is refused before inflating; nothing changes', async () => {
+    await savePair(pair('p1', 1, 100));
+    const files = readZip(await exportAll());
+    const before = await snapshot();
+    // 100 MB of zeros deflate to ~100 KB: the 1,000-fold expansion of a zip bomb (exportAll stores .bin files uncompressed).
+    files.set('stores/pairs.bin', new Uint8Array(100_000_000));
+    const bomb = writeZip([...files].map(([name, data]) => ({ name, data })), { deflate: (n) => n.endsWith('.bin') });
+    expect(bomb.length).toBeLessThan(1_000_000);
+    const err = await importAll(bomb).catch((e) => e);
+    expect(err).toBeInstanceOf(BackupError);
+    expect(err.message).toMatch(/"stores\/pairs\.bin" would unpack to 100\.0 MB, more than the 67\.1 MB this studio reads per file; nothing was unpacked/);
+    expect(err.message).toMatch(/Nothing was changed/);
+    expect(await snapshot()).toEqual(before);
+  });
+});
+
 describe('checkpoints per base model', () => {
   it('lists a model’s own checkpoints plus legacy ones without a model id', async () => {
     const { saveCheckpoint, listCheckpoints } = await import('../../src/storage/checkpoints');

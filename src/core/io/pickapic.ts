@@ -251,27 +251,66 @@ function checkJpeg(bytes: Uint8Array, where: string, col: string): Uint8Array {
   return bytes;
 }
 
-/** Lines of JSON from text or UTF-8 bytes (blank lines skipped), each with its 1-based line number. */
+/**
+ * Most lines a JSON Lines file may have, blank ones included. The studio writes one line per labeled pair; a file
+ * past this is not a label export (a 252 KB zip can hold 256 MB of bare newlines), so it is refused before any work.
+ */
+export const MAX_JSONL_LINES = 1_000_000;
+
+/**
+ * Lines of JSON from text or UTF-8 bytes (blank lines skipped), each with its 1-based line number. Reads line by line
+ * (bytes are decoded one line at a time), never splitting the whole input into an array of lines.
+ */
 function jsonLines(input: string | Uint8Array, name: string): { line: number; value: unknown }[] {
-  let text: string;
-  if (typeof input === 'string') text = input;
-  else {
-    const d = decodeUtf8Strict(input);
-    if ('badByte' in d) throw new PickapicError(`${name} is not UTF-8 text (bad byte at offset ${d.badByte}); is it the right file?`);
-    text = d.text;
-  }
   const out: { line: number; value: unknown }[] = [];
-  text.split('\n').forEach((raw, i) => {
-    const s = raw.trim();
-    if (s === '') return;
+  const parse = (s: string, line: number) => {
     try {
-      out.push({ line: i + 1, value: JSON.parse(s) });
+      out.push({ line, value: JSON.parse(s) });
     } catch {
-      throw new PickapicError(`${name}, line ${i + 1}: not valid JSON. Each line must be one JSON object (JSON Lines); fix the file or export it again.`);
+      throw new PickapicError(`${name}, line ${line}: not valid JSON. Each line must be one JSON object (JSON Lines); fix the file or export it again.`);
     }
-  });
+  };
+  const tooMany = () =>
+    new PickapicError(`${name} has more than ${MAX_JSONL_LINES.toLocaleString('en')} lines; a label export has one line per labeled pair. Split it into smaller files, or check that this is the file you meant.`);
+  let line = 0;
+  if (typeof input === 'string') {
+    for (let start = 0; start <= input.length; line++) {
+      if (line === MAX_JSONL_LINES) {
+        if (start === input.length) break; // the last line's newline
+        throw tooMany();
+      }
+      const nl = input.indexOf('\n', start);
+      const end = nl < 0 ? input.length : nl;
+      const s = input.slice(start, end).trim();
+      if (s !== '') parse(line === 0 && s.charCodeAt(0) === 0xfeff ? s.slice(1) : s, line + 1);
+      if (nl < 0) break;
+      start = nl + 1;
+    }
+    return out;
+  }
+  const bom = input.length >= 3 && input[0] === 0xef && input[1] === 0xbb && input[2] === 0xbf ? 3 : 0;
+  for (let start = bom; start <= input.length; line++) {
+    if (line === MAX_JSONL_LINES) {
+      if (start === input.length) break; // the last line's newline
+      throw tooMany();
+    }
+    const nl = input.indexOf(0x0a, start);
+    const end = nl < 0 ? input.length : nl;
+    const bytes = input.subarray(start, end);
+    if (!bytes.every(isJsonSpace)) {
+      const d = decodeUtf8Strict(bytes);
+      if ('badByte' in d) throw new PickapicError(`${name} is not UTF-8 text (bad byte at offset ${start + d.badByte}); is it the right file?`);
+      const text = d.text.trim();
+      if (text !== '') parse(text, line + 1);
+    }
+    if (nl < 0) break;
+    start = nl + 1;
+  }
   return out;
 }
+
+/** JSON whitespace (RFC 8259 §2): space, tab, line feed, carriage return. */
+const isJsonSpace = (b: number) => b === 0x20 || b === 0x09 || b === 0x0a || b === 0x0d;
 
 // ---------------------------------------------------------------- JSONL
 

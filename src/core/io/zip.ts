@@ -1,4 +1,4 @@
-/** Minimal zip container (PKWARE APPNOTE 4.3: store or deflate via fflate, no zip64): write entries, read them back with CRC checks. */
+/** Minimal zip container (PKWARE APPNOTE §4.3: store or deflate via fflate, no zip64): write entries, read them back with CRC checks and bounded inflated sizes. */
 import { deflateSync, inflateSync } from 'fflate';
 import { decodeUtf8Strict, encodeUtf8 } from './utf8';
 
@@ -108,8 +108,44 @@ export function writeZip(entries: ZipEntry[], opts: { mtime?: number; deflate?: 
   return out;
 }
 
-/** Files of a zip by name (directories skipped), each checked against its CRC-32. Throws ZipError on anything damaged or unsupported. */
-export function readZip(bytes: Uint8Array): Map<string, Uint8Array> {
+/**
+ * How much a zip may unpack to. The central directory declares every entry's uncompressed size (APPNOTE 4.4.9); a
+ * deflated entry may unpack up to ~1,000× its packed size, so a 1 MB upload could ask for a gigabyte. readZip checks
+ * the declared sizes against these limits before it inflates anything, and inflates each entry into a buffer of
+ * exactly its declared size, so a lying header cannot make it allocate more.
+ */
+export interface ZipLimits {
+  maxEntryBytes: number | ((name: string, packedBytes: number) => number); // per file (or per file name and packed size)
+  maxTotalBytes: number; // all files together
+}
+
+const MiB = 1024 * 1024;
+export const DEFAULT_ZIP_LIMITS: ZipLimits = { maxEntryBytes: 256 * MiB, maxTotalBytes: 1024 * MiB };
+
+/** "1.10 GB": a byte count for messages. */
+export function formatBytes(n: number): string {
+  if (n >= 1e9) return `${(n / 1e9).toFixed(2)} GB`;
+  if (n >= 1e6) return `${(n / 1e6).toFixed(1)} MB`;
+  if (n >= 1e3) return `${(n / 1e3).toFixed(1)} kB`;
+  return `${n} bytes`;
+}
+
+interface CentralEntry {
+  name: string;
+  rawName: Uint8Array;
+  method: number;
+  crc: number;
+  csize: number;
+  usize: number;
+  local: number;
+}
+
+/**
+ * Files of a zip by name (directories skipped), each checked against its CRC-32. Throws ZipError on anything damaged
+ * or unsupported, and before inflating anything when an entry or the whole archive would unpack past `limits`.
+ */
+export function readZip(bytes: Uint8Array, limits: Partial<ZipLimits> = {}): Map<string, Uint8Array> {
+  const { maxEntryBytes, maxTotalBytes } = { ...DEFAULT_ZIP_LIMITS, ...limits };
   const fail = (msg: string): never => {
     throw new ZipError(`${msg}; the file is not a zip or is damaged. Export it again.`);
   };
@@ -128,7 +164,10 @@ export function readZip(bytes: Uint8Array): Map<string, Uint8Array> {
   const cdOffset = view.getUint32(eocd + 16, true);
   if (count === 0xffff || cdOffset === 0xffffffff) throw new ZipError('The zip uses zip64, which is not supported; re-create it with fewer or smaller files.');
   if (cdOffset + cdSize > eocd) fail('the central directory lies outside the file');
-  const files = new Map<string, Uint8Array>();
+
+  // Pass 1: the central directory, every declared size checked before anything is inflated.
+  const entries: CentralEntry[] = [];
+  let total = 0;
   let p = cdOffset;
   for (let n = 0; n < count; n++) {
     if (p + 46 > eocd || view.getUint32(p, true) !== 0x02014b50) fail(`central directory entry ${n + 1} is damaged`);
@@ -149,17 +188,37 @@ export function readZip(bytes: Uint8Array): Map<string, Uint8Array> {
     if (flags & 1) throw new ZipError(`Zip entry ${JSON.stringify(name)} is encrypted; re-create the zip without a password.`);
     if (method !== 0 && method !== 8) throw new ZipError(`Zip entry ${JSON.stringify(name)} uses compression method ${method}; re-create the zip with "store" or "deflate".`);
     if (csize === 0xffffffff || usize === 0xffffffff || local === 0xffffffff) throw new ZipError('The zip uses zip64, which is not supported; re-create it with fewer or smaller files.');
+    if (method === 0 && usize !== csize) fail(`the stored entry ${JSON.stringify(name)} declares ${usize} bytes but holds ${csize}`);
+    const entryCap = typeof maxEntryBytes === 'function' ? maxEntryBytes(name, csize) : maxEntryBytes;
+    if (usize > entryCap) {
+      throw new ZipError(
+        `Zip entry ${JSON.stringify(name)} would unpack to ${formatBytes(usize)}, more than the ${formatBytes(entryCap)} this studio reads per file; nothing was unpacked. Split the data into smaller files (e.g. export fewer pairs at a time), or check that this is the file you meant.`,
+      );
+    }
+    total += usize;
+    if (total > maxTotalBytes) {
+      throw new ZipError(
+        `The zip would unpack to more than ${formatBytes(maxTotalBytes)} in all (at entry ${n + 1} of ${count}), more than this studio reads at once; nothing was unpacked. Split it into smaller zips, or check that this is the file you meant.`,
+      );
+    }
+    entries.push({ name, rawName, method, crc, csize, usize, local });
+  }
+
+  // Pass 2: the data, each entry into a buffer of exactly its declared size.
+  const files = new Map<string, Uint8Array>();
+  for (const { name, rawName, method, crc, csize, usize, local } of entries) {
     if (local + 30 > cdOffset || view.getUint32(local, true) !== 0x04034b50) fail(`the local header of ${JSON.stringify(name)} is missing`);
     const localNameLength = view.getUint16(local + 26, true);
     const start = local + 30 + localNameLength + view.getUint16(local + 28, true);
-    if (localNameLength !== nlen || !bytesEqual(bytes.subarray(local + 30, local + 30 + nlen), rawName)) fail(`the local header of ${JSON.stringify(name)} names another file`);
+    if (localNameLength !== rawName.length || !bytesEqual(bytes.subarray(local + 30, local + 30 + rawName.length), rawName)) fail(`the local header of ${JSON.stringify(name)} names another file`);
     if (start + csize > cdOffset) fail(`the data of ${JSON.stringify(name)} runs past its end`);
     const body = bytes.subarray(start, start + csize);
     let data: Uint8Array;
     if (method === 0) data = body.slice();
     else {
       try {
-        data = inflateSync(body);
+        // With `out`, fflate writes at most out.length bytes: data past the declared size is dropped (and fails the CRC).
+        data = inflateSync(body, { out: new Uint8Array(usize) });
       } catch (e) {
         throw new ZipError(`Zip entry ${JSON.stringify(name)} does not decompress (${(e as Error).message}); the file is damaged. Export it again.`, { cause: e });
       }
