@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { str, type Args } from '../args';
 import { aggregateLabels, parseAnnotatorFile } from '../experiment/labels';
-import { LABEL_FORMAT, LABELS_FILE, readPairsManifest } from '../experiment/pairFolder';
+import { LABEL_FORMAT, LABELS_FILE, readJsonFile, readPairsManifest } from '../experiment/pairFolder';
 
 export const labelHelp = `label --pairs DIR --labels FILE.json[,FILE2.json…|FOLDER]
   Label files: ${LABEL_FORMAT}. A folder means every *.json in it (as D3PO reads a directory).
@@ -23,21 +23,13 @@ export function labelFiles(args: Args): string[] {
   });
 }
 
-function readJson(file: string): unknown {
-  try {
-    return JSON.parse(fs.readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw new Error(`${file} is not valid JSON (${e instanceof Error ? e.message : String(e)}); write it as ${LABEL_FORMAT}.`);
-  }
-}
-
 export async function labelCommand(args: Args, log: (s: string) => void = console.log): Promise<void> {
   const dir = str(args, 'pairs', '');
   if (!dir) throw new Error(`label needs the pairs folder: --pairs DIR\n${labelHelp}`);
   const manifest = readPairsManifest(dir);
   const ids = manifest.pairs.map((p) => p.id);
   const files = labelFiles(args);
-  const annotators = files.map((f) => parseAnnotatorFile(f, readJson(f), ids));
+  const annotators = files.map((f) => parseAnnotatorFile(f, readJsonFile(f, `write it as ${LABEL_FORMAT}.`), ids)); // a UTF-8 BOM is fine
   const { labels, ties, unlabeled } = aggregateLabels(annotators, ids);
   if (labels.length === 0) throw new Error(`None of the ${ids.length} pairs in ${dir} has a vote in ${files.join(', ')}; check the pair ids.`);
   fs.writeFileSync(path.join(dir, LABELS_FILE), JSON.stringify(labels, null, 1) + '\n');

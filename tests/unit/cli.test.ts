@@ -1,4 +1,4 @@
-// Tests for the CLI's png helpers, model loader, and the `sample` and `info` commands on the tiny model (no timings asserted).
+// Tests for the CLI's png helpers, model loader, the `sample` and `info` commands on the tiny model (no timings asserted), and the pairs folder's JSON files (pairs.json, labels.json, annotator files) as `label` and `train` read them.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,6 +14,10 @@ import { loadModel, sha256Hex } from '../../cli/modelLoader';
 import { sampleCommand, type SampleManifest } from '../../cli/commands/sample';
 import { infoCommand } from '../../cli/commands/info';
 import type { Args } from '../../cli/args';
+import { labelCommand } from '../../cli/commands/label';
+import { trainCommand } from '../../cli/commands/train';
+import { PAIRS_FORMAT, readLabels, readPairsManifest } from '../../cli/experiment/pairFolder';
+import { useTmpDir } from './tmpDir';
 import { useBackend } from './backend';
 
 /** Deterministic pseudo-random bytes. */
@@ -194,5 +198,66 @@ describe('CLI commands on the tiny model', () => {
 
   it('loadModel says how to get the weights when the file is missing', () => {
     expect(() => loadModel(path.join(dir, 'nope.safetensors'))).toThrow(/npm run pretrain.*git checkout/);
+  });
+});
+
+describe('pairs folder JSON files: clear messages, no silent misreads', () => {
+  let root = '';
+  useTmpDir('d3po-pairfolder-', (d) => (root = d));
+  let n = 0;
+  /** A pairs folder with a pairs.json listing pair-0000 … pair-0002 (no trajectories: nothing here gets that far). */
+  const folder = (files: Record<string, string> = {}) => {
+    const dir = path.join(root, `f${n++}`);
+    fs.mkdirSync(dir);
+    const pairs = ['pair-0000', 'pair-0001', 'pair-0002'].map((id) => ({ id, prompt: 'red heart', seed: 1, images: [`images/${id}-A.png`, `images/${id}-B.png`] }));
+    fs.writeFileSync(path.join(dir, 'pairs.json'), JSON.stringify({ format: PAIRS_FORMAT, version: 1, trajectories: 'trajectories.safetensors', pairs }));
+    for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), text);
+    return dir;
+  };
+  const train = (dir: string) => trainCommand({ _: ['train'], pairs: dir }, () => undefined);
+
+  it('labels.json of {} (or null, or a string) says what it must be and how to get it, in readLabels and train', async () => {
+    for (const text of ['{}', 'null', '"A"']) {
+      const dir = folder({ 'labels.json': text });
+      const expected = new RegExp(`${path.join(dir, 'labels.json').replace(/[.\\/]/g, '\\$&')} must be a JSON array of \\{"pair", "vote"\\} entries, but it holds (an object|null|a string); re-run \`label --pairs`);
+      expect(() => readLabels(dir)).toThrow(expected);
+      await expect(train(dir)).rejects.toThrow(expected);
+    }
+  });
+
+  it('train rejects an unknown vote ("X", lowercase "a", a number) instead of reading it as a tie', async () => {
+    for (const vote of ['X', 'a', 1]) {
+      const dir = folder({ 'labels.json': JSON.stringify([{ pair: 'pair-0000', vote: 'A' }, { pair: 'pair-0001', vote }]) });
+      const expected = new RegExp(`labels\\.json: pair pair-0001 has vote ${JSON.stringify(JSON.stringify(vote)).slice(1, -1)}; \`train\` reads "A", "B", "tie" or "both-bad"`);
+      expect(() => readLabels(dir)).toThrow(expected);
+      await expect(train(dir)).rejects.toThrow(expected);
+    }
+    const dup = folder({ 'labels.json': JSON.stringify([{ pair: 'pair-0000', vote: 'A' }, { pair: 'pair-0000', vote: 'B' }]) });
+    expect(() => readLabels(dup)).toThrow(/pair pair-0000 appears twice/);
+  });
+
+  it('a pairs.json that is not JSON gives a message with the file name and what to do', async () => {
+    const dir = folder();
+    fs.writeFileSync(path.join(dir, 'pairs.json'), '{"format": "d3po-studio-pairs", pairs: [');
+    const expected = new RegExp(`${path.join(dir, 'pairs.json').replace(/[.\\/]/g, '\\$&')} is not valid JSON \\(.+\\); regenerate the folder with \`pairs --out`);
+    expect(() => readPairsManifest(dir)).toThrow(expected);
+    await expect(train(dir)).rejects.toThrow(expected);
+    await expect(labelCommand({ _: ['label'], pairs: dir, labels: 'x.json' }, () => undefined)).rejects.toThrow(expected);
+    fs.writeFileSync(path.join(dir, 'pairs.json'), '[1, 2]');
+    expect(() => readPairsManifest(dir)).toThrow(/is not a d3po-studio pairs manifest/);
+  });
+
+  it('label reads annotator files that start with a UTF-8 BOM (as Windows editors write them), and so does train', async () => {
+    const dir = folder();
+    const votes = path.join(dir, 'votes.json');
+    fs.writeFileSync(votes, '\uFEFF' + JSON.stringify([{ pair: 'pair-0000', vote: 'A' }, { pair: 'pair-0002', vote: 'both-bad' }]));
+    expect(fs.readFileSync(votes).subarray(0, 3)).toEqual(Buffer.from([0xef, 0xbb, 0xbf]));
+    await labelCommand({ _: ['label'], pairs: dir, labels: votes }, () => undefined);
+    expect(readLabels(dir)).toEqual([
+      { pair: 'pair-0000', vote: 'A', mean: 1, annotators: 1 },
+      { pair: 'pair-0002', vote: 'both-bad', mean: 0, annotators: 1 },
+    ]);
+    fs.writeFileSync(path.join(dir, 'labels.json'), '\uFEFF' + fs.readFileSync(path.join(dir, 'labels.json'), 'utf8'));
+    expect(readLabels(dir).map((l) => l.vote)).toEqual(['A', 'both-bad']);
   });
 });
