@@ -1,7 +1,7 @@
-// Vite config: React, cross-origin isolation (COOP/COEP, so tfjs-backend-wasm can use threads; conventions §4), a self-only Content-Security-Policy, and ES-module workers.
+// Vite config: React, cross-origin isolation (COOP/COEP, so tfjs-backend-wasm can use threads), a self-only Content-Security-Policy (headers in dev/preview, a meta tag in the build), and ES-module workers.
 import { randomBytes } from 'node:crypto';
 import react from '@vitejs/plugin-react';
-import { defineConfig } from 'vite';
+import { defineConfig, type Plugin } from 'vite';
 
 /**
  * The CSP allows no remote origin. What needs what:
@@ -13,7 +13,7 @@ import { defineConfig } from 'vite';
  *  - nonce (dev server only): Vite injects an inline React Fast Refresh preamble and <style> tags for CSS
  *    imports; `html.cspNonce` puts this nonce on them. A production build has no inline script or style.
  */
-function contentSecurityPolicy(nonce?: string): string {
+export function contentSecurityPolicy(nonce?: string): string {
   const n = nonce ? ` 'nonce-${nonce}'` : '';
   return [
     "default-src 'self'",
@@ -30,7 +30,8 @@ function contentSecurityPolicy(nonce?: string): string {
   ].join('; ');
 }
 
-function securityHeaders(nonce?: string): Record<string, string> {
+/** Headers every response needs. Static hosts get the same from public/_headers and vercel.json (a unit test keeps them equal). */
+export function securityHeaders(nonce?: string): Record<string, string> {
   return {
     // Cross-origin isolation: enables SharedArrayBuffer, so wasm loads tfjs-backend-wasm-threaded-simd.wasm.
     'Cross-Origin-Opener-Policy': 'same-origin',
@@ -40,11 +41,34 @@ function securityHeaders(nonce?: string): Record<string, string> {
   };
 }
 
+/**
+ * The CSP as a <meta> tag in the built index.html, for hosts that cannot send headers (GitHub Pages): CSP3 §3.3 lets
+ * a page carry its policy this way, without frame-ancestors (ignored there). COOP/COEP have no meta form.
+ */
+export function metaContentSecurityPolicy(): string {
+  return contentSecurityPolicy()
+    .split('; ')
+    .filter((d) => !d.startsWith('frame-ancestors'))
+    .join('; ');
+}
+
+/** index.html with the meta CSP right after <meta charset> (which must stay in the first 1024 bytes), before any script. */
+export function withMetaCsp(html: string): string {
+  const content = metaContentSecurityPolicy().replace(/&/g, '&amp;').replace(/"/g, '&quot;');
+  const tag = `<meta http-equiv="Content-Security-Policy" content="${content}" />`;
+  const anchor = /<meta charset[^>]*>/i.test(html) ? /<meta charset[^>]*>/i : /<head[^>]*>/i;
+  return html.replace(anchor, (m) => `${m}\n    ${tag}`);
+}
+
+function metaCspPlugin(): Plugin {
+  return { name: 'd3po-meta-csp', apply: 'build', transformIndexHtml: withMetaCsp };
+}
+
 export default defineConfig(({ command, isPreview }) => {
   // One random nonce per dev-server start (the dev server is local; a build never needs one).
   const devNonce = command === 'serve' && !isPreview ? randomBytes(16).toString('base64') : undefined;
   return {
-    plugins: [react()],
+    plugins: [react(), metaCspPlugin()],
     html: { cspNonce: devNonce },
     server: { port: 5173, headers: securityHeaders(devNonce) },
     preview: { port: 4173, headers: securityHeaders() },
