@@ -1,4 +1,4 @@
-/** Storage quota: usage estimate, persistence request, and StorageFullError, thrown in place of QuotaExceededError (conventions.md §6). */
+/** Storage quota: usage estimate, persistence request, and StorageFullError, thrown in place of QuotaExceededError (Storage Standard, https://storage.spec.whatwg.org/; QuotaExceededError per WebIDL). */
 
 /** What a full-disk write should tell the person: nothing already saved was lost, and how to make room. */
 export class StorageFullError extends Error {

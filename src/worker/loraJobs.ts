@@ -1,4 +1,4 @@
-// Worker jobs on the adapter itself: rollback to a checkpoint, start a new adapter, export (PEFT/kohya safetensors + adapter_config.json), validated import, compare scale, and the D3PO reference copy (conventions §1).
+// Worker jobs on the adapter itself: rollback to a checkpoint, start a new adapter, export (PEFT/kohya safetensors + adapter_config.json), validated import, compare scale, and the D3PO reference copy (file layouts: see src/core/io/loraFile.ts).
 import { adapterConfigJson, decodeLoraSafetensors, defaultLoraImportLimits, encodeLoraSafetensors, type LoraImportLimits } from '../core/io/loraFile';
 import type { LoraAdapter } from '../core/model/lora';
 import { loraOutputProblem } from '../core/model/loraProbe';

@@ -1,4 +1,4 @@
-/** LoRA adapter <-> safetensors file (export, validated import, header peek) in the diffusers/PEFT and kohya layouts, following docs/conventions.md §1. */
+/** LoRA adapter <-> safetensors file (export, validated import, header peek) in the diffusers/PEFT and kohya layouts, as diffusers' save_lora_weights/load_lora_weights (huggingface/diffusers src/diffusers/loaders/lora_pipeline.py) and kohya sd-scripts networks/lora.py write and read them. */
 
 // Layouts (tfjs keeps A [in, r] / conv A [k, k, in, r] and B [r, out]; files use PyTorch orientation):
 // - 'peft' (diffusers `pytorch_lora_weights.safetensors`): `unet.<module>.lora_A.weight` [r, in] (conv [r, in, k, k]) and

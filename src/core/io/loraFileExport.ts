@@ -1,4 +1,4 @@
-/** LoRA export to safetensors in PEFT/diffusers layout (lora_A [r,in], lora_B [out,r], LoraConfig in __metadata__) or kohya layout (lora_down/lora_up/.alpha, ss_network_*), plus adapter_config.json (conventions.md §1.2–1.4). */
+/** LoRA export to safetensors in PEFT/diffusers layout (lora_A [r,in], lora_B [out,r], LoraConfig in __metadata__) or kohya layout (lora_down/lora_up/.alpha, ss_network_*), plus adapter_config.json (huggingface/peft LoraConfig, diffusers lora_pipeline.py, kohya-ss/sd-scripts networks/lora.py). */
 import { encodeSafetensors, type TensorEntry } from './safetensors';
 import { f32Entry } from './tensorEntry';
 import { LoraAdapter, type LoraModule } from '../model/lora';

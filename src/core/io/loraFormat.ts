@@ -1,4 +1,4 @@
-/** LoRA file formats shared by export, header analysis and import: layouts, PEFT/kohya constants, errors, name and orientation helpers (conventions.md §1.2–1.4). */
+/** LoRA file formats shared by export, header analysis and import: layouts, PEFT/kohya constants, errors, name and orientation helpers (huggingface/peft LoraConfig, diffusers lora_pipeline.py, kohya-ss/sd-scripts networks/lora.py). */
 import { allLoraTargets } from '../model/lora';
 
 export type LoraLayout = 'peft' | 'kohya';

@@ -1,4 +1,4 @@
-/** Labeled pairs ⇄ Pick-a-Pic v2 rows (algorithms.md §8.3) as JSONL or a zip (metadata.jsonl + images/), D3PO's annotator averaging (§4.2 load_data_from_json), and the small zip reader/writer they use. Pure: no DOM. */
+/** Labeled pairs ⇄ Pick-a-Pic v2 rows (the yuvalkirstain/pickapic_v2 dataset's columns) as JSONL or a zip (metadata.jsonl + images/), D3PO's annotator averaging (yk7333/d3po scripts/utils.py load_data_from_json), and the small zip reader/writer they use. Pure: no DOM. */
 import encodeJpeg from 'jpeg-js/lib/encoder.js';
 import type { Vote } from '../algorithms/d3po';
 import { decodeUtf8Strict, encodeUtf8 } from './utf8';
