@@ -13,6 +13,7 @@ import { pairsCommand, pairsHelp } from './commands/pairs';
 import { labelCommand, labelHelp } from './commands/label';
 import { trainCommand, trainHelp } from './commands/train';
 import { latentSubsetCommand, latentSubsetHelp } from './commands/latentSubset';
+import { tasteSweepCommand, tasteSweepHelp } from './commands/tasteSweep';
 
 type Command = { run: (args: ReturnType<typeof parseArgs>) => Promise<void>; help: string; backend: boolean };
 
@@ -29,6 +30,7 @@ export const commands: Record<string, Command> = {
   label: { run: labelCommand, help: labelHelp, backend: false },
   train: { run: trainCommand, help: trainHelp, backend: true },
   'latent-subset': { run: latentSubsetCommand, help: latentSubsetHelp, backend: true },
+  'taste-sweep': { run: tasteSweepCommand, help: tasteSweepHelp, backend: true },
 };
 
 async function main(): Promise<void> {

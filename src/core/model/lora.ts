@@ -107,3 +107,12 @@ export function copyLoraValues(dst: LoraAdapter, src: LoraAdapter): void {
     d.B.assign(m.B);
   }
 }
+
+/** Whether every A and B value is finite (one async read; a NaN/Inf adapter must never be checkpointed or sampled). */
+export async function loraIsFinite(lora: LoraAdapter): Promise<boolean> {
+  if (lora.variables.length === 0) return true;
+  const s = tf.tidy(() => tf.addN(lora.variables.map((v) => tf.sum(tf.abs(v)))));
+  const v = (await s.data())[0];
+  s.dispose();
+  return Number.isFinite(v);
+}

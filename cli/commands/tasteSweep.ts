@@ -1,0 +1,121 @@
+// `taste-sweep`: which recipe makes 100 clicks show? For each recipe variant × reward × seed, a fresh LoRA learns from N scripted-oracle votes (offline: the base model's pairs; online: the studio's loop with on-policy rounds and the meter) and is judged on held-out prompts × seeds: shift of the attribute in within-prompt σ, win rate vs base, classifier-accuracy and denoising-loss drift. Results are cached per run (resumable); writes sweep.md, sweep.json and sweep.svg (shift vs drift).
+import fs from 'node:fs';
+import path from 'node:path';
+import { flag, num, str, type Args } from '../args';
+import { DEFAULT_MODEL_PATH } from '../modelLoader';
+import { openModel, tinyMemoryModel, type ModelHandle } from '../experiment/modelSource';
+import { registerPromptAlignment } from '../experiment/classifierReward';
+import { DEFAULT_PROMPTS } from '../experiment/prompts';
+import { rewardByName } from '../../src/core/rewards/registry';
+import { defaultTasteRecipe, validateRecipe, type TasteRecipe } from '../../src/core/taste/recipe';
+import { basePairPool, type SampledPair } from '../taste/basePairs';
+import { heldOutPrompts, heldOutSet, sampleHeldOut } from '../taste/heldOut';
+import { QualityProbe } from '../taste/quality';
+import { runTaste, type Protocol, type TasteContext, type TasteRunResult } from '../taste/simulate';
+import { parseVariants, summarize, sweepMarkdown, sweepSvg, type Variant } from '../taste/sweepReport';
+
+export const DEFAULT_SWEEP_REWARDS = 'brightness,colourfulness,jpeg_compressibility,prompt_alignment';
+
+export const tasteSweepHelp = `taste-sweep [--variants "name:key=value,key=value;name2:…"] [--rewards ${DEFAULT_SWEEP_REWARDS}] [--seeds 0,1,2]
+      [--labels 100] [--protocol offline|online] [--eval-seeds 3] [--out runs/taste-sweep] [--model ${DEFAULT_MODEL_PATH}] [--data data] [--quick]
+  For each recipe variant (overrides of the default recipe; "default" is always run) × reward × seed: a fresh LoRA learns
+  from --labels scripted-oracle votes and is judged on the ${DEFAULT_PROMPTS.length} built-in prompts × --eval-seeds held-out seeds:
+  attribute shift in within-prompt σ, win rate vs base, classifier accuracy drift and denoising-loss drift (needs
+  \`npm run data\`). offline = pairs from the base model (pairs + label + train); online = the studio's loop (each round's
+  pairs sampled from the current adapter; the taste meter's pre-vote agreement is recorded). Runs are cached in
+  <out>/runs/ (re-running resumes). Recipe keys: ${Object.keys(defaultTasteRecipe).join(', ')} (targets as to_q+to_v).
+  --quick: CI smoke run on the random tiny model (2 labels, 1 seed, brightness).`;
+
+function parseList(text: string, what: string): string[] {
+  const out = text.split(',').map((s) => s.trim()).filter(Boolean);
+  if (out.length === 0) throw new Error(`--${what} needs a comma-separated list, got ${JSON.stringify(text)}`);
+  return out;
+}
+
+function parseSeeds(text: string): number[] {
+  const seeds = parseList(text, 'seeds').map(Number);
+  if (seeds.some((s) => !Number.isInteger(s) || s < 0)) throw new Error(`--seeds must be non-negative integers (e.g. 0,1,2), got ${JSON.stringify(text)}`);
+  return seeds;
+}
+
+export async function tasteSweepCommand(args: Args, log: (s: string) => void = console.log): Promise<void> {
+  const quick = flag(args, 'quick');
+  const out = str(args, 'out', quick ? 'runs/taste-sweep-quick' : 'runs/taste-sweep');
+  const protocol = str(args, 'protocol', 'offline') as Protocol;
+  if (protocol !== 'offline' && protocol !== 'online') throw new Error(`--protocol must be offline or online, got ${JSON.stringify(protocol)}`);
+  const labels = num(args, 'labels', quick ? 2 : 100);
+  if (!Number.isInteger(labels) || labels < 1) throw new Error(`--labels must be a positive integer, got ${labels}`);
+  const seeds = parseSeeds(str(args, 'seeds', quick ? '0' : '0,1,2'));
+  const rewardNames = parseList(str(args, 'rewards', quick ? 'brightness' : DEFAULT_SWEEP_REWARDS), 'rewards');
+  const dataDir = str(args, 'data', 'data');
+  if (rewardNames.includes('prompt_alignment')) {
+    const r = registerPromptAlignment(dataDir);
+    if (!r.ok) throw new Error(`prompt_alignment needs the classifier and the dataset index: ${r.why}`);
+  }
+  const rewards = rewardNames.map(rewardByName);
+  const variants: Variant[] = [{ name: 'default', overrides: {} }, ...parseVariants(str(args, 'variants', ''))];
+  const quickRecipe: Partial<TasteRecipe> = quick ? { votesPerRound: 2, stepsPerRound: 1, pairsPerStep: 1 } : {};
+  for (const v of variants) {
+    const problem = validateRecipe({ ...defaultTasteRecipe, ...quickRecipe, ...v.overrides });
+    if (problem) throw new Error(`variant ${v.name}: ${problem}`);
+  }
+  const handle: ModelHandle = quick ? tinyMemoryModel(0) : openModel(str(args, 'model', DEFAULT_MODEL_PATH));
+  const { model } = handle;
+  const prompts = quick ? ['dog', 'pizza'] : DEFAULT_PROMPTS;
+  const heldOut = heldOutSet(prompts, num(args, 'eval-seeds', quick ? 1 : 3));
+  const probe = quick ? null : await QualityProbe.create(model, dataDir);
+  const quality = probe && 'reason' in probe ? null : probe;
+  if (probe && 'reason' in probe) log(`quality drift unavailable: ${probe.reason}`);
+  try {
+    log(`taste sweep (${protocol}, ${labels} labels) on ${handle.id}: ${variants.length} variant(s) × ${rewards.length} reward(s) × ${seeds.length} seed(s); held-out ${heldOut.prompts.length} prompts × ${heldOut.seeds.length} seeds`);
+    const baseImages = await sampleHeldOut(model, undefined, heldOut);
+    const pools = new Map<number, Promise<SampledPair[]>>();
+    const ctx: TasteContext = {
+      model,
+      heldOut,
+      baseImages,
+      baseQuality: quality ? await quality.classify(baseImages, heldOutPrompts(heldOut)) : null,
+      quality,
+      prompts,
+      pool: (seed) => {
+        if (!pools.has(seed)) pools.set(seed, basePairPool(model, path.join(out, 'pairs'), seed, Math.max(labels, quick ? 2 : 100), prompts, log));
+        return pools.get(seed)!;
+      },
+    };
+    if (ctx.baseQuality) log(`base model on the held-out images: classifier accuracy ${(100 * ctx.baseQuality.accuracy).toFixed(1)} %, true-class probability ${ctx.baseQuality.trueProb.toFixed(3)}`);
+    const results: { variant: Variant; recipe: TasteRecipe; runs: TasteRunResult[] }[] = [];
+    for (const v of variants) {
+      const recipe: TasteRecipe = { ...defaultTasteRecipe, ...quickRecipe, ...v.overrides };
+      const runs: TasteRunResult[] = [];
+      for (const reward of rewards) {
+        for (const seed of seeds) {
+          const file = path.join(out, 'runs', `${v.name}-${protocol}-${labels}-${reward.name}-s${seed}.json`);
+          if (fs.existsSync(file)) {
+            const cached = JSON.parse(fs.readFileSync(file, 'utf8')) as { recipe: TasteRecipe; result: TasteRunResult };
+            if (JSON.stringify(cached.recipe) === JSON.stringify(recipe)) {
+              runs.push(cached.result);
+              continue;
+            }
+          }
+          log(`${v.name}: ${reward.name} seed ${seed}`);
+          const r = await runTaste(ctx, recipe, reward, seed, protocol, labels, log);
+          fs.mkdirSync(path.dirname(file), { recursive: true });
+          fs.writeFileSync(file, JSON.stringify({ recipe, model: handle.id, result: r }, null, 1) + '\n');
+          runs.push(r);
+        }
+      }
+      results.push({ variant: v, recipe, runs });
+    }
+    const summary = results.map((r) => summarize(r.variant, r.recipe, r.runs));
+    fs.mkdirSync(out, { recursive: true });
+    const md = sweepMarkdown(summary, { protocol, labels, model: handle.id, heldOut: `${heldOut.prompts.length} prompts × ${heldOut.seeds.length} seeds` });
+    fs.writeFileSync(path.join(out, `sweep-${protocol}.md`), md);
+    fs.writeFileSync(path.join(out, `sweep-${protocol}.json`), JSON.stringify(summary, null, 1) + '\n');
+    fs.writeFileSync(path.join(out, `sweep-${protocol}.svg`), sweepSvg(summary));
+    log(md);
+    log(`wrote ${path.join(out, `sweep-${protocol}.md`)}, .json, .svg`);
+  } finally {
+    quality?.dispose();
+    model.dispose();
+  }
+}

@@ -1,0 +1,58 @@
+// The base model's labeled-pair pool of one seed for the offline taste protocol (`pairs` + an oracle labeler): pairs of one prompt from one shared x_T, with their decoded images, cached as a trajectory file so every setting and reward of a sweep trains on the same pairs.
+import fs from 'node:fs';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import type { MiniSD } from '../../src/core/model/pipeline';
+import type { LoraAdapter } from '../../src/core/model/lora';
+import { imagesToRgba, sampleWithTrajectory } from '../../src/core/diffusion/sample';
+import { decodePairs, encodePairs, type LabeledPair } from '../../src/core/algorithms/trajectoryCodec';
+import { createRng, type Rng } from '../../src/core/rng';
+import { latentShape } from '../../src/core/config';
+
+export interface SampledPair {
+  pair: LabeledPair; // trajectories, no vote
+  images: [Uint8ClampedArray, Uint8ClampedArray];
+}
+
+/** Samples one pair (shared x_T) with an adapter (undefined = the base model) and decodes both images. */
+export async function samplePair(model: MiniSD, lora: LoraAdapter | undefined, id: string, prompt: string, seed: number): Promise<SampledPair> {
+  const r = await sampleWithTrajectory(model, { prompts: [prompt, prompt], seed, sharedInitialNoise: true, lora, loraScale: lora ? undefined : 0 });
+  const img = model.decode(r.final);
+  const rgba = await imagesToRgba(img);
+  tf.dispose([img, r.final]);
+  return { pair: { id, trajectories: [r.trajectories[0], r.trajectories[1]] }, images: [rgba[0], rgba[1]] };
+}
+
+/** Decodes the final latents of every trajectory of the pairs to RGBA (the images a person saw). */
+async function decodeFinals(model: MiniSD, pairs: LabeledPair[]): Promise<[Uint8ClampedArray, Uint8ClampedArray][]> {
+  const shape = latentShape(model.config);
+  const out: [Uint8ClampedArray, Uint8ClampedArray][] = [];
+  for (const p of pairs) {
+    const x = tf.tensor4d(Float32Array.from([...p.trajectories[0].latents.at(-1)!, ...p.trajectories[1].latents.at(-1)!]), [2, ...shape]);
+    const img = model.decode(x);
+    const rgba = await imagesToRgba(img);
+    tf.dispose([x, img]);
+    out.push([rgba[0], rgba[1]]);
+  }
+  return out;
+}
+
+/** The pair pool of `seed` (count pairs, prompts cycled), sampled once and cached in `dir`. */
+export async function basePairPool(model: MiniSD, dir: string, seed: number, count: number, prompts: readonly string[], log: (s: string) => void): Promise<SampledPair[]> {
+  const file = path.join(dir, `base-pairs-s${seed}-n${count}.safetensors`);
+  if (fs.existsSync(file)) {
+    const pairs = decodePairs(new Uint8Array(fs.readFileSync(file)));
+    const images = await decodeFinals(model, pairs);
+    return pairs.map((pair, i) => ({ pair, images: images[i] }));
+  }
+  const rng: Rng = createRng(seed ^ 0x7a57e);
+  const out: SampledPair[] = [];
+  const t0 = performance.now();
+  for (let i = 0; i < count; i++) {
+    out.push(await samplePair(model, undefined, `s${seed}-p${i}`, prompts[i % prompts.length], rng.int(2 ** 31)));
+    if ((i + 1) % 25 === 0) log(`  base pairs seed ${seed}: ${i + 1}/${count} (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+  }
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(file, encodePairs(out.map((s) => s.pair), 'F32', { seed, count }));
+  return out;
+}

@@ -1,0 +1,163 @@
+// One taste run with a scripted oracle: a fresh LoRA trained with a recipe from 100 (or N) oracle-labeled pairs, either offline (the base model's pairs, as `pairs` + `label` + `train`) or online (the studio's loop: every round samples its pairs from the current adapter, the meter predicts each vote first, then the round trains) — then the held-out shift, win rate and quality drift.
+import type { MiniSD } from '../../src/core/model/pipeline';
+import { createLoraAdapter } from '../../src/core/model/lora';
+import { AdamW } from '../../src/core/train/adamw';
+import { createRng, type Rng } from '../../src/core/rng';
+import { oracleVote } from '../../src/core/algorithms/oracle';
+import type { PreferencePair } from '../../src/core/algorithms/d3poTrainer';
+import type { RewardFunction } from '../../src/core/rewards/types';
+import { winRate } from '../../src/core/algorithms/onlineLoop';
+import { trajectoryRows } from '../../src/core/algorithms/referenceCache';
+import { TasteTrainer, UNET_PREFIX } from '../../src/core/taste/tasteTrainer';
+import { roundsFor, type TasteRecipe } from '../../src/core/taste/recipe';
+import { implicitReward, predictedPreference } from '../../src/core/taste/implicitReward';
+import { wilson, type Proportion } from '../../src/core/taste/agreement';
+import { samplePair, type SampledPair } from './basePairs';
+import { heldOutPrompts, sampleHeldOut, scoreImages, withinPromptStd, type HeldOutSet } from './heldOut';
+import type { ClassifierQuality, QualityProbe } from './quality';
+
+export type Protocol = 'offline' | 'online';
+
+/** What every run of a sweep shares: the model, held-out set, base images and their quality, the base pair pools. */
+export interface TasteContext {
+  model: MiniSD;
+  heldOut: HeldOutSet;
+  baseImages: Uint8ClampedArray[];
+  baseQuality: ClassifierQuality | null;
+  quality: QualityProbe | null;
+  prompts: readonly string[]; // training prompts (cycled)
+  pool: (seed: number) => Promise<SampledPair[]>; // the base model's pairs of a seed (offline protocol; σ of the attribute)
+}
+
+export interface TasteRunResult {
+  protocol: Protocol;
+  reward: string;
+  seed: number;
+  labeled: number; // oracle votes (ties included)
+  preferences: number; // votes with a preference
+  optimizerSteps: number;
+  base: { mean: number }; // held-out reward of the base model
+  tuned: { mean: number };
+  sigmaWithin: number; // the attribute's within-prompt std on the base model's pair images
+  shift: number; // (tuned mean − base mean) / sigmaWithin
+  winRate: number; // tuned beats base on the same (prompt, seed), ties ½
+  quality: { base: ClassifierQuality | null; tuned: ClassifierQuality | null; accuracyDrift: number | null; denoisingBase: number | null; denoisingTuned: number | null };
+  meter: { all: Proportion; lastHalf: Proportion; skipFinal: Proportion; lastHalfSkipFinal: Proportion } | null; // online: pre-vote agreement
+  seconds: { sampling: number; training: number; eval: number };
+}
+
+function oracleLabel(s: SampledPair, scores: [number, number], rng: Rng): PreferencePair {
+  return { id: s.pair.id, trajectories: s.pair.trajectories, vote: oracleVote(scores[0], scores[1], { tieMargin: 0, temperature: 0 }, rng) };
+}
+
+/** Agreement of pre-vote predictions with votes (no-prediction cases excluded). */
+function agreement(outcomes: (boolean | null)[]): Proportion {
+  const judged = outcomes.filter((o): o is boolean => o !== null);
+  return wilson(judged.filter(Boolean).length, judged.length);
+}
+
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+export async function runTaste(ctx: TasteContext, recipe: TasteRecipe, reward: RewardFunction, seed: number, protocol: Protocol, labels: number, log: (s: string) => void): Promise<TasteRunResult> {
+  const { model } = ctx;
+  const lora = createLoraAdapter(model.params, UNET_PREFIX, { rank: recipe.rank, alpha: recipe.alpha, targets: recipe.targets, seed });
+  const optimizer = new AdamW(lora.variables, { learningRate: recipe.learningRate, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: recipe.weightDecay });
+  const trainer = new TasteTrainer(model, lora, optimizer, recipe);
+  const rng = createRng(seed * 7919 + 17);
+  const seconds = { sampling: 0, training: 0, eval: 0 };
+  const basePool = await ctx.pool(seed);
+  const poolScores = await scoreImages(reward, basePool.flatMap((s) => s.images), basePool.flatMap((s) => [s.pair.trajectories[0].prompt, s.pair.trajectories[1].prompt]));
+  const sigmaWithin = withinPromptStd(poolScores, basePool.flatMap((s) => [s.pair.trajectories[0].prompt, s.pair.trajectories[1].prompt]));
+  const labeled: PreferencePair[] = [];
+  const outcomes: { all: (boolean | null)[]; skip: (boolean | null)[] } = { all: [], skip: [] };
+  let steps = 0;
+  try {
+    if (protocol === 'offline') {
+      const pool = basePool.slice(0, labels);
+      pool.forEach((s, i) => labeled.push(oracleLabel(s, [poolScores[2 * i], poolScores[2 * i + 1]], rng)));
+      // Sampled by the base model in F32: its sampling log-probs are the base reference's (exact; valid until a refresh).
+      for (const s of pool) s.pair.trajectories.forEach((t, k) => trainer.cache.seed(`${s.pair.id}#${k}`, t.logProbs));
+      const t0 = performance.now();
+      const rounds = roundsFor(recipe, labeled.length);
+      for (let r = 0; r < rounds; r++) steps += (await trainer.round(labeled, rng)).length;
+      seconds.training = (performance.now() - t0) / 1000;
+    } else {
+      const pairRng = createRng(seed ^ 0x0a11e);
+      while (labeled.length < labels) {
+        const n = Math.min(recipe.votesPerRound, labels - labeled.length);
+        const t0 = performance.now();
+        const fresh: SampledPair[] = [];
+        for (let i = 0; i < n; i++) {
+          const k = labeled.length + i;
+          fresh.push(await samplePair(model, trainer.samplingAdapter, `s${seed}-on${k}`, ctx.prompts[k % ctx.prompts.length], pairRng.int(2 ** 31)));
+        }
+        const t1 = performance.now();
+        seconds.sampling += (t1 - t0) / 1000;
+        const scores = await scoreImages(reward, fresh.flatMap((s) => s.images), fresh.flatMap((s) => [s.pair.trajectories[0].prompt, s.pair.trajectories[1].prompt]));
+        for (const [i, s] of fresh.entries()) {
+          const pair = oracleLabel(s, [scores[2 * i], scores[2 * i + 1]], rng);
+          // The meter: the adapter that sampled the pair predicts the vote from its implicit reward (before training on it).
+          if (steps > 0) {
+            const refs = await Promise.all(s.pair.trajectories.map((t, k) => trainer.cache.resolve(model, trajectoryRows(`${s.pair.id}#${k}`, t), trainer.reference ?? undefined)));
+            const [t0r, t1r] = s.pair.trajectories;
+            for (const [key, skip] of [['all', 0], ['skip', 1]] as const) {
+              const p = predictedPreference(implicitReward(t0r.logProbs, refs[0], skip), implicitReward(t1r.logProbs, refs[1], skip));
+              outcomes[key].push(p === null || (pair.vote !== 0 && pair.vote !== 1) ? null : p === pair.vote);
+            }
+          } else {
+            outcomes.all.push(null);
+            outcomes.skip.push(null);
+          }
+          labeled.push(pair);
+        }
+        steps += (await trainer.round(labeled, rng)).length;
+        seconds.training += (performance.now() - t1) / 1000;
+      }
+    }
+    const t2 = performance.now();
+    const tunedImages = await sampleHeldOut(model, trainer.samplingAdapter, ctx.heldOut);
+    const prompts = heldOutPrompts(ctx.heldOut);
+    const baseScores = await scoreImages(reward, ctx.baseImages, prompts);
+    const tunedScores = await scoreImages(reward, tunedImages, prompts);
+    const tunedQuality = ctx.quality ? await ctx.quality.classify(tunedImages, prompts) : null;
+    const denoisingTuned = ctx.quality ? await ctx.quality.denoisingLoss(trainer.samplingAdapter) : null;
+    seconds.eval = (performance.now() - t2) / 1000;
+    const half = Math.floor(outcomes.all.length / 2);
+    const result: TasteRunResult = {
+      protocol,
+      reward: reward.name,
+      seed,
+      labeled: labeled.length,
+      preferences: labeled.filter((p) => p.vote === 0 || p.vote === 1).length,
+      optimizerSteps: steps,
+      base: { mean: mean(baseScores) },
+      tuned: { mean: mean(tunedScores) },
+      sigmaWithin,
+      shift: (mean(tunedScores) - mean(baseScores)) / sigmaWithin,
+      winRate: winRate(tunedScores, baseScores),
+      quality: {
+        base: ctx.baseQuality,
+        tuned: tunedQuality,
+        accuracyDrift: ctx.baseQuality && tunedQuality ? tunedQuality.accuracy - ctx.baseQuality.accuracy : null,
+        denoisingBase: ctx.quality?.proxyBase ?? null,
+        denoisingTuned,
+      },
+      meter:
+        protocol === 'online'
+          ? { all: agreement(outcomes.all), lastHalf: agreement(outcomes.all.slice(half)), skipFinal: agreement(outcomes.skip), lastHalfSkipFinal: agreement(outcomes.skip.slice(half)) }
+          : null,
+      seconds,
+    };
+    log(
+      `  ${protocol} ${reward.name} seed ${seed}: shift ${result.shift.toFixed(2)} σ, win ${(100 * result.winRate).toFixed(0)} %, ` +
+        `accuracy drift ${result.quality.accuracyDrift === null ? 'n/a' : (100 * result.quality.accuracyDrift).toFixed(1) + ' pts'}, ` +
+        `denoising ${denoisingTuned?.toFixed(4) ?? 'n/a'} (base ${ctx.quality?.proxyBase?.toFixed(4) ?? 'n/a'}), ${steps} steps, train ${seconds.training.toFixed(0)} s` +
+        (result.meter ? `, meter ${(100 * result.meter.all.rate).toFixed(0)} % (last half ${(100 * result.meter.lastHalf.rate).toFixed(0)} %, w/o final step ${(100 * result.meter.skipFinal.rate).toFixed(0)} %)` : ''),
+    );
+    return result;
+  } finally {
+    trainer.dispose();
+    optimizer.dispose();
+    lora.dispose();
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * The taste recipe: the one training configuration shared by the studio (automatic rounds while a person labels, the
+ * Advanced drawer) and the CLI (`train` defaults, `taste-sweep`). D3PO's loss and optimizer settings (Yang et al.,
+ * CVPR 2024; yk7333/d3po config/base.py), how much to train per round of votes, the LoRA's shape, the reference
+ * protocol and the LoRA EMA. The default values were chosen by `npm run cli -- taste-sweep` (README, "Taste recipe").
+ */
+import type { D3poTrainConfig } from '../algorithms/d3poTrainer';
+
+export interface TasteRecipe {
+  beta: number; // D3PO temperature / KL strength (paper 0.1)
+  eps: number; // clamp of π_θ/π_ref to [1−ε, 1+ε] (paper 0.1)
+  learningRate: number; // AdamW step size, constant (paper 3e-5 for SD 1.5 LoRA)
+  weightDecay: number; // decoupled AdamW weight decay (paper 1e-4)
+  maxGradNorm: number; // global-norm gradient clip (paper 1.0)
+  timestepFraction: number; // share of each pair's T denoising steps trained per optimizer step (paper 1.0)
+  stepsPerChunk: number; // (pair, step) terms per forward/backward chunk; bounds memory on WebGPU, not the result
+  pairsPerStep: number; // labeled pairs per optimizer step (drawn without replacement, a new shuffle per pass)
+  votesPerRound: number; // the studio trains after this many new votes; `train` treats n labels as ceil(n / votesPerRound) rounds
+  stepsPerRound: number; // optimizer steps per round
+  refreshReference: boolean; // D3PO's human-feedback protocol: the reference is the adapter as it was at the start of each round
+  emaDecay: number; // 0 = off; else pairs, samples and exports use an EMA of the LoRA weights updated after every step
+  rank: number; // LoRA rank r (a new adapter)
+  alpha: number; // LoRA alpha: the update is scaled by alpha / r (a new adapter)
+  targets: string[]; // UNet module-name suffixes the LoRA adapts (a new adapter)
+}
+
+export const defaultTasteRecipe: TasteRecipe = {
+  beta: 0.1,
+  eps: 0.1,
+  learningRate: 2e-3,
+  weightDecay: 1e-4,
+  maxGradNorm: 1.0,
+  timestepFraction: 0.25,
+  stepsPerChunk: 20,
+  pairsPerStep: 2,
+  votesPerRound: 10,
+  stepsPerRound: 16,
+  refreshReference: false,
+  emaDecay: 0,
+  rank: 4,
+  alpha: 4,
+  targets: ['to_q', 'to_k', 'to_v', 'to_out.0'],
+};
+
+type NumericKey = { [K in keyof TasteRecipe]: TasteRecipe[K] extends number ? K : never }[keyof TasteRecipe];
+
+/** Field limits the studio's drawer enforces, the worker re-checks and the CLI validates: [min, max]. */
+export const recipeLimits: Record<NumericKey, [number, number]> = {
+  beta: [1e-4, 100],
+  eps: [1e-3, 0.99],
+  learningRate: [1e-7, 1e-1],
+  weightDecay: [0, 1],
+  maxGradNorm: [1e-3, 1e3],
+  timestepFraction: [0.01, 1],
+  stepsPerChunk: [1, 1000],
+  pairsPerStep: [1, 64],
+  votesPerRound: [1, 1000],
+  stepsPerRound: [1, 10_000],
+  emaDecay: [0, 0.9999],
+  rank: [1, 64],
+  alpha: [1e-3, 1e3],
+};
+
+const INTEGER_FIELDS = new Set<NumericKey>(['stepsPerChunk', 'pairsPerStep', 'votesPerRound', 'stepsPerRound', 'rank']);
+
+/** Module suffixes a LoRA may target (the attention projections, feed-forward, resnet convs, time embedding). */
+export const LORA_TARGET_CHOICES = ['to_q', 'to_k', 'to_v', 'to_out.0', 'proj_in', 'proj_out', 'ff.net.0.proj', 'ff.net.2', 'conv1', 'conv2', 'time_emb_proj'] as const;
+
+/** An error sentence for the first invalid field (what is wrong and the allowed range), or null when valid. */
+export function validateRecipe(r: TasteRecipe): string | null {
+  for (const key of Object.keys(recipeLimits) as NumericKey[]) {
+    const v = r[key];
+    const [lo, hi] = recipeLimits[key];
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < lo || v > hi || (INTEGER_FIELDS.has(key) && !Number.isInteger(v))) {
+      return `Training setting ${key} = ${String(v)} is out of range; use ${INTEGER_FIELDS.has(key) ? 'an integer' : 'a number'} from ${lo} to ${hi}.`;
+    }
+  }
+  if (typeof r.refreshReference !== 'boolean') return `Training setting refreshReference must be true or false, got ${String(r.refreshReference)}.`;
+  if (!Array.isArray(r.targets) || r.targets.length === 0 || r.targets.some((t) => !(LORA_TARGET_CHOICES as readonly string[]).includes(t))) {
+    return `Training setting targets = ${JSON.stringify(r.targets)} is not valid; pick one or more of ${LORA_TARGET_CHOICES.join(', ')}.`;
+  }
+  return null;
+}
+
+/** The D3PO trainer's per-step settings of a recipe. */
+export function d3poConfigOf(r: TasteRecipe): D3poTrainConfig {
+  return { beta: r.beta, eps: r.eps, learningRate: r.learningRate, maxGradNorm: r.maxGradNorm, timestepFraction: r.timestepFraction, stepsPerChunk: r.stepsPerChunk };
+}
+
+/** Rounds the recipe trains for `labels` labeled pairs at once (the CLI's offline `train`): one per started batch of votes. */
+export function roundsFor(r: TasteRecipe, labels: number): number {
+  return Math.max(1, Math.ceil(labels / r.votesPerRound));
+}
