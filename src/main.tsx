@@ -2,9 +2,15 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { boot } from './store/actions';
+import { useStudioStore } from './store';
 import { App } from './ui/App';
 import './ui/styles.css';
 import { enableOffline } from './offline';
+
+// Leaving mid-round loses the steps since the last checkpoint: ask first (the browser shows its own wording).
+globalThis.addEventListener('beforeunload', (e) => {
+  if (useStudioStore.getState().training.status !== 'idle') e.preventDefault();
+});
 
 const root = document.getElementById('root');
 if (root == null) throw new Error('index.html must contain <div id="root">.');

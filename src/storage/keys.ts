@@ -7,6 +7,7 @@ export const DB = {
   checkpoints: 'd3po-studio-checkpoints-v1', // LoRA adapters + optimizer state
   runs: 'd3po-studio-runs-v1', // training metric rows per run
   meta: 'd3po-studio-meta-v1', // small per-device bookkeeping (last export time)
+  blind: 'd3po-studio-blind-v1', // blind-test votes (never trained on)
 } as const;
 
 // DO NOT RENAME WITHOUT A MIGRATION: existing users' data lives here.
@@ -28,6 +29,7 @@ export const KEY = {
   run: (runId: string) => ['run', runId] as [string, string], // RunRecord (run summary)
   runChunk: (runId: string, n: number) => ['run-rows', runId, n] as [string, string, number], // up to RUN_CHUNK_ROWS metric rows
   lastExportAt: ['last-export-at'] as [string], // epoch ms of the last successful exportAll on this device
+  blindVote: (id: string) => ['blind', id] as [string, string], // BlindVoteRecord
 } as const;
 
 /** Kinds, for listing by key range. */
@@ -39,6 +41,7 @@ export const KIND = {
   checkpointData: 'ckpt-data',
   run: 'run',
   runChunk: 'run-rows',
+  blindVote: 'blind',
 } as const;
 
 /** Metric rows per stored chunk: appends rewrite at most one chunk. */

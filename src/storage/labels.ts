@@ -16,6 +16,7 @@ export interface Label {
   annotator?: string;
   weight?: number; // agreement of averaged imports, 0..1 (|2·mean label_0 − 1|); absent = a single person's vote
   rewards?: [number, number]; // the scripted oracle's reward of trajectories 0 and 1 (oracle votes only)
+  predicted?: 0 | 1; // the taste meter: the trajectory the sampling adapter preferred before this vote (absent = no prediction)
 }
 
 type LabelRecord = Label & { v: number };
@@ -40,6 +41,7 @@ function labelProblem(l: Partial<Label>): string | null {
   if (l.annotator !== undefined && !isStr(l.annotator)) return 'annotator must be a string when given';
   if (l.weight !== undefined && !(isNum(l.weight) && l.weight >= 0 && l.weight <= 1)) return 'weight must be a number in [0, 1] when given';
   if (l.rewards !== undefined && !(Array.isArray(l.rewards) && l.rewards.length === 2 && l.rewards.every(isNum))) return 'rewards must be two finite numbers when given';
+  if (l.predicted !== undefined && l.predicted !== 0 && l.predicted !== 1) return 'predicted must be 0 or 1 when given';
   return null;
 }
 
@@ -58,6 +60,7 @@ function toRecord(l: Label): LabelRecord {
   if (l.annotator !== undefined) r.annotator = l.annotator;
   if (l.weight !== undefined) r.weight = l.weight;
   if (l.rewards !== undefined) r.rewards = [l.rewards[0], l.rewards[1]];
+  if (l.predicted !== undefined) r.predicted = l.predicted;
   const problem = labelProblem(r);
   if (problem) throw new Error(`Cannot save the vote on pair ${JSON.stringify(l.pairId)}: ${problem}.`);
   return r;

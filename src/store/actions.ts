@@ -1,6 +1,7 @@
 // Module-level actions for the session (zustand "practice with no store actions"): boot the worker, load the model, restore labels / metrics / checkpoints from IndexedDB, and route worker-wide events (fatal errors).
 import { listLabels } from '../storage/labels';
-import { getMetrics } from '../storage/runs';
+import { appendMetrics, clearRun, getMetrics } from '../storage/runs';
+import { loadBlindVotes } from './blindActions';
 import { StudioClient } from '../worker/client';
 import { isBackendName, type BackendName, type MetricRow } from '../worker/protocol';
 import { errorMessage, setClient, type StudioApi } from './client';
@@ -50,9 +51,9 @@ export async function boot(search: string, makeClient: () => StudioApi = () => n
   try {
     const ready = await client.init(url.backend);
     patch('session', { backend: ready.backend, phase: 'downloading' });
-    const { rank, alpha } = useStudioStore.getState().settings.train;
+    const { rank, alpha, targets } = useStudioStore.getState().settings.train;
     const loaded = await client.load(url.model, {
-      lora: { rank, alpha },
+      lora: { rank, alpha, targets },
       onProgress: (e) => {
         if (e.type === 'load-progress') patch('session', { download: { loaded: e.loadedBytes, total: e.totalBytes } });
         else patch('session', { phase: 'compiling' });
@@ -62,7 +63,7 @@ export async function boot(search: string, makeClient: () => StudioApi = () => n
     let lora = loaded.lora;
     const scale = useStudioStore.getState().settings.compareScale;
     if (scale !== lora.scale) lora = (await client.setLoraScale(scale)).lora; // the persisted compare/playground scale
-    await restoreFromStorage(loaded.model.name);
+    await restoreFromStorage(loaded.model.name, lora.step);
     patch('session', {
       model: loaded.model,
       lora,
@@ -75,13 +76,23 @@ export async function boot(search: string, makeClient: () => StudioApi = () => n
   }
 }
 
-/** Labels (counts + undo stack), the metrics curve and the checkpoint list of this model, as stored. */
-export async function restoreFromStorage(modelId: string): Promise<void> {
+/**
+ * Labels (counts + undo stack), the metrics curve and the checkpoint list of this model, as stored. Rows past the step the
+ * adapter was restored to (steps trained after the last checkpoint when the page was closed mid-run) are dropped from
+ * storage too, so the curve shows what the adapter is.
+ */
+export async function restoreFromStorage(modelId: string, restoredStep?: number): Promise<void> {
   const mine = (await listLabels()).filter((l) => l.modelId === modelId);
   patch('labeling', { counts: countLabels(mine), undo: mine });
-  const rows = (await getMetrics(runIdFor(modelId))) as MetricRow[];
+  const runId = runIdFor(modelId);
+  let rows = (await getMetrics(runId)) as MetricRow[];
+  if (restoredStep !== undefined && rows.some((r) => r.step > restoredStep)) {
+    rows = rows.filter((r) => r.step <= restoredStep);
+    await clearRun(runId);
+    if (rows.length > 0) await appendMetrics(runId, rows);
+  }
   patch('training', { rows: mergeRows([], rows) });
-  await Promise.all([refreshCheckpoints(), refreshStorage()]);
+  await Promise.all([refreshCheckpoints(), refreshStorage(), loadBlindVotes()]);
 }
 
 function onFatal(message: string): void {

@@ -5,7 +5,7 @@ import { errorMessage } from './client';
 import { patch, useStudioStore } from './index';
 import { countLabels, type GridView } from './labelingSlice';
 import { fillQueue } from './labelingActions';
-import { onLabelForOnlineTraining } from './trainingActions';
+import { onPreferenceVote } from './trainingActions';
 
 /** Grids voted on in this session, by vote time, so undo can show them again. */
 const undoGrids = new Map<number, GridView>();
@@ -77,7 +77,7 @@ async function saveGrid(grid: GridView, best: number, worst: number | null): Pro
   undoGrids.set(time, grid);
   patch('labeling', { saving: false, undo, counts: countLabels(undo) });
   advanceGrid();
-  onLabelForOnlineTraining();
+  onPreferenceVote(labels.filter((l) => l.vote === 0 || l.vote === 1).length);
 }
 
 export function advanceGrid(): void {

@@ -3,11 +3,13 @@ import { create } from 'zustand';
 import { createJSONStorage, persist } from 'zustand/middleware';
 import { createLabelingSlice, type LabelingSlice } from './labelingSlice';
 import { createSessionSlice, type SessionSlice } from './sessionSlice';
-import { createSettingsSlice, mergeSettings, SETTINGS_VERSION, type SettingsSlice, type SettingsState } from './settingsSlice';
+import { createSettingsSlice, mergeSettings, migrateSettings, SETTINGS_VERSION, type SettingsSlice, type SettingsState } from './settingsSlice';
 import { createStorageSlice, type StorageSlice } from './storageSlice';
 import { createTrainingSlice, type TrainingSlice } from './trainingSlice';
+import { createBlindSlice, type BlindSlice } from './blindSlice';
+import { createGallerySlice, type GallerySlice } from './gallerySlice';
 
-export type StudioState = SessionSlice & LabelingSlice & TrainingSlice & SettingsSlice & StorageSlice;
+export type StudioState = SessionSlice & LabelingSlice & TrainingSlice & SettingsSlice & StorageSlice & BlindSlice & GallerySlice;
 
 // DO NOT RENAME WITHOUT A MIGRATION: users' settings live under this localStorage key.
 export const SETTINGS_STORAGE_KEY = 'd3po-studio-settings-v1';
@@ -20,14 +22,18 @@ export const useStudioStore = create<StudioState>()(
       ...createTrainingSlice(...a),
       ...createSettingsSlice(...a),
       ...createStorageSlice(...a),
+      ...createBlindSlice(...a),
+      ...createGallerySlice(...a),
     }),
     {
       name: SETTINGS_STORAGE_KEY,
       version: SETTINGS_VERSION,
       storage: createJSONStorage(() => globalThis.localStorage),
       partialize: (s) => ({ settings: s.settings }),
-      // Version 1 is the first; later versions map old fields here.
-      migrate: (persisted) => persisted as { settings: SettingsState },
+      migrate: (persisted, version) => {
+        const settings = (persisted as { settings?: Partial<SettingsState> & Record<string, unknown> } | undefined)?.settings ?? {};
+        return { settings: migrateSettings(settings, version) } as { settings: SettingsState };
+      },
       merge: (persisted, current) => ({ ...current, settings: mergeSettings((persisted as { settings?: Partial<SettingsState> } | undefined)?.settings) }),
     },
   ),

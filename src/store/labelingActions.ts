@@ -7,7 +7,7 @@ import { errorMessage, getClient, hasClient, isAbort } from './client';
 import { patch, useStudioStore } from './index';
 import { AHEAD, countLabels, GRID_SIZE, type GridView, type PairView } from './labelingSlice';
 import { activePrompts } from './settingsSlice';
-import { onLabelForOnlineTraining } from './trainingActions';
+import { onPreferenceVote } from './trainingActions';
 import { advanceGrid, takeUndoGrid } from './gridActions';
 import { oracleLabelShown } from './oracleActions';
 
@@ -114,7 +114,7 @@ function requestPair(prompt: string): void {
   track(
     (signal) => getClient().pair({ prompt, seed }, { signal }),
     (e) => {
-      const view: PairView = { pairId: e.pairId, prompt: e.prompt, seed: e.seed, loraVersion: e.loraVersion, images: e.images, leftIsFirst: random() < 0.5 };
+      const view: PairView = { pairId: e.pairId, prompt: e.prompt, seed: e.seed, loraVersion: e.loraVersion, images: e.images, leftIsFirst: random() < 0.5, predicted: e.predicted };
       const { labeling, settings } = useStudioStore.getState();
       if (settings.gridMode) return; // the mode changed while it was generating
       if (labeling.current == null) patch('labeling', { current: view, shown: false });
@@ -158,6 +158,7 @@ export async function vote(choice: Choice, annotator?: string, rewards?: [number
     loraVersion: pair.loraVersion,
     annotator: annotator ?? (s.settings.annotator || undefined),
     ...(rewards ? { rewards } : {}),
+    ...(pair.predicted === 0 || pair.predicted === 1 ? { predicted: pair.predicted } : {}),
   };
   patch('labeling', { saving: true });
   try {
@@ -170,7 +171,7 @@ export async function vote(choice: Choice, annotator?: string, rewards?: [number
   patch('labeling', { saving: false, undo, counts: countLabels(undo) });
   undoImages.set(pair.pairId, pair.images);
   advance();
-  if (label.vote === 0 || label.vote === 1) onLabelForOnlineTraining();
+  if (label.vote === 0 || label.vote === 1) onPreferenceVote();
 }
 
 /** Images of pairs voted on in this session, so undo can put them back on screen without a storage read. */
@@ -210,7 +211,7 @@ export async function undo(): Promise<void> {
     patch('settings', { labelMode: 'human' });
     patch('labeling', { oracleLast: null });
   }
-  const back: PairView = { pairId: last.pairId, prompt: last.prompt, seed: last.seed, loraVersion: last.loraVersion, images, leftIsFirst: last.leftIsFirst };
+  const back: PairView = { pairId: last.pairId, prompt: last.prompt, seed: last.seed, loraVersion: last.loraVersion, images, leftIsFirst: last.leftIsFirst, predicted: last.predicted ?? null };
   const { current, queue } = useStudioStore.getState().labeling;
   if (useStudioStore.getState().settings.gridMode) return;
   patch('labeling', { current: back, queue: current ? [current, ...queue] : queue, shown: false });

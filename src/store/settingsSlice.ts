@@ -32,8 +32,7 @@ export interface SettingsState {
   prompts: string[]; // the prompt list pairs cycle through
   disabledPrompts: string[]; // prompts in the list that are switched off
   train: StudioTrainConfig;
-  online: boolean; // train one step after each new A/B label
-  refreshReference: boolean; // keep a reference adapter, refreshed at each Train click (D3PO human protocol)
+  autoTrain: boolean; // train one round of the recipe after every `train.votesPerRound` A/B votes, in the background
   smoothing: number; // dashboard EMA weight, 0..0.99
   logY: boolean;
   chartWindow: number; // dashboard: draw only the newest N steps, following new ones (0 = every step)
@@ -52,14 +51,23 @@ export interface SettingsSlice {
   settings: SettingsState;
 }
 
-export const SETTINGS_VERSION = 1;
+/** 2: the taste recipe replaced the old training defaults (one step per vote, lr 3e-4) and `online` became `autoTrain`. */
+export const SETTINGS_VERSION = 2;
+
+/** Maps settings persisted by an older version onto this one (unknown fields are dropped by mergeSettings' defaults). */
+export function migrateSettings(persisted: Partial<SettingsState> & Record<string, unknown>, version: number): Partial<SettingsState> {
+  if (version >= SETTINGS_VERSION) return persisted;
+  // Version 1's training config was never chosen by measurement: start from the recipe, keep the person's manual fields.
+  const old = (persisted.train ?? {}) as Partial<StudioTrainConfig>;
+  const { online: _online, refreshReference: _refresh, ...rest } = persisted;
+  return { ...rest, train: { ...defaultStudioTrainConfig, ...(old.steps ? { steps: old.steps } : {}), ...(old.checkpointEvery ? { checkpointEvery: old.checkpointEvery } : {}) } };
+}
 
 export const defaultSettings: SettingsState = {
   prompts: DEFAULT_PROMPTS,
   disabledPrompts: [],
   train: { ...defaultStudioTrainConfig },
-  online: false,
-  refreshReference: false,
+  autoTrain: true,
   smoothing: 0.6,
   logY: false,
   chartWindow: 0,
@@ -77,7 +85,8 @@ export const defaultSettings: SettingsState = {
 /** Persisted settings merged over the defaults, so fields added later get their default (and train config keys too). */
 export function mergeSettings(persisted: Partial<SettingsState> | undefined): SettingsState {
   const p = persisted ?? {};
-  return { ...defaultSettings, ...p, train: { ...defaultSettings.train, ...(p.train ?? {}) }, rewardTrain: { ...defaultSettings.rewardTrain, ...(p.rewardTrain ?? {}) } };
+  const known = Object.fromEntries(Object.entries(p).filter(([k]) => k in defaultSettings)) as Partial<SettingsState>;
+  return { ...defaultSettings, ...known, train: { ...defaultSettings.train, ...(p.train ?? {}) }, rewardTrain: { ...defaultSettings.rewardTrain, ...(p.rewardTrain ?? {}) } };
 }
 
 export function activePrompts(s: SettingsState): string[] {

@@ -1,4 +1,4 @@
-// Training actions: run N D3PO steps (or one per new label when online) or reward-driven PRDP/DDPO rounds, stop between steps, follow per-step metrics and checkpoints, roll back, start a new adapter, and manage the D3PO reference copy.
+// Training actions: automatic D3PO rounds while the person labels (one round of the taste recipe after every few votes), manual "Train N steps", reward-driven PRDP/DDPO rounds, stop between steps, follow per-step metrics and checkpoints, roll back, start a new adapter, and manage the D3PO reference copy.
 import { listCheckpoints } from '../storage/checkpoints';
 import { getMetrics } from '../storage/runs';
 import type { LoraStatus, MetricRow } from '../worker/protocol';
@@ -35,17 +35,23 @@ async function runTraining<R extends { lora: LoraStatus }>(target: number, call:
   }
 }
 
-/** Runs `steps` optimizer steps (default: the config's `steps`) on every labeled pair; resolves when the run ends. */
-export async function trainSteps(steps?: number): Promise<void> {
+/** A/B votes of the loaded model so far (what a round trains on). */
+const preferenceVotes = () => useStudioStore.getState().labeling.undo.filter((l) => l.vote === 0 || l.vote === 1).length;
+
+/**
+ * Runs `steps` optimizer steps (default: the config's manual `steps`) on every labeled pair as one round (the reference is
+ * refreshed first when the recipe says so); resolves when the run ends. `kind` says what the status line shows.
+ */
+export async function trainSteps(steps?: number, kind: 'manual' | 'round' = 'manual'): Promise<void> {
   if (!canTrain()) return;
   const s = useStudioStore.getState();
   const n = steps ?? s.settings.train.steps;
+  patch('training', { runKind: kind, roundVotes: preferenceVotes(), ...(kind === 'round' ? { votesSinceRound: 0 } : {}) });
   await runTraining(
     n,
     (signal) =>
       getClient().train(
-        // A round (a multi-step click) refreshes the reference; online single steps keep it, creating it if missing.
-        { steps: n, config: s.settings.train, runId: s.training.runId, refreshReference: s.settings.refreshReference && (n > 1 || !s.session.lora?.hasReference) },
+        { steps: n, config: s.settings.train, runId: s.training.runId, refreshReference: s.settings.train.refreshReference },
         {
           signal,
           onProgress: (e) => {
@@ -56,11 +62,28 @@ export async function trainSteps(steps?: number): Promise<void> {
       ),
     (r) => (r.stopped ? `Stopped after ${r.stepsDone} of ${n} steps.` : `Trained ${r.stepsDone} step${r.stepsDone === 1 ? '' : 's'}; now at step ${r.lora.step}.`),
   );
-  const after = useStudioStore.getState();
-  if (after.training.onlinePending && after.settings.online) {
-    patch('training', { onlinePending: false });
-    await trainSteps(1);
-  }
+  patch('training', { runKind: null });
+  maybeStartRound(); // votes that arrived during this run
+}
+
+/** Auto-training: a round of the recipe once `votesPerRound` A/B votes arrived since the last one (never two at once). */
+function maybeStartRound(): void {
+  const s = useStudioStore.getState();
+  if (!s.settings.autoTrain || s.settings.labelMode === 'reward' || !canTrain()) return;
+  if (s.training.votesSinceRound < s.settings.train.votesPerRound) return;
+  void trainSteps(s.settings.train.stepsPerRound, 'round');
+}
+
+/** Called after each A/B vote (`n` votes for a best-of-k click): counts towards the next automatic round. */
+export function onPreferenceVote(n = 1): void {
+  patch('training', { votesSinceRound: useStudioStore.getState().training.votesSinceRound + n });
+  maybeStartRound();
+}
+
+/** Turns automatic rounds on or off (on: a round starts at once when enough votes are waiting). */
+export function setAutoTrain(on: boolean): void {
+  patch('settings', { autoTrain: on });
+  maybeStartRound();
 }
 
 /** Reward-driven mode: runs the configured PRDP/DDPO rounds on the active prompts; resolves when the run ends. */
@@ -109,14 +132,6 @@ export function stopTraining(): void {
   abort.abort();
 }
 
-/** Online mode: one step per new A/B label (queued behind a running step, never piled up). */
-export function onLabelForOnlineTraining(): void {
-  const s = useStudioStore.getState();
-  if (!s.settings.online) return;
-  if (s.training.status !== 'idle') patch('training', { onlinePending: true });
-  else void trainSteps(1);
-}
-
 export async function refreshCheckpoints(): Promise<void> {
   try {
     patch('training', { checkpoints: await listCheckpoints(useStudioStore.getState().session.model?.name) });
@@ -151,14 +166,14 @@ export async function rollbackTo(checkpointId: string): Promise<void> {
 /** Replaces the adapter with a fresh one of the configured rank/alpha (the base model again) and clears the curve. */
 export async function newAdapter(): Promise<void> {
   const s = useStudioStore.getState();
-  const { rank, alpha } = s.settings.train;
-  const ok = await loraCall(() => getClient().newAdapter({ rank, alpha, runId: s.training.runId }), `New adapter (rank ${rank}, alpha ${alpha}).`);
+  const { rank, alpha, targets } = s.settings.train;
+  const ok = await loraCall(() => getClient().newAdapter({ rank, alpha, targets, runId: s.training.runId }), `New adapter (rank ${rank}, alpha ${alpha}, on ${targets.join(', ')}).`);
   if (ok) patch('training', { rows: [] });
 }
 
 /** Turns the separate reference adapter on or off (off: the base model is the reference). */
 export async function setReferenceEnabled(enabled: boolean): Promise<void> {
-  patch('settings', { refreshReference: enabled });
+  patch('settings', { train: { ...useStudioStore.getState().settings.train, refreshReference: enabled } });
   await loraCall(() => getClient().reference({ enabled, refresh: false }), enabled ? 'The reference is a copy of the current adapter.' : 'The reference is the base model.');
 }
 

@@ -12,7 +12,9 @@ export interface TrainingState {
   done: number; // steps finished in the current run
   rows: MetricRow[]; // every step of the run, in step order
   checkpoints: CheckpointInfo[]; // newest first
-  onlinePending: boolean; // a label arrived while training: run one more online step afterwards
+  runKind: 'manual' | 'round' | null; // what the running D3PO run is: a "Train N steps" click or an automatic round
+  roundVotes: number; // A/B votes the running run trains on (the status line: "learning from 24 votes…")
+  votesSinceRound: number; // A/B votes since the last automatic round started
   message: string | null; // last run's outcome
   error: string | null;
   rewardSamples: { round: number; prompt: string; images: GeneratedImage[]; rewards: number[]; joint?: ScoredGroup } | null; // reward-driven mode: the latest round's group (and the joint task's)
@@ -30,7 +32,9 @@ export const initialTraining: TrainingState = {
   done: 0,
   rows: [],
   checkpoints: [],
-  onlinePending: false,
+  runKind: null,
+  roundVotes: 0,
+  votesSinceRound: 0,
   message: null,
   error: null,
   rewardSamples: null,

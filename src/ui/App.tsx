@@ -9,10 +9,12 @@ import { DataView } from './views/DataView';
 import { GenerateView } from './views/GenerateView';
 import { LabelView } from './views/LabelView';
 import { TrainView } from './views/TrainView';
+import { BlindTestView } from './views/BlindTestView';
 
 const TABS: { view: View; label: string }[] = [
   { view: 'label', label: 'Label' },
   { view: 'train', label: 'Train' },
+  { view: 'blind', label: 'Blind test' },
   { view: 'compare', label: 'Compare' },
   { view: 'generate', label: 'Generate' },
   { view: 'data', label: 'Data' },
@@ -80,6 +82,7 @@ export function App() {
 
       {view === 'label' && <LabelView />}
       {view === 'train' && <TrainView />}
+      {view === 'blind' && <BlindTestView />}
       {view === 'compare' && <CompareView />}
       {view === 'generate' && <GenerateView />}
       {view === 'data' && <DataView />}

@@ -1,6 +1,8 @@
 // Main-thread facade over the studio worker: typed promise-returning calls, progress callbacks, an event subscription and AbortSignal cancel (squoosh worker-bridge; excalidraw worker trio).
 import type {
   BackendName,
+  BlindReadyEvent,
+  GalleryDoneEvent,
   CallType,
   ComparedEvent,
   FatalEvent,
@@ -19,6 +21,7 @@ import type {
   TrainedEvent,
 } from './protocol';
 import type { StudioTrainConfig } from './trainConfig';
+import type { ModelRef } from './modelRef';
 import type { RewardTrainedEvent, RewardTrainRequest } from './rewardTrain';
 import { RESULT_TYPES } from './protocol';
 
@@ -68,7 +71,7 @@ export class StudioClient {
   }
 
   /** Downloads public/models/<folder>/model.safetensors in the worker, builds the model and compiles its kernels. */
-  load(folder: string, options: CallOptions<ProgressOf['load']> & { lora?: { rank: number; alpha: number } } = {}): Promise<LoadedEvent> {
+  load(folder: string, options: CallOptions<ProgressOf['load']> & { lora?: { rank: number; alpha: number; targets?: string[] } } = {}): Promise<LoadedEvent> {
     if (!MODEL_FOLDER_PATTERN.test(folder)) {
       return Promise.reject(new StudioRequestError(`Invalid model folder '${folder}'; use a folder name under /models/, e.g. ?model=tiny-test.`));
     }
@@ -103,7 +106,7 @@ export class StudioClient {
     return this.call('rollback', (id) => ({ type: 'rollback', id, checkpointId, runId }), {});
   }
 
-  newAdapter(params: { rank: number; alpha: number; runId: string }): Promise<LoraEvent> {
+  newAdapter(params: { rank: number; alpha: number; targets?: string[]; runId: string }): Promise<LoraEvent> {
     return this.call('new-adapter', (id) => ({ type: 'new-adapter', id, ...params }), {});
   }
 
@@ -124,6 +127,16 @@ export class StudioClient {
   /** Base model (LoRA scale 0) vs the tuned adapter at its current scale, same prompt and seed. */
   compare(params: { prompt: string; seed: number; steps?: number }, options: CallOptions<ProgressOf['compare']> = {}): Promise<ComparedEvent> {
     return this.call('compare', (id) => ({ type: 'compare', id, ...params }), options);
+  }
+
+  /** Blind test: one image from each model (same prompt, x_T and step noise); images[0] is `a`'s. */
+  blind(params: { prompt: string; seed: number; a: ModelRef; b: ModelRef; steps?: number }, options: CallOptions<ProgressOf['blind']> = {}): Promise<BlindReadyEvent> {
+    return this.call('blind', (id) => ({ type: 'blind', id, ...params }), options);
+  }
+
+  /** Checkpoint gallery: prompts × seeds per model, one gallery-row progress event per model. */
+  gallery(params: { prompts: string[]; seeds: number[]; models: ModelRef[]; steps?: number }, options: CallOptions<ProgressOf['gallery']> = {}): Promise<GalleryDoneEvent> {
+    return this.call('gallery', (id) => ({ type: 'gallery', id, ...params }), options);
   }
 
   /** Turns the separate reference adapter on/off, and optionally copies the current adapter into it now. */

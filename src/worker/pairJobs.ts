@@ -3,7 +3,10 @@ import * as tf from '@tensorflow/tfjs';
 import { imagesToRgba, sampleWithTrajectory } from '../core/diffusion/sample';
 import { savePair } from '../storage/pairs';
 import type { CompareRequest, GeneratedImage, GridRequest, PairRequest, StudioEvent } from './protocol';
-import { loraVersion, type Session } from './session';
+import { loraVersion, referenceCacheOf, type Session } from './session';
+import type { Trajectory } from '../core/diffusion/sample';
+import { trajectoryRows } from '../core/algorithms/referenceCache';
+import { implicitReward, METER_SKIP_FINAL, predictedPreference } from '../core/taste/implicitReward';
 
 const MAX_STEPS = 1000;
 
@@ -11,6 +14,8 @@ const MAX_STEPS = 1000;
 export interface JobContext {
   post(event: StudioEvent, transfer?: Transferable[]): void;
   cancelled(): boolean;
+  /** Long jobs (training) call this between steps: runs the pair requests that arrived meanwhile, so labeling never waits for a round. */
+  runUrgent?(): Promise<void>;
 }
 
 export function checkSampleArgs(prompt: string, seed: number, steps: number): void {
@@ -32,6 +37,22 @@ async function decodeToImages(s: Session, latents: tf.Tensor4D): Promise<Generat
   }
 }
 
+/**
+ * The taste meter's prediction: which of the two images the adapter that sampled them prefers, by D3PO's implicit reward,
+ * before the person votes (null while the adapter is still the base model). The reference log-probs go into the session's
+ * cache under the pair's id, where training finds them.
+ */
+export async function adapterPrediction(s: Session, pairId: string, trajectories: [Trajectory, Trajectory]): Promise<0 | 1 | null> {
+  if (loraVersion(s) == null) return null;
+  const cache = referenceCacheOf(s);
+  const rewards: number[] = [];
+  for (const [k, t] of trajectories.entries()) {
+    const ref = await cache.resolve(s.model, trajectoryRows(`${pairId}#${k}`, t), s.reference ?? undefined);
+    rewards.push(implicitReward(t.logProbs, ref, METER_SKIP_FINAL));
+  }
+  return predictedPreference(rewards[0], rewards[1]);
+}
+
 export async function handlePair(s: Session, req: PairRequest, ctx: JobContext): Promise<void> {
   const steps = req.steps ?? s.model.config.sample.steps;
   checkSampleArgs(req.prompt, req.seed, steps);
@@ -44,6 +65,7 @@ export async function handlePair(s: Session, req: PairRequest, ctx: JobContext):
   );
   const images = await decodeToImages(s, final);
   const pairId = `pair-${Date.now().toString(36)}-${crypto.randomUUID().slice(0, 8)}`;
+  const predicted = await adapterPrediction(s, pairId, [trajectories[0], trajectories[1]]);
   // Stored before the images are transferred away (the record keeps its own copies).
   await savePair({
     id: pairId,
@@ -56,7 +78,7 @@ export async function handlePair(s: Session, req: PairRequest, ctx: JobContext):
     images: [new Uint8Array(images[0].rgba.slice(0)), new Uint8Array(images[1].rgba.slice(0))],
   });
   ctx.post(
-    { type: 'pair-ready', id: req.id, pairId, prompt: req.prompt, seed: req.seed, loraVersion: version, images: [images[0], images[1]], ms: performance.now() - t0 },
+    { type: 'pair-ready', id: req.id, pairId, prompt: req.prompt, seed: req.seed, loraVersion: version, images: [images[0], images[1]], predicted, ms: performance.now() - t0 },
     images.map((i) => i.rgba),
   );
 }

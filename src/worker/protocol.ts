@@ -2,7 +2,8 @@
 
 import type { StudioTrainConfig } from './trainConfig';
 import type { RewardRoundEvent, RewardTrainedEvent, RewardTrainRequest } from './rewardTrain';
-import type { CheckpointSavedEvent, ComparedEvent, CompilingEvent, GeneratedEvent, GenerateProgressEvent, GridReadyEvent, LoadedEvent, LoadProgressEvent, LoraEvent, LoraFileEvent, PairReadyEvent, ReadyEvent, TrainedEvent, TrainStepEvent } from './protocolEvents';
+import type { ModelRef } from './modelRef';
+import type { BlindReadyEvent, GalleryDoneEvent, GalleryRowEvent, CheckpointSavedEvent, ComparedEvent, CompilingEvent, GeneratedEvent, GenerateProgressEvent, GridReadyEvent, LoadedEvent, LoadProgressEvent, LoraEvent, LoraFileEvent, PairReadyEvent, ReadyEvent, TrainedEvent, TrainStepEvent } from './protocolEvents';
 
 export type * from './protocolEvents';
 
@@ -124,7 +125,7 @@ export interface LoadRequest {
   id: number;
   folder: string; // models/<folder>/model.safetensors
   url: string; // absolute URL of model.safetensors
-  lora?: { rank: number; alpha: number }; // shape of a new adapter when no checkpoint of this model exists
+  lora?: { rank: number; alpha: number; targets?: string[] }; // shape of a new adapter when no checkpoint of this model exists
 }
 
 export interface GenerateRequest extends GenerateParams {
@@ -182,6 +183,7 @@ export interface NewAdapterRequest {
   id: number;
   rank: number;
   alpha: number;
+  targets?: string[]; // module suffixes (default: the attention projections)
   runId: string;
 }
 
@@ -222,6 +224,27 @@ export interface ReferenceRequest {
   refresh: boolean;
 }
 
+/** Blind test: one image from each of two models, same prompt and seed (so the same x_T and step noise). */
+export interface BlindRequest {
+  type: 'blind';
+  id: number;
+  prompt: string;
+  seed: number;
+  a: ModelRef;
+  b: ModelRef;
+  steps?: number;
+}
+
+/** Checkpoint gallery: fixed prompts × seeds sampled with each model; one gallery-row event per model. */
+export interface GalleryRequest {
+  type: 'gallery';
+  id: number;
+  prompts: string[];
+  seeds: number[];
+  models: ModelRef[];
+  steps?: number;
+}
+
 export type StudioRequest =
   | InitRequest
   | LoadRequest
@@ -237,6 +260,8 @@ export type StudioRequest =
   | SetLoraScaleRequest
   | CompareRequest
   | ReferenceRequest
+  | BlindRequest
+  | GalleryRequest
   | RewardTrainRequest;
 
 /** The final event of each request type (what the client's promise resolves to). */
@@ -254,6 +279,8 @@ export interface ResultOf {
   'set-lora-scale': LoraEvent;
   compare: ComparedEvent;
   reference: LoraEvent;
+  blind: BlindReadyEvent;
+  gallery: GalleryDoneEvent;
   'reward-train': RewardTrainedEvent;
 }
 
@@ -272,6 +299,8 @@ export interface ProgressOf {
   'set-lora-scale': never;
   compare: GenerateProgressEvent;
   reference: never;
+  blind: never;
+  gallery: GalleryRowEvent;
   'reward-train': RewardRoundEvent | CheckpointSavedEvent;
 }
 
@@ -290,5 +319,7 @@ export const RESULT_TYPES: { [K in CallType]: ResultOf[K]['type'] } = {
   'set-lora-scale': 'lora',
   compare: 'compared',
   reference: 'lora',
+  blind: 'blind-ready',
+  gallery: 'gallery-done',
   'reward-train': 'reward-trained',
 };

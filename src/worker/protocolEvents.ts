@@ -1,6 +1,7 @@
 // The studio worker's events (worker -> page), as one discriminated union; the requests and the request -> result map are in protocol.ts.
 import type { BackendReport, GeneratedImage, LoraStatus, MetricRow, ModelInfo } from './protocol';
 import type { RewardRoundEvent, RewardTrainedEvent } from './rewardTrain';
+import type { ModelRef } from './modelRef';
 
 export interface ReadyEvent {
   type: 'ready';
@@ -53,6 +54,7 @@ export interface PairReadyEvent {
   seed: number;
   loraVersion: string | null;
   images: [GeneratedImage, GeneratedImage];
+  predicted: 0 | 1 | null; // the taste meter: the image (trajectory order) the adapter prefers before the vote; null = no preference yet
   ms: number;
 }
 
@@ -115,6 +117,31 @@ export interface ComparedEvent {
   scale: number;
 }
 
+/** Blind test: image 0 from model `a`, image 1 from model `b`, same prompt, x_T and step noise (the page hides which is which). */
+export interface BlindReadyEvent {
+  type: 'blind-ready';
+  id: number;
+  prompt: string;
+  seed: number;
+  images: [GeneratedImage, GeneratedImage];
+  ms: number;
+}
+
+/** One model's row of a checkpoint gallery: the request's prompts × seeds, seed-major. */
+export interface GalleryRowEvent {
+  type: 'gallery-row';
+  id: number;
+  index: number; // position in the request's models
+  model: ModelRef;
+  images: GeneratedImage[];
+}
+
+export interface GalleryDoneEvent {
+  type: 'gallery-done';
+  id: number;
+  rows: number;
+}
+
 /** A request failed (or was cancelled); the worker stays usable. */
 export interface FailedEvent {
   type: 'failed';
@@ -145,6 +172,9 @@ export type StudioEvent =
   | LoraEvent
   | LoraFileEvent
   | ComparedEvent
+  | BlindReadyEvent
+  | GalleryRowEvent
+  | GalleryDoneEvent
   | FailedEvent
   | FatalEvent
   | RewardRoundEvent

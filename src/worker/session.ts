@@ -1,12 +1,14 @@
 // The worker's training session: the loaded model, the LoRA adapter being tuned, its AdamW optimizer, the optional D3PO reference copy, and checkpoint save/restore through src/storage (conventions §3.1 rule 7: the LoRA and Adam state survive a reload or a device loss).
 import type { MiniSD } from '../core/model/pipeline';
-import { copyLoraValues, createLoraAdapter, defaultLoraConfig, type LoraAdapter } from '../core/model/lora';
+import { copyLoraValues, createLoraAdapter, defaultLoraConfig, loraIsFinite, type LoraAdapter } from '../core/model/lora';
 import { AdamW, defaultAdamWConfig } from '../core/train/adamw';
 import { decodeLoraSafetensors, encodeLoraSafetensors } from '../core/io/loraFile';
 import { deleteCheckpoint, listCheckpoints, loadCheckpoint, saveCheckpoint, type Checkpoint } from '../storage/checkpoints';
 import { errorText } from '../platform/browser';
 import type { LoraStatus } from './protocol';
 import type { LatentPool } from '../core/pretrain/latentSubset';
+import { ReferenceCache } from '../core/algorithms/referenceCache';
+import { LORA_TARGET_CHOICES } from '../core/taste/recipe';
 
 export interface Session {
   model: MiniSD;
@@ -14,6 +16,8 @@ export interface Session {
   lora: LoraAdapter; // multiplier stays 1: training and pair sampling use the adapter's own alpha / r
   optimizer: AdamW;
   reference: LoraAdapter | null; // D3PO's reference π_ref when "refresh reference each round" is on; else the base model
+  baseCache?: ReferenceCache; // log π_ref of stored steps under the base model (valid for the whole session)
+  refCache?: ReferenceCache; // ... under `reference` (replaced at each refresh)
   scale: number; // user multiplier for compare sampling only
   source: LoraStatus['source'];
   checkpointId: string | null;
@@ -27,9 +31,18 @@ export const UNET_PREFIX = 'unet.';
 /** Checkpoints kept (newest first); older ones are deleted after each save so storage stays bounded. */
 export const KEEP_CHECKPOINTS = 30;
 
+/** The shape of a new adapter (targets default to the attention projections). */
+export interface AdapterShape {
+  rank: number;
+  alpha: number;
+  targets?: string[];
+}
+
 /** A fresh adapter (B = 0, so it samples exactly like the base model) and its optimizer. */
-export function freshAdapter(model: MiniSD, shape: { rank: number; alpha: number }): { lora: LoraAdapter; optimizer: AdamW } {
-  const lora = createLoraAdapter(model.params, UNET_PREFIX, { ...defaultLoraConfig, rank: shape.rank, alpha: shape.alpha });
+export function freshAdapter(model: MiniSD, shape: AdapterShape): { lora: LoraAdapter; optimizer: AdamW } {
+  const unknown = (shape.targets ?? []).filter((t) => !(LORA_TARGET_CHOICES as readonly string[]).includes(t));
+  if (unknown.length > 0) throw new Error(`Unknown LoRA target ${unknown.join(', ')}; pick from ${LORA_TARGET_CHOICES.join(', ')}.`);
+  const lora = createLoraAdapter(model.params, UNET_PREFIX, { ...defaultLoraConfig, rank: shape.rank, alpha: shape.alpha, ...(shape.targets?.length ? { targets: [...shape.targets] } : {}) });
   return { lora, optimizer: new AdamW(lora.variables, { ...defaultAdamWConfig }) };
 }
 
@@ -37,7 +50,7 @@ export function freshAdapter(model: MiniSD, shape: { rank: number; alpha: number
  * Restores the newest checkpoint that belongs to this model (its LoRA file's studio_base_model), else builds a new adapter.
  * A checkpoint that fails to decode is skipped and reported in `note`; nothing stored is modified.
  */
-export async function openSession(model: MiniSD, shape: { rank: number; alpha: number }): Promise<Session> {
+export async function openSession(model: MiniSD, shape: AdapterShape): Promise<Session> {
   const modelId = model.config.name;
   const notes: string[] = [];
   for (const meta of await listCheckpoints(modelId)) {
@@ -80,6 +93,7 @@ export function replaceAdapter(s: Session, next: { lora: LoraAdapter; optimizer:
   s.lora.dispose();
   s.reference?.dispose();
   s.reference = null;
+  s.refCache = undefined;
   s.lora = next.lora;
   s.optimizer = next.optimizer;
   s.source = source;
@@ -88,9 +102,13 @@ export function replaceAdapter(s: Session, next: { lora: LoraAdapter; optimizer:
   s.note = undefined;
 }
 
-/** Saves the LoRA (PEFT safetensors) and AdamW state; returns the new checkpoint id. */
+/** Thrown instead of saving an adapter with NaN/Inf weights: the last good checkpoint must not be pushed out by a broken one. */
+export class NonFiniteAdapterError extends Error {}
+
+/** Saves the LoRA (PEFT safetensors) and AdamW state; returns the new checkpoint id. Refuses non-finite weights. */
 export async function checkpointNow(s: Session, note?: string): Promise<{ id: string; step: number }> {
   const step = s.optimizer.step;
+  if (!(await loraIsFinite(s.lora))) throw new NonFiniteAdapterError(`The adapter's weights at step ${step} are not finite (NaN or Inf); nothing was saved.`);
   const lora = await encodeLoraSafetensors(s.lora, {
     layout: 'peft',
     baseModel: s.modelId,
@@ -111,13 +129,23 @@ export function setReference(s: Session, enabled: boolean, refresh: boolean): vo
   if (!enabled) {
     s.reference?.dispose();
     s.reference = null;
+    s.refCache = undefined;
     return;
   }
   if (s.reference == null) {
     s.reference = createLoraAdapter(s.model.params, UNET_PREFIX, { ...s.lora.config });
     refresh = true;
   }
-  if (refresh) copyLoraValues(s.reference, s.lora);
+  if (refresh) {
+    copyLoraValues(s.reference, s.lora);
+    s.refCache = new ReferenceCache(`snapshot@step-${s.optimizer.step}`);
+  }
+}
+
+/** The reference log-prob cache of the reference in use now (created on first use). */
+export function referenceCacheOf(s: Session): ReferenceCache {
+  if (s.reference != null) return (s.refCache ??= new ReferenceCache(`snapshot@step-${s.optimizer.step}`));
+  return (s.baseCache ??= new ReferenceCache('base'));
 }
 
 /** The version stamped on pairs sampled now; null while the adapter is still the base model. */

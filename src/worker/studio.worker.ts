@@ -8,6 +8,8 @@ import { errorText, initBrowserBackend, warmUpKernels, watchDeviceLoss } from '.
 import type { GenerateRequest, GeneratedImage, InitRequest, LoadRequest, ModelInfo, StudioEvent, StudioRequest } from './protocol';
 import { handleCompare, handleGrid, handlePair, type JobContext } from './pairJobs';
 import { handleTrain } from './trainJob';
+import { handleBlind, handleGallery } from './evalJobs';
+import { clearSpareAdapters } from './modelRef';
 import { handleRewardTrain } from './rewardTrainJob';
 import { handleExport, handleImport, handleNewAdapter, handleReference, handleRollback, handleScale } from './loraJobs';
 import { loraStatus, openSession, type Session } from './session';
@@ -40,8 +42,16 @@ function post(event: StudioEvent, transfer: Transferable[] = []): void {
   self.postMessage(event, transfer);
 }
 
-// Jobs run one at a time in arrival order (tfjs work must not interleave); cancel bypasses the queue.
+// Jobs run one at a time in arrival order (tfjs work must not interleave); cancel bypasses the queue. While a training
+// job runs, pair and grid requests wait in `urgent` instead: the job runs them between its steps (labeling never waits for
+// a round), and whatever is left when it ends runs right after it.
 let queue: Promise<void> = Promise.resolve();
+let training = false;
+const urgent: Exclude<StudioRequest, { type: 'cancel' }>[] = [];
+
+async function runUrgent(): Promise<void> {
+  while (urgent.length > 0) await run(urgent.shift()!);
+}
 
 self.onmessage = (e: MessageEvent<StudioRequest>) => {
   const req = e.data;
@@ -52,7 +62,8 @@ self.onmessage = (e: MessageEvent<StudioRequest>) => {
     return;
   }
   pending.add(req.id);
-  queue = queue.then(() => run(req));
+  if (training && (req.type === 'pair' || req.type === 'grid')) urgent.push(req);
+  else queue = queue.then(() => run(req));
 };
 
 async function run(req: Exclude<StudioRequest, { type: 'cancel' }>): Promise<void> {
@@ -69,14 +80,21 @@ async function run(req: Exclude<StudioRequest, { type: 'cancel' }>): Promise<voi
     }
     const s = session;
     if (s == null) throw new Error('No model is loaded yet; wait for loading to finish.');
-    const ctx: JobContext = { post, cancelled: () => cancelled.has(req.id) };
+    const ctx: JobContext = { post, cancelled: () => cancelled.has(req.id), runUrgent };
+    if (req.type === 'train') {
+      training = true;
+      try {
+        return await handleTrain(s, req, ctx);
+      } finally {
+        training = false;
+        await runUrgent();
+      }
+    }
     switch (req.type) {
       case 'pair':
         return await handlePair(s, req, ctx);
       case 'grid':
         return await handleGrid(s, req, ctx);
-      case 'train':
-        return await handleTrain(s, req, ctx);
       case 'compare':
         return await handleCompare(s, req, ctx);
       case 'rollback':
@@ -93,6 +111,10 @@ async function run(req: Exclude<StudioRequest, { type: 'cancel' }>): Promise<voi
         return handleReference(s, req, ctx);
       case 'reward-train':
         return await handleRewardTrain(s, req, ctx);
+      case 'blind':
+        return await handleBlind(s, req, ctx);
+      case 'gallery':
+        return await handleGallery(s, req, ctx);
     }
   } catch (err) {
     const wasCancelled = err instanceof Cancelled || err instanceof SamplingCancelled || (err instanceof DOMException && err.name === 'AbortError');
@@ -121,6 +143,7 @@ async function handleLoad(req: LoadRequest): Promise<void> {
   const t1 = performance.now();
   post({ type: 'compiling', id: req.id });
   disposeSession();
+  clearSpareAdapters();
   model?.dispose();
   model = null;
   const next = modelFromSafetensors(bytes); // builds weights on the backend and dry-runs every component

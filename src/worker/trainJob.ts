@@ -1,13 +1,17 @@
-// The worker's train job: loads labeled pairs from IndexedDB, runs N D3PO optimizer steps (AdamW over the LoRA), posts one plain-number metrics row per step, appends it to the run, checkpoints every N steps, and stops cooperatively between steps (style.md §3 rule 11; yk7333/d3po scripts/train.py).
-import { createRng, shuffled } from '../core/rng';
+// The worker's train job: loads the labeled pairs from IndexedDB, runs N D3PO optimizer steps (AdamW over the LoRA) as the taste recipe says, posts one plain-number metrics row per step, appends it to the run, checkpoints every N steps, lets pair requests through between steps, and stops cooperatively (yk7333/d3po scripts/train.py).
+import { createRng } from '../core/rng';
 import { d3poTrainStep, type PreferencePair } from '../core/algorithms/d3poTrainer';
+import { loraIsFinite } from '../core/model/lora';
+import { d3poConfigOf } from '../core/taste/recipe';
+import { pairBatcher } from '../core/taste/tasteTrainer';
 import { listLabels, type Label } from '../storage/labels';
-import { getPair, type StoredPair } from '../storage/pairs';
+import { getPair } from '../storage/pairs';
 import { appendMetrics } from '../storage/runs';
+import { loadCheckpoint } from '../storage/checkpoints';
 import type { MetricRow, TrainRequest } from './protocol';
 import { validateTrainConfig } from './trainConfig';
 import type { JobContext } from './pairJobs';
-import { checkpointNow, loraStatus, setReference, type Session } from './session';
+import { checkpointNow, freshAdapter, loraStatus, referenceCacheOf, replaceAdapter, restoreCheckpoint, setReference, type Session } from './session';
 
 /** Labels that carry a preference (A or B better) for this model, newest vote per pair. */
 export function usableLabels(labels: Label[], modelId: string): Label[] {
@@ -35,6 +39,40 @@ export function recentOracleRewards(labels: Label[], modelId: string, n = RECENT
   return { mean, std: Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / xs.length) };
 }
 
+/** The labeled pairs with stored trajectories, as D3PO training pairs (id = pair id: it keys the reference cache). */
+async function labeledPairs(labels: Label[]): Promise<PreferencePair[]> {
+  const out: PreferencePair[] = [];
+  for (const l of labels) {
+    const pair = await getPair(l.pairId);
+    if (pair == null || pair.trajectories == null) continue; // pruned: the label stays, its trajectories are gone
+    out.push({ id: pair.id, trajectories: pair.trajectories, vote: l.vote });
+  }
+  return out;
+}
+
+/** Puts back the last good checkpoint (or a fresh adapter when there is none) after training produced NaN/Inf. */
+async function restoreLastGood(s: Session): Promise<string> {
+  const id = s.checkpointId;
+  const ckpt = id ? await loadCheckpoint(id) : undefined;
+  const restored = ckpt ? restoreCheckpoint(s.model, ckpt) : null;
+  const hadReference = s.reference != null;
+  if (restored && ckpt) {
+    replaceAdapter(s, restored, 'checkpoint');
+    s.checkpointId = ckpt.id;
+    s.checkpointStep = ckpt.step;
+    if (hadReference) setReference(s, true, true);
+    return `the adapter was restored to the last good checkpoint (step ${ckpt.step})`;
+  }
+  replaceAdapter(s, freshAdapter(s.model, s.lora.config), 'new');
+  return 'no good checkpoint existed, so the adapter was reset to the base model';
+}
+
+/**
+ * Runs `req.steps` D3PO steps over the labeled set (one round of the taste recipe, or a manual "Train N steps"): batches
+ * of `pairsPerStep` pairs, a new shuffle per pass, reference log-probs cached per reference. Between steps it runs any
+ * pair requests that arrived meanwhile (the person keeps labeling) and checks for Stop. A non-finite loss or weight stops
+ * the run and puts back the last good checkpoint.
+ */
 export async function handleTrain(s: Session, req: TrainRequest, ctx: JobContext): Promise<void> {
   const cfg = req.config;
   const invalid = validateTrainConfig(cfg);
@@ -42,47 +80,37 @@ export async function handleTrain(s: Session, req: TrainRequest, ctx: JobContext
   if (!Number.isInteger(req.steps) || req.steps < 1) throw new Error(`steps must be a positive integer, got ${req.steps}.`);
   s.optimizer.config = { ...s.optimizer.config, learningRate: cfg.learningRate, weightDecay: cfg.weightDecay };
   const rng = createRng((Date.now() ^ (s.optimizer.step * 2654435761)) >>> 0);
-  const cache = new Map<string, StoredPair | null>(); // this request's pairs (labels may change between requests)
+  const all = await listLabels();
+  const labels = usableLabels(all, s.modelId);
+  const oracle = recentOracleRewards(all, s.modelId);
+  const pairs = await labeledPairs(labels);
+  if (pairs.length === 0) {
+    throw new Error(
+      labels.length === 0
+        ? 'Nothing to train on yet: label at least one pair "A better" or "B better" (ties and both-bad are skipped by D3PO).'
+        : 'The labeled pairs have no stored trajectories (they were pruned); label new pairs to train.',
+    );
+  }
   if (req.refreshReference) setReference(s, true, true);
+  const next = pairBatcher(pairs, cfg.pairsPerStep, rng);
+  const d3po = d3poConfigOf(cfg);
 
   let done = 0;
   let stopped = false;
   let lastSaved = s.checkpointStep;
   for (let i = 1; i <= req.steps; i++) {
+    await ctx.runUrgent?.();
     if (ctx.cancelled()) {
       stopped = true;
       break;
     }
-    const all = await listLabels();
-    const labels = usableLabels(all, s.modelId);
-    const oracle = recentOracleRewards(all, s.modelId);
-    const batch: PreferencePair[] = [];
-    for (const l of shuffled(labels, rng)) {
-      if (batch.length >= cfg.pairsPerStep) break;
-      if (!cache.has(l.pairId)) cache.set(l.pairId, (await getPair(l.pairId)) ?? null);
-      const pair = cache.get(l.pairId);
-      if (pair == null || pair.trajectories == null) continue; // pruned: the label stays, its trajectories are gone
-      batch.push({ id: pair.id, trajectories: pair.trajectories, vote: l.vote });
-    }
-    if (batch.length === 0) {
-      if (done > 0) break;
-      throw new Error(
-        labels.length === 0
-          ? 'Nothing to train on yet: label at least one pair "A better" or "B better" (ties and both-bad are skipped by D3PO).'
-          : 'The labeled pairs have no stored trajectories (they were pruned); label new pairs to train.',
-      );
-    }
     const t0 = performance.now();
-    const result = await d3poTrainStep(
-      s.model,
-      s.lora,
-      s.optimizer,
-      batch,
-      { beta: cfg.beta, eps: cfg.eps, learningRate: cfg.learningRate, maxGradNorm: cfg.maxGradNorm, timestepFraction: cfg.timestepFraction, stepsPerChunk: cfg.stepsPerChunk },
-      rng,
-      s.reference ?? undefined,
-    );
-    if (result == null) continue; // cannot happen: every batch pair has a preference
+    const result = await d3poTrainStep(s.model, s.lora, s.optimizer, next(), d3po, rng, s.reference ?? undefined, referenceCacheOf(s));
+    if (result == null) continue; // cannot happen: every pair has a preference
+    if (!Number.isFinite(result.loss) || !Number.isFinite(result.gradNorm) || !(await loraIsFinite(s.lora))) {
+      const what = await restoreLastGood(s);
+      throw new Error(`Training stopped at step ${s.optimizer.step}: the loss or the weights became NaN/Inf (learning rate ${cfg.learningRate} may be too high); ${what}. Lower the learning rate in Advanced and train again.`);
+    }
     done++;
     const row: MetricRow = {
       step: s.optimizer.step,
@@ -97,7 +125,7 @@ export async function handleTrain(s: Session, req: TrainRequest, ctx: JobContext
       clipFraction: result.clipFraction,
       gradNorm: result.gradNorm,
       learningRate: result.learningRate,
-      labeled: labels.length,
+      labeled: pairs.length,
       pairsUsed: result.pairsUsed,
       ms: performance.now() - t0,
       ...(oracle ? { rewardMean: oracle.mean, rewardStd: oracle.std } : {}),
@@ -110,8 +138,8 @@ export async function handleTrain(s: Session, req: TrainRequest, ctx: JobContext
       ctx.post({ type: 'checkpoint-saved', id: req.id, checkpointId: saved.id, step: saved.step });
     }
   }
-  // A multi-step run always ends on a checkpoint; online single steps rely on checkpointEvery (no checkpoint per label).
-  if (done > 0 && req.steps > 1 && lastSaved !== s.optimizer.step) {
+  // A run always ends on a checkpoint, so a reload resumes where it stopped.
+  if (done > 0 && lastSaved !== s.optimizer.step) {
     const saved = await checkpointNow(s);
     ctx.post({ type: 'checkpoint-saved', id: req.id, checkpointId: saved.id, step: saved.step });
   }

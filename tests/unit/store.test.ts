@@ -12,7 +12,7 @@ const labeling = await import('../../src/store/labelingActions');
 const training = await import('../../src/store/trainingActions');
 const { mergeRows, chartRows, initialTraining } = await import('../../src/store/trainingSlice');
 const { initialLabeling } = await import('../../src/store/labelingSlice');
-const { mergeSettings, defaultSettings } = await import('../../src/store/settingsSlice');
+const { mergeSettings, migrateSettings, defaultSettings } = await import('../../src/store/settingsSlice');
 const { addPrompts } = await import('../../src/store/settingsActions');
 const { listLabels } = await import('../../src/storage/labels');
 
@@ -52,11 +52,11 @@ function fakeClient() {
       return { type: 'trained', id: 3, stepsDone: p.steps, stopped: false, lora: lora(step) } satisfies TrainedEvent;
     },
   } as unknown as StudioApi;
-  const releasePair = () => {
+  const releasePair = (predicted: 0 | 1 | null = null) => {
     const w = pairWaiters.shift();
     if (!w) throw new Error('no pair request pending');
     const id = `pair-${(n++).toString(36)}-test`;
-    w.resolve({ type: 'pair-ready', id: 9, pairId: id, prompt: w.prompt, seed: w.seed, loraVersion: null, images: [image(10), image(20)], ms: 1 });
+    w.resolve({ type: 'pair-ready', id: 9, pairId: id, prompt: w.prompt, seed: w.seed, loraVersion: null, images: [image(10), image(20)], predicted, ms: 1 });
     return id;
   };
   return { client, pairWaiters, releasePair, trainCalls };
@@ -129,9 +129,22 @@ describe('persistence', () => {
     useStudioStore.setState({ settings: { ...defaultSettings, smoothing: 0.8 } });
     await flush();
     const stored = JSON.parse(memory.get(SETTINGS_STORAGE_KEY)!);
-    expect(stored.version).toBe(1);
+    expect(stored.version).toBe(2);
     expect(Object.keys(stored.state)).toEqual(['settings']);
     expect(stored.state.settings.smoothing).toBe(0.8);
+  });
+
+  it('migrates version-1 settings: the old training defaults give way to the recipe, manual fields and other settings stay', () => {
+    const v1 = { smoothing: 0.7, online: true, refreshReference: true, train: { ...defaultSettings.train, learningRate: 3e-4, stepsPerRound: undefined, steps: 25, checkpointEvery: 7 } };
+    const got = mergeSettings(migrateSettings(v1 as never, 1));
+    expect(got.smoothing).toBe(0.7);
+    expect(got.train.learningRate).toBe(defaultSettings.train.learningRate);
+    expect(got.train.stepsPerRound).toBe(defaultSettings.train.stepsPerRound);
+    expect([got.train.steps, got.train.checkpointEvery]).toEqual([25, 7]);
+    expect(got.autoTrain).toBe(true);
+    expect('online' in got).toBe(false);
+    // A current-version object is left as it is.
+    expect(migrateSettings({ smoothing: 0.1 }, 2)).toEqual({ smoothing: 0.1 });
   });
 });
 
@@ -189,7 +202,7 @@ describe('labeling and training actions (fake worker, fake-indexeddb)', () => {
     expect(useStudioStore.getState().labeling.active).toBe(false);
   });
 
-  it('trains N steps, streams rows into the store, and runs one online step per A/B vote', async () => {
+  it('trains N steps by hand, streams rows into the store, and runs an automatic round after every votesPerRound A/B votes', async () => {
     const fake = fakeClient();
     await boot('?model=tiny-test', () => fake.client);
     await training.trainSteps(3);
@@ -199,17 +212,51 @@ describe('labeling and training actions (fake worker, fake-indexeddb)', () => {
     expect(useStudioStore.getState().session.lora?.step).toBe(3);
     expect(t.message).toMatch(/Trained 3 steps/);
 
-    useStudioStore.setState((s) => ({ settings: { ...s.settings, online: true } }));
+    useStudioStore.setState((s) => ({ settings: { ...s.settings, autoTrain: true, train: { ...s.settings.train, votesPerRound: 2, stepsPerRound: 4 } } }));
+    labeling.setLabelingActive(true);
+    const voteOn = async (choice: 'A' | 'B' | 'tie', predicted: 0 | 1 | null) => {
+      const id = fake.releasePair(predicted);
+      await flush();
+      labeling.markShown(id);
+      await labeling.vote(choice);
+      await flush();
+      await flush();
+    };
+    await voteOn('A', 0);
+    expect(fake.trainCalls).toEqual([3]); // 1 of 2 votes: no round yet
+    expect(useStudioStore.getState().training.votesSinceRound).toBe(1);
+    await voteOn('tie', 1); // ties do not count towards a round
+    expect(fake.trainCalls).toEqual([3]);
+    await voteOn('B', 0);
+    expect(fake.trainCalls).toEqual([3, 4]); // the second A/B vote starts a round of stepsPerRound steps
+    t = useStudioStore.getState().training;
+    expect(t.rows.map((r) => r.step)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    expect(t.votesSinceRound).toBe(0);
+    // Each vote kept the sampling adapter's prediction (trajectory order; leftIsFirst here): right, no prediction on the tie kept, wrong.
+    const stored = (await listLabels()).slice(-3);
+    expect(stored.map((l) => [l.vote, l.predicted])).toEqual([
+      [0, 0],
+      ['tie', 1],
+      [1, 0],
+    ]);
+    labeling.setLabelingActive(false);
+  });
+
+  it('keeps automatic rounds off when the person turns them off', async () => {
+    const fake = fakeClient();
+    await boot('?model=tiny-test', () => fake.client);
+    useStudioStore.setState((s) => ({ settings: { ...s.settings, autoTrain: false, train: { ...s.settings.train, votesPerRound: 1 } } }));
     labeling.setLabelingActive(true);
     const id = fake.releasePair();
     await flush();
     labeling.markShown(id);
     await labeling.vote('A');
     await flush();
+    expect(fake.trainCalls).toEqual([]);
+    training.setAutoTrain(true); // turning it on starts the waiting round
     await flush();
-    expect(fake.trainCalls).toEqual([3, 1]);
-    t = useStudioStore.getState().training;
-    expect(t.rows.map((r) => r.step)).toEqual([1, 2, 3, 4]);
+    await flush();
+    expect(fake.trainCalls).toEqual([useStudioStore.getState().settings.train.stepsPerRound]);
     labeling.setLabelingActive(false);
   });
 });

@@ -6,6 +6,7 @@ import { chartRows } from '../../store/trainingSlice';
 import { setDashboardPaused } from '../../store/trainingActions';
 import type { MetricRow } from '../../worker/protocol';
 import { UPlotChart, type ChartSeries } from './UPlotChart';
+import { AgreementChart } from './AgreementChart';
 
 interface ChartDef {
   id: string;
@@ -102,8 +103,9 @@ export function Dashboard() {
           {last && ` · last: step ${last.step}, loss ${fixed(last.loss, 4)}, accuracy ${pct(last.accuracy)}${last.rewardMean != null ? `, reward ${fixed(last.rewardMean, 4)} ± ${fixed(last.rewardStd, 4)}` : ''}, ${(last.ms / 1000).toFixed(2)} s/step`}
         </span>
       </div>
+      <AgreementChart />
       {rows.length === 0 ? (
-        <p className="hint">No training steps yet. Label a few pairs (A or B better), then press Train — or pick Reward-driven in the Label view. The loss stays near 0.69 by design (the ratio clip); watch accuracy, margin and clipfrac.</p>
+        <p className="hint">No training steps yet. Label pairs (A or B better): the model learns after every few votes — or pick Reward-driven in the Label view. The loss stays near 0.69 by design (the ratio clip); the taste meter above is the honest progress signal.</p>
       ) : (
         <div className="chart-grid">
           {charts.map((c) => (

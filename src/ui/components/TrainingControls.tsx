@@ -1,57 +1,42 @@
-// Training controls: "Train N steps", Stop (between steps), the online toggle (one step per new label), the D3PO reference toggle, and the run's status line.
+// Training controls: automatic rounds while the person labels (on by default: "learning from 24 votes…", or how many votes until the next round), Stop (between steps), and the run's status line. The manual "Train N steps" lives in the Advanced drawer.
 import { useStudioStore } from '../../store';
-import { setTrainField, setSetting } from '../../store/settingsActions';
-import { refreshReferenceNow, setReferenceEnabled, stopTraining, trainSteps } from '../../store/trainingActions';
+import { setAutoTrain, stopTraining } from '../../store/trainingActions';
 
 export function TrainingControls() {
   const status = useStudioStore((s) => s.training.status);
   const done = useStudioStore((s) => s.training.done);
   const target = useStudioStore((s) => s.training.target);
+  const runKind = useStudioStore((s) => s.training.runKind);
+  const roundVotes = useStudioStore((s) => s.training.roundVotes);
+  const waiting = useStudioStore((s) => s.training.votesSinceRound);
   const message = useStudioStore((s) => s.training.message);
   const error = useStudioStore((s) => s.training.error);
-  const steps = useStudioStore((s) => s.settings.train.steps);
-  const online = useStudioStore((s) => s.settings.online);
-  const refreshReference = useStudioStore((s) => s.settings.refreshReference);
+  const autoTrain = useStudioStore((s) => s.settings.autoTrain);
+  const perRound = useStudioStore((s) => s.settings.train.votesPerRound);
   const loraStep = useStudioStore((s) => s.session.lora?.step ?? 0);
-  const ready = useStudioStore((s) => s.session.model != null && s.session.fatal == null);
 
   const training = status !== 'idle';
+  const what = training
+    ? runKind === 'round'
+      ? `Learning from ${roundVotes} vote${roundVotes === 1 ? '' : 's'}… step ${done} / ${target}`
+      : runKind === 'manual'
+        ? `Training ${done} / ${target} steps on ${roundVotes} votes…`
+        : `Training ${done} / ${target}…`
+    : autoTrain
+      ? `Next round of learning after ${Math.max(0, perRound - waiting)} more A/B vote${perRound - waiting === 1 ? '' : 's'}`
+      : 'Automatic learning is off (train by hand in Train → Advanced)';
   return (
-    <section className="training-controls" aria-label="Training" data-testid="training-controls" data-status={status} data-step={loraStep}>
-      <label>
-        Steps
-        <input
-          data-testid="train-steps"
-          type="number"
-          min={1}
-          max={10000}
-          value={steps}
-          onChange={(e) => setTrainField('steps', Math.max(1, Math.min(10000, Math.round(Number(e.target.value)) || 1)))}
-        />
+    <section className="training-controls" aria-label="Training" data-testid="training-controls" data-status={status} data-step={loraStep} data-run-kind={runKind ?? ''}>
+      <label title={`Train one round of the recipe after every ${perRound} A/B votes, while you keep labeling`}>
+        <input type="checkbox" data-testid="auto-train" checked={autoTrain} onChange={(e) => setAutoTrain(e.target.checked)} /> learn while I label
       </label>
-      {training ? (
+      {training && (
         <button type="button" data-testid="train-stop" onClick={stopTraining} disabled={status === 'stopping'}>
           {status === 'stopping' ? 'Stopping…' : 'Stop'}
         </button>
-      ) : (
-        <button type="button" data-testid="train-button" disabled={!ready} onClick={() => void trainSteps()}>
-          Train {steps} step{steps === 1 ? '' : 's'}
-        </button>
-      )}
-      <label title="Train one step after each A/B vote">
-        <input type="checkbox" data-testid="online-toggle" checked={online} onChange={(e) => setSetting('online', e.target.checked)} /> online
-      </label>
-      <label title="D3PO's human-feedback protocol: the reference is a copy of the adapter, refreshed at each Train click">
-        <input type="checkbox" checked={refreshReference} disabled={training} onChange={(e) => void setReferenceEnabled(e.target.checked)} /> refresh reference each round
-      </label>
-      {refreshReference && (
-        <button type="button" disabled={training} onClick={() => void refreshReferenceNow()}>
-          Refresh now
-        </button>
       )}
       <span className="train-status" data-testid="train-status">
-        LoRA step <strong data-testid="lora-step">{loraStep}</strong>
-        {training && ` · training ${done} / ${target}`}
+        <span data-testid="trainer-activity">{what}</span> · LoRA step <strong data-testid="lora-step">{loraStep}</strong>
         {!training && message && ` · ${message}`}
       </span>
       {error && (

@@ -9,6 +9,7 @@ import { PromptPanel } from '../components/PromptPanel';
 import { RewardTrainingPanel } from '../components/RewardTrainingPanel';
 import type { SettingsState } from '../../store/settingsSlice';
 import { TrainingControls } from '../components/TrainingControls';
+import { TasteMeter } from '../components/TasteMeter';
 import { useLabelKeys } from '../hooks/useLabelKeys';
 
 const parseMode = (v: string): SettingsState['labelMode'] => (v === 'oracle' || v === 'reward' ? v : 'human');
@@ -58,6 +59,7 @@ export function LabelView() {
         <RewardTrainingPanel />
       ) : (
         <>
+          <TasteMeter />
           {gridMode ? <GridPanel /> : <PairPanel />}
           <TrainingControls />
         </>

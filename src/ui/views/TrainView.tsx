@@ -1,6 +1,7 @@
-// The training screen: controls, the Advanced drawer, the metrics dashboard and the checkpoint list.
+// The training screen: controls, the Advanced drawer, the metrics dashboard (with the taste meter's curve), the checkpoint gallery and the checkpoint list.
 import { AdvancedDrawer } from '../components/AdvancedDrawer';
 import { CheckpointList } from '../components/CheckpointList';
+import { CheckpointGallery } from '../components/CheckpointGallery';
 import { TrainingControls } from '../components/TrainingControls';
 import { Dashboard } from '../charts/Dashboard';
 
@@ -10,6 +11,7 @@ export function TrainView() {
       <TrainingControls />
       <AdvancedDrawer />
       <Dashboard />
+      <CheckpointGallery />
       <CheckpointList />
     </div>
   );
