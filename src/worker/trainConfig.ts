@@ -6,7 +6,7 @@ export interface StudioTrainConfig extends TasteRecipe {
   checkpointEvery: number; // save LoRA + AdamW state every this many steps (and always at the end of a run)
 }
 
-export const defaultStudioTrainConfig: StudioTrainConfig = { ...defaultTasteRecipe, steps: 10, checkpointEvery: 5 };
+export const defaultStudioTrainConfig: StudioTrainConfig = { ...defaultTasteRecipe, steps: 10, checkpointEvery: defaultTasteRecipe.stepsPerRound }; // one checkpoint per automatic round (its end)
 
 /** Field limits the drawer enforces and the worker re-checks: [min, max]. */
 export const trainConfigLimits = { ...recipeLimits, steps: [1, 10_000] as [number, number], checkpointEvery: [1, 10_000] as [number, number] };

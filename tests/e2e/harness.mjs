@@ -56,6 +56,13 @@ export async function openStudio(ctx, query, baseURL = ctx.baseURL) {
   return { page, documentResponse, requests, websockets, consoleLines, navigations };
 }
 
+/** Train view → Advanced drawer → "Train N steps now" (the manual control; the drawer opens first). */
+export async function trainByHand(page, steps) {
+  if (!(await page.$eval('[data-testid=advanced]', (el) => el.open))) await page.click('[data-testid=advanced] > summary');
+  await page.fill('[data-testid=cfg-steps]', String(steps));
+  await page.click('[data-testid=train-button]');
+}
+
 /** Waits until the page reports `phase` (main[data-phase]); fails early with the page's error if loading failed. */
 export async function waitForPhase(page, phase) {
   await page.waitForFunction(

@@ -1,5 +1,5 @@
 // Browser test (opt-in: E2E_WEBGPU_TRAIN=1): the studio trains on WebGPU too (SwiftShader adapter in the worker): one labeled pair, one D3PO step, the chart shows it, no device loss. SwiftShader needs ~1–3 min for this on 2 busy cores, so the default suite leaves it out (conventions §10: heavy paths run on wasm).
-import { assert, openStudio, openTab, test, WAIT_MS, waitForPhase } from './harness.mjs';
+import { assert, openStudio, openTab, test, trainByHand, WAIT_MS, waitForPhase } from './harness.mjs';
 
 const opts = { timeout: WAIT_MS, polling: 100 };
 
@@ -18,8 +18,7 @@ if (process.env.E2E_WEBGPU_TRAIN) test('studio-webgpu: label a pair and train 1 
 
   // Leaving the labeling screen cancels the pairs still queued in the worker, so the train step runs next.
   await openTab(page, 'train');
-  await page.fill('[data-testid=train-steps]', '1');
-  await page.click('[data-testid=train-button]');
+  await trainByHand(page, 1);
   await page.waitForFunction(
     () => {
       const c = document.querySelector('[data-testid=training-controls]');

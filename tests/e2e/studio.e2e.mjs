@@ -1,6 +1,6 @@
 // Browser test of the studio flow on wasm with tiny-test: label by keyboard and mouse, undo, train, watch the charts, reload (labels, curve and LoRA survive), export the LoRA (parse the download), reject a mismatched LoRA, compare base vs tuned, best of 4, oracle clicks, reward-driven PRDP rounds, multi-task DDPO with the pretraining-loss term.
 import fs from 'node:fs';
-import { assert, assertRealImages, cspViolations, openStudio, openTab, readCanvasesOf, readIdb, safetensorsHeader, test, WAIT_MS, waitForPhase } from './harness.mjs';
+import { assert, assertRealImages, cspViolations, openStudio, openTab, readCanvasesOf, readIdb, safetensorsHeader, test, trainByHand, WAIT_MS, waitForPhase } from './harness.mjs';
 
 const LABELS_DB = 'd3po-studio-labels-v1';
 const opts = { timeout: WAIT_MS, polling: 100 };
@@ -66,6 +66,8 @@ test('studio: label (keys + mouse), undo, train, charts, reload keeps labels/cur
   const { page } = s;
   await waitForPhase(page, 'ready');
   assert.equal(await page.textContent('[data-testid=backend-name]'), 'wasm');
+  // This test trains by hand (Advanced → Train N steps); automatic rounds are tested in taste.e2e.mjs.
+  await page.uncheck('[data-testid=auto-train]');
   // Vote buttons stay disabled until both images are drawn.
   if ((await page.$eval('[data-testid=pair-panel]', (el) => el.dataset.shown)) !== 'true') {
     assert.equal(await page.$eval('[data-testid=vote-a]', (el) => el.disabled), true, 'vote buttons must be disabled before the pair is shown');
@@ -111,8 +113,7 @@ test('studio: label (keys + mouse), undo, train, charts, reload keeps labels/cur
 
   // ---- train 2 steps on the 3 A/B labels (from the Train screen: leaving Label cancels queued pairs); the curve and the checkpoint follow
   await openTab(page, 'train');
-  await page.fill('[data-testid=train-steps]', '2');
-  await page.click('[data-testid=train-button]');
+  await trainByHand(page, 2);
   await waitTrainedTo(page, 2);
   lap('trained 2 steps');
   await page.waitForFunction(() => document.querySelector('[data-testid=chart-loss]')?.dataset.points === '2', null, opts);

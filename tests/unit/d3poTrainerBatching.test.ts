@@ -65,6 +65,25 @@ describe('d3poTrainStep with pairs of different step counts', () => {
     model.dispose();
   });
 
+  it('leaves the final steps out when asked (skipFinalSteps): T − k terms per pair, their mean log-ratio over the first T − k steps', async () => {
+    const model = MiniSD.create(tinyModelConfig(), 3);
+    const lora = randomizedLora(model, 6);
+    const p = await pairOf(model, 'dog', 13, 4, 0);
+    const deltas: number[] = [];
+    for (const tr of p.trajectories) {
+      const pol = await logProbsAlone(model, tr, lora, lora.scale);
+      const ref = await logProbsAlone(model, tr, lora, 0);
+      pol.slice(0, 3).forEach((v, j) => deltas.push(v - ref[j]));
+    }
+    const opt = new AdamW(lora.variables, { learningRate: 1e-9, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0 });
+    const m = (await d3poTrainStep(model, lora, opt, [p], { ...defaultD3poTrainConfig, timestepFraction: 1, skipFinalSteps: 1 }, createRng(0)))!;
+    expect(m.transitions).toBe(3);
+    expect(m.meanLogRatio).toBeCloseTo(deltas.reduce((a, b) => a + b, 0) / deltas.length, 5);
+    opt.dispose();
+    lora.dispose();
+    model.dispose();
+  });
+
   it('refuses to build one batch from rows with different settings', async () => {
     const model = MiniSD.create(tinyModelConfig(), 3);
     const a = await pairOf(model, 'dog', 1, 4, 0);

@@ -28,7 +28,7 @@ describe('recipe', () => {
   it('trains n labels as one round per started batch of votes, with the recipe’s D3PO settings', () => {
     const r: TasteRecipe = { ...defaultTasteRecipe, votesPerRound: 10 };
     expect([roundsFor(r, 1), roundsFor(r, 10), roundsFor(r, 11), roundsFor(r, 100)]).toEqual([1, 1, 2, 10]);
-    expect(d3poConfigOf(r)).toEqual({ beta: r.beta, eps: r.eps, learningRate: r.learningRate, maxGradNorm: r.maxGradNorm, timestepFraction: r.timestepFraction, stepsPerChunk: r.stepsPerChunk });
+    expect(d3poConfigOf(r)).toEqual({ beta: r.beta, eps: r.eps, learningRate: r.learningRate, maxGradNorm: r.maxGradNorm, timestepFraction: r.timestepFraction, stepsPerChunk: r.stepsPerChunk, skipFinalSteps: r.skipFinalSteps });
   });
 });
 

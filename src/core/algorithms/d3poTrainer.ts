@@ -23,6 +23,7 @@ export interface D3poTrainConfig extends D3poLossConfig {
   maxGradNorm: number; // clip the global gradient norm to this (paper 1.0)
   timestepFraction: number; // share of the T steps trained per pair (paper 1.0; lower is cheaper)
   stepsPerChunk: number; // timesteps per forward/backward chunk; gradients accumulate across chunks (memory bound on WebGPU)
+  skipFinalSteps?: number; // final denoising steps never trained (default 0 = all, as the paper): with steps offset 1 the last step's σ ≈ 0.009 makes its log-ratio ~100× the others'
 }
 
 export const defaultD3poTrainConfig: D3poTrainConfig = {
@@ -53,8 +54,8 @@ interface PairStep {
   h: [number, number];
 }
 
-/** Picks each usable pair's trained steps: round(T·fraction) of its own T steps, at random (D3PO shuffles timesteps per sample). */
-function pairSteps(usable: PreferencePair[], fraction: number, rng: Rng): PairStep[] {
+/** Picks each usable pair's trained steps: round(T'·fraction) of its first T' = T − skipFinal steps, at random (D3PO shuffles timesteps per sample). */
+function pairSteps(usable: PreferencePair[], fraction: number, skipFinal: number, rng: Rng): PairStep[] {
   const out: PairStep[] = [];
   for (const p of usable) {
     const [a, b] = p.trajectories;
@@ -62,7 +63,7 @@ function pairSteps(usable: PreferencePair[], fraction: number, rng: Rng): PairSt
       throw new Error('D3PO pairs must share the prompt and the initial noise x_T (sample them with sharedInitialNoise).');
     }
     if (samplerKey(a) !== samplerKey(b)) throw new Error(`The two images of a D3PO pair must be sampled with the same settings (got ${samplerKey(a)} and ${samplerKey(b)}).`);
-    const T = a.timesteps.length;
+    const T = Math.max(1, a.timesteps.length - skipFinal);
     const h = preferenceSigns(p.vote);
     for (const step of shuffled([...Array(T).keys()], rng).slice(0, Math.max(1, Math.round(T * fraction)))) out.push({ pair: p, step, h });
   }
@@ -88,7 +89,7 @@ export async function d3poTrainStep(
   const usable = pairs.filter((p) => preferenceSigns(p.vote)[0] !== 0);
   if (usable.length === 0) return null;
   // Rows ordered (group, pair, step, image) so the deltas of a chunk reshape to [terms, 2].
-  const terms = groupBySampler(pairSteps(usable, cfg.timestepFraction, rng), (r) => r.pair.trajectories[0]).flat();
+  const terms = groupBySampler(pairSteps(usable, cfg.timestepFraction, cfg.skipFinalSteps ?? 0, rng), (r) => r.pair.trajectories[0]).flat();
   const refRows: ReferenceRow[] = terms.flatMap((r) => {
     const [k0, k1] = pairKeys(r.pair);
     return [

@@ -13,6 +13,7 @@ export interface TasteRecipe {
   weightDecay: number; // decoupled AdamW weight decay (paper 1e-4)
   maxGradNorm: number; // global-norm gradient clip (paper 1.0)
   timestepFraction: number; // share of each pair's T denoising steps trained per optimizer step (paper 1.0)
+  skipFinalSteps: number; // final denoising steps left out of training (paper 0; the last step's log-ratio is ~100× the others')
   stepsPerChunk: number; // (pair, step) terms per forward/backward chunk; bounds memory on WebGPU, not the result
   pairsPerStep: number; // labeled pairs per optimizer step (drawn without replacement, a new shuffle per pass)
   votesPerRound: number; // the studio trains after this many new votes; `train` treats n labels as ceil(n / votesPerRound) rounds
@@ -31,6 +32,7 @@ export const defaultTasteRecipe: TasteRecipe = {
   weightDecay: 1e-4,
   maxGradNorm: 1.0,
   timestepFraction: 0.25,
+  skipFinalSteps: 0,
   stepsPerChunk: 20,
   pairsPerStep: 2,
   votesPerRound: 10,
@@ -52,6 +54,7 @@ export const recipeLimits: Record<NumericKey, [number, number]> = {
   weightDecay: [0, 1],
   maxGradNorm: [1e-3, 1e3],
   timestepFraction: [0.01, 1],
+  skipFinalSteps: [0, 10],
   stepsPerChunk: [1, 1000],
   pairsPerStep: [1, 64],
   votesPerRound: [1, 1000],
@@ -61,7 +64,7 @@ export const recipeLimits: Record<NumericKey, [number, number]> = {
   alpha: [1e-3, 1e3],
 };
 
-const INTEGER_FIELDS = new Set<NumericKey>(['stepsPerChunk', 'pairsPerStep', 'votesPerRound', 'stepsPerRound', 'rank']);
+const INTEGER_FIELDS = new Set<NumericKey>(['skipFinalSteps', 'stepsPerChunk', 'pairsPerStep', 'votesPerRound', 'stepsPerRound', 'rank']);
 
 /** Module suffixes a LoRA may target (the attention projections, feed-forward, resnet convs, time embedding). */
 export const LORA_TARGET_CHOICES = ['to_q', 'to_k', 'to_v', 'to_out.0', 'proj_in', 'proj_out', 'ff.net.0.proj', 'ff.net.2', 'conv1', 'conv2', 'time_emb_proj'] as const;
@@ -84,7 +87,7 @@ export function validateRecipe(r: TasteRecipe): string | null {
 
 /** The D3PO trainer's per-step settings of a recipe. */
 export function d3poConfigOf(r: TasteRecipe): D3poTrainConfig {
-  return { beta: r.beta, eps: r.eps, learningRate: r.learningRate, maxGradNorm: r.maxGradNorm, timestepFraction: r.timestepFraction, stepsPerChunk: r.stepsPerChunk };
+  return { beta: r.beta, eps: r.eps, learningRate: r.learningRate, maxGradNorm: r.maxGradNorm, timestepFraction: r.timestepFraction, stepsPerChunk: r.stepsPerChunk, skipFinalSteps: r.skipFinalSteps };
 }
 
 /** Rounds the recipe trains for `labels` labeled pairs at once (the CLI's offline `train`): one per started batch of votes. */

@@ -13,6 +13,7 @@ const FIELDS: { key: NumberField; label: string; help: string; step: number }[] 
   { key: 'pairsPerStep', label: 'pairs per step', help: 'labeled pairs in each optimizer step', step: 1 },
   { key: 'learningRate', label: 'learning rate', help: 'AdamW step size', step: 1e-4 },
   { key: 'timestepFraction', label: 'timestep fraction', help: 'share of denoising steps trained per pair', step: 0.05 },
+  { key: 'skipFinalSteps', label: 'skip final steps', help: 'final denoising steps never trained (tiny noise, huge log-ratios)', step: 1 },
   { key: 'beta', label: 'β', help: 'KL strength of the D3PO objective', step: 0.01 },
   { key: 'eps', label: 'ε', help: 'ratio clip [1−ε, 1+ε]', step: 0.01 },
   { key: 'weightDecay', label: 'weight decay', help: 'decoupled AdamW decay', step: 1e-5 },
