@@ -1,36 +1,40 @@
-// `train`: D3PO on a labeled pairs folder (yk7333/d3po scripts/train.py: per-step clamped log-ratio preference loss against a frozen reference — the base model, or the resumed LoRA as in the paper's per-epoch reference refresh) → LoRA safetensors + adapter_config.json.
+// `train`: D3PO on a labeled pairs folder with the studio's taste recipe (yk7333/d3po scripts/train.py: per-step clamped log-ratio preference loss against a frozen reference — the base model, the resumed LoRA, or the adapter at each round's start as in the paper's per-epoch reference refresh) → LoRA safetensors + adapter_config.json.
 import fs from 'node:fs';
 import path from 'node:path';
-import { d3poTrainStep, defaultD3poTrainConfig, type D3poStepResult, type D3poTrainConfig, type PreferencePair } from '../../src/core/algorithms/d3poTrainer';
-import { preferenceSigns } from '../../src/core/algorithms/d3po';
+import type { D3poStepResult, PreferencePair } from '../../src/core/algorithms/d3poTrainer';
 import { latentShape } from '../../src/core/config';
-import { createLoraAdapter, defaultLoraConfig, type LoraAdapter } from '../../src/core/model/lora';
+import { createLoraAdapter, type LoraAdapter } from '../../src/core/model/lora';
 import type { MiniSD } from '../../src/core/model/pipeline';
 import { decodeLoraSafetensors } from '../../src/core/io/loraFile';
 import { AdamW } from '../../src/core/train/adamw';
-import { createRng, shuffled, type Rng } from '../../src/core/rng';
+import { createRng } from '../../src/core/rng';
+import { defaultTasteRecipe, roundsFor, validateRecipe, type TasteRecipe } from '../../src/core/taste/recipe';
+import { preferencePairs, TasteTrainer, UNET_PREFIX } from '../../src/core/taste/tasteTrainer';
 import { DEFAULT_MODEL_PATH } from '../modelLoader';
-import { num, str, type Args } from '../args';
+import { flag, num, str, type Args } from '../args';
 import { openModel, type ModelHandle } from '../experiment/modelSource';
 import { readLabels, readPairsManifest, readStoredPairs, voteOf, type PairsManifest } from '../experiment/pairFolder';
 import { writeLoraFiles } from '../experiment/loraOut';
 
-export const trainHelp = `train --pairs DIR [--steps N] [--batch 8] [--out DIR/lora.safetensors] [--resume-lora FILE] [--lr ${defaultD3poTrainConfig.learningRate}]
-      [--beta ${defaultD3poTrainConfig.beta}] [--eps ${defaultD3poTrainConfig.eps}] [--timestep-fraction 1] [--rank 4] [--seed 0] [--model FILE]
-  D3PO on the labeled pairs of DIR (after \`pairs\` and \`label\`). Each step trains --batch pairs (ties skipped) over
-  --timestep-fraction of their denoising steps; --steps defaults to one pass over the pairs. Prints loss, implicit
-  accuracy, margin, clip fraction and gradient norm per step. The reference is the base model, or the --resume-lora
-  adapter (continued training; the optimizer state starts fresh). --model defaults to the model the pairs were sampled with.`;
+export const trainHelp = `train --pairs DIR [--out DIR/lora.safetensors] [--resume-lora FILE] [--model FILE] [--seed 0]
+      [--lr ${defaultTasteRecipe.learningRate}] [--rounds N] [--steps-per-round ${defaultTasteRecipe.stepsPerRound}] [--batch ${defaultTasteRecipe.pairsPerStep}] [--timestep-fraction ${defaultTasteRecipe.timestepFraction}]
+      [--beta ${defaultTasteRecipe.beta}] [--eps ${defaultTasteRecipe.eps}] [--rank ${defaultTasteRecipe.rank}] [--targets ${defaultTasteRecipe.targets.join('+')}] [--skip-final ${defaultTasteRecipe.skipFinalSteps}]
+      [--refresh-reference] [--ema DECAY] [--steps N]
+  D3PO on the labeled pairs of DIR (after \`pairs\` and \`label\`) with the studio's taste recipe (src/core/taste/recipe.ts):
+  n labels train as ceil(n / ${defaultTasteRecipe.votesPerRound}) rounds of --steps-per-round optimizer steps of --batch pairs (ties skipped)
+  over --timestep-fraction of their denoising steps — the same amount the studio trains while a person labels n pairs.
+  --steps N overrides the total. Prints loss, implicit accuracy, margin, clip fraction and gradient norm per step. The
+  reference is the base model, or the --resume-lora adapter (continued training; the optimizer starts fresh);
+  --refresh-reference refreshes it at each round (D3PO's human-feedback protocol). --model defaults to the model the
+  pairs were sampled with.`;
 
 interface TrainSettings {
   dir: string;
-  steps: number | null; // null = one pass
-  batch: number;
+  steps: number | null; // null = the recipe's rounds × steps per round
   out: string;
   resume: string | null;
-  rank: number;
   seed: number;
-  d3po: D3poTrainConfig;
+  recipe: TasteRecipe;
 }
 
 function positiveInt(args: Args, key: string, fallback: number): number {
@@ -39,28 +43,53 @@ function positiveInt(args: Args, key: string, fallback: number): number {
   return v;
 }
 
+/** The recipe with the command line's overrides, validated by the same rules as the studio's Advanced drawer. */
+export function trainRecipe(args: Args): TasteRecipe {
+  const d = defaultTasteRecipe;
+  const targets = str(args, 'targets', '');
+  const rank = num(args, 'rank', d.rank);
+  const recipe: TasteRecipe = {
+    ...d,
+    learningRate: num(args, 'lr', d.learningRate),
+    beta: num(args, 'beta', d.beta),
+    eps: num(args, 'eps', d.eps),
+    timestepFraction: num(args, 'timestep-fraction', d.timestepFraction),
+    skipFinalSteps: num(args, 'skip-final', d.skipFinalSteps),
+    maxGradNorm: num(args, 'max-grad-norm', d.maxGradNorm),
+    pairsPerStep: num(args, 'batch', d.pairsPerStep),
+    stepsPerRound: num(args, 'steps-per-round', d.stepsPerRound),
+    refreshReference: flag(args, 'refresh-reference') || d.refreshReference,
+    emaDecay: num(args, 'ema', d.emaDecay),
+    rank,
+    alpha: args.rank === undefined ? d.alpha : rank,
+    targets: targets ? targets.split('+').map((t) => t.trim()) : d.targets,
+  };
+  const problem = validateRecipe(recipe);
+  if (problem) throw new Error(`${problem.replace(/^Training setting (\w+)/, (_, k: string) => `--${OPTION_OF[k] ?? k}`)} (see \`npm run cli -- train\` for the options)`);
+  return recipe;
+}
+
+/** Command-line option of each recipe field (for error messages). */
+const OPTION_OF: Record<string, string> = {
+  learningRate: 'lr',
+  timestepFraction: 'timestep-fraction',
+  skipFinalSteps: 'skip-final',
+  maxGradNorm: 'max-grad-norm',
+  pairsPerStep: 'batch',
+  stepsPerRound: 'steps-per-round',
+  emaDecay: 'ema',
+};
+
 function trainSettings(args: Args): TrainSettings {
   const dir = str(args, 'pairs', '');
   if (!dir) throw new Error(`train needs a labeled pairs folder: --pairs DIR\n${trainHelp}`);
-  const d3po: D3poTrainConfig = {
-    ...defaultD3poTrainConfig,
-    learningRate: num(args, 'lr', defaultD3poTrainConfig.learningRate),
-    beta: num(args, 'beta', defaultD3poTrainConfig.beta),
-    eps: num(args, 'eps', defaultD3poTrainConfig.eps),
-    timestepFraction: num(args, 'timestep-fraction', defaultD3poTrainConfig.timestepFraction),
-    maxGradNorm: num(args, 'max-grad-norm', defaultD3poTrainConfig.maxGradNorm),
-  };
-  if (!(d3po.learningRate > 0) || !(d3po.beta > 0) || !(d3po.eps > 0 && d3po.eps < 1)) throw new Error('--lr and --beta must be > 0 and --eps in (0, 1)');
-  if (!(d3po.timestepFraction > 0 && d3po.timestepFraction <= 1)) throw new Error(`--timestep-fraction must be in (0, 1], got ${d3po.timestepFraction}`);
   return {
     dir,
     steps: args.steps === undefined ? null : positiveInt(args, 'steps', 1),
-    batch: positiveInt(args, 'batch', 8),
     out: str(args, 'out', path.join(dir, 'lora.safetensors')),
     resume: str(args, 'resume-lora', '') || null,
-    rank: positiveInt(args, 'rank', 4),
     seed: num(args, 'seed', 0),
-    d3po,
+    recipe: trainRecipe(args),
   };
 }
 
@@ -88,19 +117,6 @@ function checkLatentSize(model: MiniSD, pairs: PreferencePair[]): void {
   if (got !== undefined && got !== n) throw new Error(`The pairs' latents have ${got} values but ${model.config.name} uses ${n}; pass the --model the pairs were sampled with.`);
 }
 
-/** Cycles through shuffled pairs, `batch` per step (a new shuffle per pass). */
-function batcher(pairs: PreferencePair[], batch: number, rng: Rng): () => PreferencePair[] {
-  let order: PreferencePair[] = [];
-  return () => {
-    const out: PreferencePair[] = [];
-    while (out.length < Math.min(batch, pairs.length)) {
-      if (order.length === 0) order = shuffled(pairs, rng);
-      out.push(order.shift()!);
-    }
-    return out;
-  };
-}
-
 function stepLine(step: number, steps: number, m: D3poStepResult, seconds: number): string {
   return (
     `step ${step}/${steps} loss ${m.loss.toFixed(5)} acc ${m.accuracy.toFixed(3)} margin ${m.margin.toExponential(3)} ` +
@@ -109,7 +125,8 @@ function stepLine(step: number, steps: number, m: D3poStepResult, seconds: numbe
 }
 
 function adapters(model: MiniSD, s: TrainSettings): { lora: LoraAdapter; ref?: LoraAdapter } {
-  if (!s.resume) return { lora: createLoraAdapter(model.params, 'unet.', { ...defaultLoraConfig, rank: s.rank, alpha: s.rank, seed: s.seed }) };
+  const { rank, alpha, targets } = s.recipe;
+  if (!s.resume) return { lora: createLoraAdapter(model.params, UNET_PREFIX, { rank, alpha, targets, seed: s.seed }) };
   if (!fs.existsSync(s.resume)) throw new Error(`--resume-lora file not found: ${s.resume}; pass a LoRA written by \`train\` or \`experiment\`.`);
   const bytes = new Uint8Array(fs.readFileSync(s.resume));
   return { lora: decodeLoraSafetensors(bytes, model.params).adapter, ref: decodeLoraSafetensors(bytes, model.params).adapter };
@@ -119,38 +136,47 @@ export async function trainCommand(args: Args, log: (s: string) => void = consol
   const s = trainSettings(args);
   const manifest = readPairsManifest(s.dir);
   const pairs = labeledPairs(s.dir, manifest);
-  const usable = pairs.filter((p) => preferenceSigns(p.vote)[0] !== 0);
+  const usable = preferencePairs(pairs);
   if (usable.length === 0) throw new Error(`${s.dir} has no pair with a preference (${pairs.length} labeled, all ties or both-bad); label some pairs A or B.`);
   const handle = openPairsModel(args, manifest, log);
   const { model } = handle;
   const { lora, ref } = adapters(model, s);
-  const optimizer = new AdamW(lora.variables, { learningRate: s.d3po.learningRate, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 1e-4 });
+  const r = s.recipe;
+  const optimizer = new AdamW(lora.variables, { learningRate: r.learningRate, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: r.weightDecay });
+  const trainer = new TasteTrainer(model, lora, optimizer, r);
+  if (ref) trainer.reference = ref;
   try {
     checkLatentSize(model, usable);
-    const steps = s.steps ?? Math.ceil(usable.length / s.batch);
+    const rounds = roundsFor(r, pairs.length);
+    const steps = s.steps ?? rounds * r.stepsPerRound;
     const T = usable[0].trajectories[0].timesteps.length;
     log(
-      `D3PO on ${usable.length} preference pairs (${pairs.length - usable.length} ties skipped) with ${handle.id}: ${steps} steps × ${Math.min(s.batch, usable.length)} pairs × ` +
-        `${Math.max(1, Math.round(T * s.d3po.timestepFraction))}/${T} timesteps, lr ${s.d3po.learningRate}, β ${s.d3po.beta}, ε ${s.d3po.eps}, reference ${ref ? s.resume : 'base model'}`,
+      `D3PO on ${usable.length} preference pairs (${pairs.length - usable.length} ties skipped) with ${handle.id}: ${steps} steps (${s.steps ? 'set by --steps' : `${rounds} rounds × ${r.stepsPerRound}`}) × ` +
+        `${Math.min(r.pairsPerStep, usable.length)} pairs × ${Math.max(1, Math.round((T - r.skipFinalSteps) * r.timestepFraction))}/${T} timesteps, lr ${r.learningRate}, β ${r.beta}, ε ${r.eps}, ` +
+        `LoRA r${r.rank} on ${r.targets.join('+')}, reference ${ref ? s.resume : 'base model'}${r.refreshReference ? ' (refreshed each round)' : ''}${r.emaDecay > 0 ? `, EMA ${r.emaDecay}` : ''}`,
     );
+    // Pairs sampled by the base model (F32 latents) carry the base reference's log-probs already: no reference forward needed.
+    if (!ref && !r.refreshReference && manifest.latentDtype === 'F32') for (const p of usable) p.trajectories.forEach((t, k) => p.id && trainer.cache.seed(`${p.id}#${k}`, t.logProbs));
     const rng = createRng(s.seed);
-    const next = batcher(usable, s.batch, rng);
     const t0 = performance.now();
-    for (let step = 1; step <= steps; step++) {
-      const m = await d3poTrainStep(model, lora, optimizer, next(), s.d3po, rng, ref);
-      if (m) log(stepLine(step, steps, m, (performance.now() - t0) / 1000));
+    let done = 0;
+    while (done < steps) {
+      const n = Math.min(r.stepsPerRound, steps - done);
+      await trainer.round(usable, rng, { onStep: (m, i) => log(stepLine(done + i, steps, m, (performance.now() - t0) / 1000)) }, n);
+      done += n;
     }
-    const files = await writeLoraFiles(s.out, lora, model.config.name, {
+    const files = await writeLoraFiles(s.out, trainer.samplingAdapter, model.config.name, {
       studio_method: 'd3po',
       studio_pairs: String(usable.length),
-      studio_beta: String(s.d3po.beta),
+      studio_beta: String(r.beta),
       studio_steps: String(steps),
+      studio_recipe: JSON.stringify(r),
     });
-    log(`wrote ${files.lora} and ${files.config}`);
+    log(`wrote ${files.lora} and ${files.config} (${((performance.now() - t0) / 1000).toFixed(1)} s of training)`);
   } finally {
+    trainer.dispose();
     optimizer.dispose();
     lora.dispose();
-    ref?.dispose();
     model.dispose();
   }
 }

@@ -12,6 +12,8 @@ import { sampleWithTrajectory } from '../../src/core/diffusion/sample';
 import { AdamW } from '../../src/core/train/adamw';
 import { createRng } from '../../src/core/rng';
 import { useBackend } from './backend';
+import { trainRecipe } from '../../cli/commands/train';
+import { defaultStudioTrainConfig } from '../../src/worker/trainConfig';
 
 beforeAll(() => useBackend('wasm'));
 
@@ -23,6 +25,15 @@ describe('recipe', () => {
     expect(validateRecipe({ ...defaultTasteRecipe, targets: [] })).toMatch(/targets/);
     expect(validateRecipe({ ...defaultTasteRecipe, targets: ['to_q', 'attn9'] })).toMatch(/pick one or more of/);
     expect(validateRecipe({ ...defaultTasteRecipe, refreshReference: 'yes' as never })).toMatch(/true or false/);
+  });
+
+  it('is the one default of the CLI `train` and the studio (the studio adds only its manual controls)', () => {
+    expect(trainRecipe({ _: ['train'] })).toEqual(defaultTasteRecipe);
+    const { steps: _steps, checkpointEvery: _every, ...studio } = defaultStudioTrainConfig;
+    expect(studio).toEqual(defaultTasteRecipe);
+    expect(trainRecipe({ _: ['train'], lr: '5e-4', rank: '8', targets: 'to_q+ff.net.2', 'refresh-reference': true })).toMatchObject({ learningRate: 5e-4, rank: 8, alpha: 8, targets: ['to_q', 'ff.net.2'], refreshReference: true });
+    expect(() => trainRecipe({ _: ['train'], 'timestep-fraction': '2' })).toThrow(/--timestep-fraction = 2 is out of range; use a number from 0.01 to 1/);
+    expect(() => trainRecipe({ _: ['train'], targets: 'to_x' })).toThrow(/targets/);
   });
 
   it('trains n labels as one round per started batch of votes, with the recipe’s D3PO settings', () => {
