@@ -7,7 +7,9 @@ export async function enableOffline(): Promise<void> {
   const sw = globalThis.navigator?.serviceWorker;
   if (!sw) return;
   try {
-    await sw.register('/sw.js', { scope: '/' });
+    // Under the app's base path (Vite's BASE_URL), so a deploy below the site root works offline too.
+    const base = import.meta.env.BASE_URL;
+    await sw.register(`${base}sw.js`, { scope: base });
     if (!sw.controller) await new Promise<void>((resolve) => sw.addEventListener('controllerchange', () => resolve(), { once: true }));
     // Resources fetched before the worker took control (the document and its bundles) are fetched once more through it.
     const urls = new Set([location.href, ...performance.getEntriesByType('resource').map((e) => e.name)]);

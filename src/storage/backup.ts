@@ -6,6 +6,7 @@ import { DB, KEY, type DbKey } from './keys';
 import { allEntries, getValues, writeEntries, type Key } from './db';
 import { checkpointsEntryProblem } from './checkpoints';
 import { labelsEntryProblem, listLabels } from './labels';
+import { blindEntryProblem } from './blindVotes';
 import { pairsEntryProblem, prunePairs } from './pairs';
 import { runsEntryProblem } from './runs';
 
@@ -33,6 +34,7 @@ const BACKED_UP: [DbKey, (key: Key, value: unknown) => string | null][] = [
   ['checkpoints', checkpointsEntryProblem],
   ['runs', runsEntryProblem],
   ['labels', labelsEntryProblem],
+  ['blind', blindEntryProblem],
 ];
 
 /** A backup that cannot be restored; nothing was changed. The message says what is wrong and what to do. */
@@ -55,6 +57,7 @@ export interface ImportSummary {
   labels: number;
   checkpoints: number;
   runs: number;
+  blindVotes: number;
 }
 
 // ---------------------------------------------------------------- values <-> JSON + one binary blob per database
@@ -251,6 +254,7 @@ export async function importAll(bytes: Uint8Array): Promise<ImportSummary> {
     labels: countKind(data.get('labels'), 'label'),
     checkpoints: countKind(data.get('checkpoints'), 'ckpt'),
     runs: countKind(data.get('runs'), 'run'),
+    blindVotes: countKind(data.get('blind'), 'blind'),
   };
 }
 

@@ -48,6 +48,17 @@ export function blindVoteProblem(v: Partial<BlindVote>): string | null {
   return null;
 }
 
+/** Why a backed-up entry of the blind-test database is invalid, or null (own fields only: a backup is untrusted JSON). */
+export function blindEntryProblem(key: unknown, value: unknown): string | null {
+  if (!Array.isArray(key) || key.length !== 2 || key[0] !== KIND.blindVote || !isStr(key[1])) return `unexpected key ${JSON.stringify(key)}`;
+  if (typeof value !== 'object' || value === null) return `blind vote ${key[1]} is not a record`;
+  const r = value as Partial<BlindRecord>;
+  if (!Object.hasOwn(r, 'v') || r.v !== RECORD_VERSION) return `blind vote ${key[1]} has record version ${JSON.stringify(r.v)}, expected ${RECORD_VERSION}`;
+  if (!Object.hasOwn(r, 'id') || r.id !== key[1]) return `blind vote ${key[1]} is stored under the wrong key`;
+  const problem = blindVoteProblem(r);
+  return problem ? `blind vote ${key[1]}: ${problem}` : null;
+}
+
 export async function saveBlindVote(v: BlindVote): Promise<void> {
   const problem = blindVoteProblem(v);
   if (problem) throw new Error(`Cannot save the blind-test vote: ${problem}.`);

@@ -12,6 +12,7 @@ import { deleteCheckpoint, latestCheckpoint, listCheckpoints, loadCheckpoint, sa
 import { appendMetrics, clearRun, getMetrics, listRuns, type MetricRow } from '../../src/storage/runs';
 import { StorageFullError, isQuotaError, requestPersist, storageEstimate } from '../../src/storage/quota';
 import { BackupError, exportAll, importAll, lastExportAt, pruneTrajectories } from '../../src/storage/backup';
+import { listBlindVotes, saveBlindVote } from '../../src/storage/blindVotes';
 
 const ALL_DBS = Object.keys(DB) as DbKey[];
 const LATENT = 8 * 8 * 4;
@@ -352,6 +353,7 @@ describe('backup', () => {
     await saveLabel({ ...label('p2', 400, 'tie'), weight: 0.25, annotator: 'a' });
     await saveCheckpoint(checkpoint('c1', 10, 1000));
     await saveCheckpoint(checkpoint('c2', 20, 2000, false));
+    await saveBlindVote({ id: 'b1', time: 5, modelId: 'm', prompt: 'red heart', seed: 9, a: { ref: 'base', step: null, label: 'base model' }, b: { ref: 'current', step: 20, label: 'step 20' }, leftIsA: false, winner: 'b' });
     await appendMetrics('run-1', [
       { step: 1, time: 1, loss: 0.69, kl: NaN },
       { step: 2, time: 2, loss: Infinity, kl: -0 },
@@ -366,12 +368,14 @@ describe('backup', () => {
     expect(await lastExportAt()).toBeGreaterThan(0);
     for (const db of ALL_DBS) await clearDb(db);
     const summary = await importAll(zip);
-    expect(summary).toEqual({ pairs: 2, labels: 2, checkpoints: 2, runs: 1 });
+    expect(summary).toEqual({ pairs: 2, labels: 2, checkpoints: 2, runs: 1, blindVotes: 1 });
     const after = await snapshot();
     expect(after.pairs).toEqual(before.pairs);
     expect(after.labels).toEqual(before.labels);
     expect(after.checkpoints).toEqual(before.checkpoints);
     expect(after.runs).toEqual(before.runs);
+    expect(after.blind).toEqual(before.blind);
+    expect((await listBlindVotes()).map((v) => [v.id, v.winner])).toEqual([['b1', 'b']]);
     expect(await loadCheckpoint('c1')).toEqual(checkpoint('c1', 10, 1000));
     expect((await getPair('p2'))?.trajectories[1].logProbs).toEqual(pair('p2', 2, 200).trajectories[1].logProbs);
     const restored = await getMetrics('run-1');
