@@ -4,6 +4,7 @@ import { listLabels, saveLabels, type Label } from '../storage/labels';
 import { getPairSummary, listPairSummaries } from '../storage/pairs';
 import { isPersisted, requestPersist, storageEstimate } from '../storage/quota';
 import { exportAll, importAll, pruneTrajectories } from '../storage/backup';
+import { loadBlindVotes } from './blindActions';
 import { errorMessage, getClient } from './client';
 import { patch, useStudioStore } from './index';
 import { countLabels } from './labelingSlice';
@@ -186,10 +187,10 @@ export async function importEverything(bytes: Uint8Array): Promise<boolean> {
     const modelId = useStudioStore.getState().session.model?.name;
     const mine = (await listLabels()).filter((l) => l.modelId === modelId);
     patch('labeling', { counts: countLabels(mine), undo: mine });
-    await refreshStorage();
+    await Promise.all([refreshStorage(), loadBlindVotes()]);
     patch('storage', {
       busy: false,
-      message: `Restored ${r.pairs} pairs, ${r.labels} labels, ${r.checkpoints} checkpoints and ${r.runs} runs. Reload the page to continue from the restored LoRA.`,
+      message: `Restored ${r.pairs} pairs, ${r.labels} labels, ${r.checkpoints} checkpoints, ${r.runs} runs and ${r.blindVotes} blind-test votes. Reload the page to continue from the restored LoRA.`,
     });
     return true;
   } catch (e) {
