@@ -1,4 +1,4 @@
-// Writes a trained LoRA for other tools: diffusers/PEFT-layout safetensors (encodeLoraSafetensors) plus a PEFT adapter_config.json beside it, following docs/conventions.md §1.
+// Writes a trained LoRA for other tools: diffusers/PEFT-layout safetensors (encodeLoraSafetensors) plus a PEFT adapter_config.json beside it, following huggingface/peft docs/source/developer_guides/checkpoint.md and diffusers src/diffusers/loaders/lora_base.py.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { LoraAdapter } from '../../src/core/model/lora';

@@ -1,4 +1,4 @@
-// Browser tfjs backend bootstrap (conventions §3.1 rules 2–3, 5, 7 and §4): backend ladder webgpu → wasm → webgl → cpu, wasm paths and threads, WebGPU kernel warm-up, device-loss watch. Entry points (the worker) call this; src/core never does.
+// Browser tfjs backend bootstrap: backend ladder webgpu → wasm → webgl → cpu (setBackend's false checked, tensorflow/tfjs#8065), wasm paths and threads (tfjs-backend-wasm README: threads need cross-origin isolation), WebGPU kernel warm-up, device-loss watch (GPUDevice.lost). Entry points (the worker) call this; src/core never does.
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-webgpu'; // registers 'webgpu' (priority 3) only when navigator.gpu exists
 import { getThreadsCount, setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
@@ -71,7 +71,7 @@ async function tryBackend(name: BackendName): Promise<Omit<BackendReport, 'tried
   return { name };
 }
 
-/** Adapter limits that bound what the studio can run (buffer sizes: the known cause of black images, conventions §7). */
+/** Adapter limits that bound what the studio can run (buffer sizes: the known cause of black images, softwiredtech/stable-diffusion-webgpu#1). */
 export const GPU_LIMITS = ['maxBufferSize', 'maxStorageBufferBindingSize', 'maxComputeWorkgroupStorageSize', 'maxComputeInvocationsPerWorkgroup'] as const;
 
 async function initWebGpu(): Promise<AdapterInfo> {
@@ -151,7 +151,7 @@ async function setBackendOrThrow(name: BackendName): Promise<void> {
 }
 
 /**
- * Runs `forward` once so every kernel it uses is compiled before real work (conventions §3.1 rule 5).
+ * Runs `forward` once so every kernel it uses is compiled before real work (tfjs-backend-webgpu's WEBGPU_ENGINE_COMPILE_ONLY flag).
  * webgpu: compile-only mode (pipelines built with createComputePipelineAsync, nothing executed), then wait.
  * webgl: one real run (shader compilation happens on first use). wasm/cpu: nothing to compile.
  * `forward` must be synchronous and return the tensors it creates (they are disposed here).

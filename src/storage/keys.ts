@@ -1,4 +1,4 @@
-/** Names of the studio's IndexedDB databases (one idb-keyval store each) and the keys inside them, versioned (style.md §1.7–1.8, rule 14). */
+/** Names of the studio's IndexedDB databases (one idb-keyval store each) and the keys inside them, versioned: a rename needs a migration (tldraw LocalIndexedDb.ts, excalidraw STORAGE_KEYS). */
 
 // DO NOT RENAME WITHOUT A MIGRATION: existing users' data lives here.
 export const DB = {

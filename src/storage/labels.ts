@@ -1,4 +1,4 @@
-/** Votes in IndexedDB, one per pair under ['label', pairId]: what conventions.md §7 says to keep per vote (prompt, seed, sides, choice, time, model version). */
+/** Votes in IndexedDB, one per pair under ['label', pairId]: what is kept per vote, as Chatbot Arena and Pick-a-Pic keep it: prompt, seed, sides, choice, time, model version. */
 import type { Vote } from '../core/algorithms/d3po';
 import { KEY, KIND, RECORD_VERSION } from './keys';
 import { valuesWithPrefix, writeEntries, type Key } from './db';

@@ -1,4 +1,4 @@
-// The studio's one zustand store, built from slices with persist at the root; only `settings` is persisted (partialize, version, migrate; style.md §1.6, §3 rule 12–13).
+// The studio's one zustand store, built from slices with persist at the root; only `settings` is persisted (partialize, version, migrate; zustand docs slices-pattern.md, persisting-store-data.md).
 import { create } from 'zustand';
 import { createJSONStorage, persist } from 'zustand/middleware';
 import { createLabelingSlice, type LabelingSlice } from './labelingSlice';

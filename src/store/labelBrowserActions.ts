@@ -1,4 +1,4 @@
-// Review of stored votes (Teachable Machine's per-sample view/delete; conventions §7): this model's labeled pairs newest first with their images, changing a vote (D3PO retrains on the new one) and deleting a vote with or without its pair.
+// Review of stored votes (Teachable Machine's per-sample view/delete): this model's labeled pairs newest first with their images, changing a vote (D3PO retrains on the new one) and deleting a vote with or without its pair.
 import { deleteLabel, listLabels, saveLabel, type Label } from '../storage/labels';
 import { deletePairs, getPairSummary } from '../storage/pairs';
 import type { GeneratedImage } from '../worker/protocol';

@@ -1,4 +1,4 @@
-// Labeling actions: keep the pair queue filled (2 ahead of the one on screen), record votes in trajectory order with the sides shown, undo, skip (conventions §7; Chatbot Arena / Pick-a-Pic flow).
+// Labeling actions: keep the pair queue filled (2 ahead of the one on screen), record votes in trajectory order with the sides shown, undo, skip (Chatbot Arena / Pick-a-Pic flow).
 import type { Vote } from '../core/algorithms/d3po';
 import { deleteLabel, saveLabel, type Label } from '../storage/labels';
 import { deletePairs, getPairSummary } from '../storage/pairs';

@@ -1,4 +1,4 @@
-// Store slice for the labeling screen: the pair on screen (sides randomised), the pre-generated queue, label counts and the undo stack (conventions §7).
+// Store slice for the labeling screen: the pair on screen (sides randomised), the pre-generated queue, label counts and the undo stack (blind, randomised sides as in Chatbot Arena, lm-sys/FastChat gradio_block_arena_anony.py).
 import type { StateCreator } from 'zustand';
 import type { Label } from '../storage/labels';
 import type { GeneratedImage, GridReadyEvent } from '../worker/protocol';

@@ -1,4 +1,4 @@
-// Store slice for user settings — the only persisted state (zustand persist + partialize, versioned; style.md §1.6, §3 rule 13): prompts, training config, dashboard and compare options.
+// Store slice for user settings — the only persisted state (zustand persist + partialize, versioned; zustand docs persisting-store-data.md): prompts, training config, dashboard and compare options.
 import type { StateCreator } from 'zustand';
 import { defaultStudioTrainConfig, type StudioTrainConfig } from '../worker/trainConfig';
 import { defaultRewardTrainSettings, type RewardTrainSettings } from '../worker/rewardTrain';

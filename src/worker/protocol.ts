@@ -1,4 +1,4 @@
-/** The studio worker's message protocol: shared value types, every request the page sends (a discriminated union, style.md §3 rule 10) and which event answers each; the events themselves are in protocolEvents.ts. */
+/** The studio worker's message protocol: shared value types, every request the page sends (a discriminated union; transformers.js-examples' worker messages, typed) and which event answers each; the events themselves are in protocolEvents.ts. */
 
 import type { StudioTrainConfig } from './trainConfig';
 import type { RewardRoundEvent, RewardTrainedEvent, RewardTrainRequest } from './rewardTrain';
@@ -27,7 +27,7 @@ export interface AdapterInfo {
   limits: Record<string, number>; // GPU_LIMITS of the adapter (bytes or counts)
 }
 
-/** Which wasm binary and thread pool the wasm backend runs with (conventions §4). */
+/** Which wasm binary and thread pool the wasm backend runs with (tfjs-backend-wasm README: the threaded SIMD build needs cross-origin isolation). */
 export interface WasmInfo {
   simd: boolean; // WebAssembly SIMD supported
   multithread: boolean; // threads supported (needs crossOriginIsolated + SharedArrayBuffer)

@@ -16,7 +16,7 @@ export interface LoadProgressEvent {
   totalBytes: number | null; // null when the server sent no Content-Length
 }
 
-/** Weights are on the device; shaders/kernels are being compiled (conventions §3.1 rule 5). */
+/** Weights are on the device; shaders/kernels are being compiled (warmUpKernels in platform/browser.ts). */
 export interface CompilingEvent {
   type: 'compiling';
   id: number;

@@ -1,4 +1,4 @@
-// The worker's training session: the loaded model, the LoRA adapter being tuned, its AdamW optimizer, the optional D3PO reference copy, and checkpoint save/restore through src/storage (conventions §3.1 rule 7: the LoRA and Adam state survive a reload or a device loss).
+// The worker's training session: the loaded model, the LoRA adapter being tuned, its AdamW optimizer, the optional D3PO reference copy, and checkpoint save/restore through src/storage (the LoRA and Adam state are checkpointed so they survive a reload or a WebGPU device loss).
 import type { MiniSD } from '../core/model/pipeline';
 import { copyLoraValues, createLoraAdapter, defaultLoraConfig, loraIsFinite, type LoraAdapter } from '../core/model/lora';
 import { AdamW, defaultAdamWConfig } from '../core/train/adamw';

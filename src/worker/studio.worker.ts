@@ -1,4 +1,4 @@
-// Dedicated module Worker that owns tfjs, the model and the LoRA session: init (backend) → load (download, build, warm up, restore the latest checkpoint) → generate / pair / train / compare / LoRA jobs, one at a time, with cooperative cancel (style.md §3 rules 9–11; transformers.js worker lifecycle).
+// Dedicated module Worker that owns tfjs, the model and the LoRA session: init (backend) → load (download, build, warm up, restore the latest checkpoint) → generate / pair / train / compare / LoRA jobs, one at a time, with cooperative cancel (the entry point picks the backend, one typed protocol, cancel checked between steps; transformers.js-examples janus-pro-webgpu/src/worker.js lifecycle).
 import * as tf from '@tensorflow/tfjs';
 import { modelFromSafetensors } from '../core/model/weights';
 import { LATENT_SUBSET_FILE } from '../core/pretrain/latentSubset';

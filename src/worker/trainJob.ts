@@ -29,7 +29,7 @@ export const RECENT_ORACLE_LABELS = 8;
 
 /**
  * Mean ± std of the oracle's rewards over the images of this model's newest `n` oracle-scored pairs: how the images
- * the adapter currently samples score (conventions §8: mean/std reward with a scripted oracle). Null without any.
+ * the adapter currently samples score (DDPO's reward mean/std, which needs a reward or scripted oracle). Null without any.
  */
 export function recentOracleRewards(labels: Label[], modelId: string, n = RECENT_ORACLE_LABELS): { mean: number; std: number } | null {
   const scored = labels.filter((l) => l.modelId === modelId && l.rewards != null).sort((a, b) => b.time - a.time).slice(0, n);

@@ -1,4 +1,4 @@
-// Tiny browser-test harness for tests/e2e/*.e2e.mjs: a test registry, page helpers that record requests, navigations and console output, and pixel assertions (conventions §10).
+// Tiny browser-test harness for tests/e2e/*.e2e.mjs: a test registry, page helpers that record requests, navigations and console output, and pixel assertions (on 2D canvases: WebGPU canvases screenshot black in headless Chromium).
 import assert from 'node:assert/strict';
 
 /** @typedef {{ name: string, fn: (ctx: TestContext) => Promise<void> }} TestCase */

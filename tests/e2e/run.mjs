@@ -1,4 +1,4 @@
-// `npm run test:e2e`: starts the Vite dev server on a free port, launches Debian Chromium (SwiftShader WebGPU) via playwright-core, runs tests/e2e/*.e2e.mjs one at a time, prints "N passed, N failed" last (conventions §10).
+// `npm run test:e2e`: starts the Vite dev server on a free port, launches Debian Chromium (SwiftShader WebGPU) via playwright-core, runs tests/e2e/*.e2e.mjs one at a time, prints "N passed, N failed" last (playwright-core drives the system Chromium; no browser download).
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';

@@ -1,4 +1,4 @@
-// Browser test (opt-in: E2E_WEBGPU_TRAIN=1): the studio trains on WebGPU too (SwiftShader adapter in the worker): one labeled pair, one D3PO step, the chart shows it, no device loss. SwiftShader needs ~1–3 min for this on 2 busy cores, so the default suite leaves it out (conventions §10: heavy paths run on wasm).
+// Browser test (opt-in: E2E_WEBGPU_TRAIN=1): the studio trains on WebGPU too (SwiftShader adapter in the worker): one labeled pair, one D3PO step, the chart shows it, no device loss. SwiftShader needs ~1–3 min for this on 2 busy cores, so the default suite leaves it out (heavy paths run on wasm; SwiftShader WebGPU is for correctness only).
 import { assert, openStudio, openTab, test, trainByHand, WAIT_MS, waitForPhase } from './harness.mjs';
 
 const opts = { timeout: WAIT_MS, polling: 100 };

@@ -31,7 +31,7 @@ describe('d3poLoss', () => {
     expect(loss[4]).toBeCloseTo(Math.log(2), 6); // a tie contributes log 2 and no gradient
   });
 
-  it('stays within [softplus(−zmax), softplus(zmax)] ≈ [0.6832, 0.7032] whatever the log-ratios (algorithms.md §4.8)', async () => {
+  it('stays within [softplus(−zmax), softplus(zmax)] ≈ [0.6832, 0.7032] whatever the log-ratios (the clamp bounds |z| by β·(log 1.1 − log 0.9))', async () => {
     const zMax = 0.1 * (Math.log(1.1) - Math.log(0.9));
     const softplus = (x: number) => Math.log(1 + Math.exp(x));
     const big = tf.tensor1d([50, -50, 3]);

@@ -1,4 +1,4 @@
-/** Re-scoring stored denoising transitions (x_t → x_{t-1}) under the current weights: the one log-likelihood every method here (D3PO, DDPO, PRDP) builds on (algorithms.md §3). */
+/** Re-scoring stored denoising transitions (x_t → x_{t-1}) under the current weights: the one log-likelihood every method here (D3PO, DDPO, PRDP) builds on (ddim_step_with_logprob with prev_sample, kvablack/ddpo-pytorch ddpo_pytorch/diffusers_patch/ddim_with_logprob.py). */
 import * as tf from '@tensorflow/tfjs';
 import { latentShape } from '../config';
 import type { MiniSD } from '../model/pipeline';

@@ -46,7 +46,7 @@ export function prevTimestep(cfg: SchedulerConfig, t: number, steps: number): nu
   return Math.min(Math.max(t - Math.floor(cfg.numTrainTimesteps / steps), 0), cfg.numTrainTimesteps - 1);
 }
 
-/** Scalars of one DDIM step at timestep t (algorithms.md §3): mean = c1·x_t + c2·eps, std sigma. */
+/** Scalars of one DDIM step at timestep t (kvablack/ddpo-pytorch ddpo_pytorch/diffusers_patch/ddim_with_logprob.py): mean = c1·x_t + c2·eps, std sigma. */
 export interface DdimCoefficients {
   alphaProdT: number;
   alphaProdPrev: number;

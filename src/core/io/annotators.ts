@@ -1,4 +1,4 @@
-/** Several annotators' Pick-a-Pic label files merged into one label per pair by averaging votes, as D3PO's load_data_from_json averages annotator files (algorithms.md §4.2). */
+/** Several annotators' Pick-a-Pic label files merged into one label per pair by averaging votes, as D3PO's load_data_from_json averages annotator files (yk7333/d3po scripts/utils.py). */
 import type { Vote } from '../algorithms/d3po';
 import { type PickapicRow, PickapicError, imageUid, pairIdFromUids } from './pickapic';
 

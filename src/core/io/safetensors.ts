@@ -1,4 +1,4 @@
-/** safetensors reader/writer following huggingface/safetensors README and safetensors/src/tensor.rs (docs/conventions.md §1.1). */
+/** safetensors reader/writer following huggingface/safetensors README and safetensors/src/tensor.rs. */
 
 // Pure TypeScript on Uint8Array/ArrayBuffer: no DOM, Node or tfjs APIs, so it runs in Node, a page and a Worker.
 //

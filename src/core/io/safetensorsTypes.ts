@@ -1,4 +1,4 @@
-/** safetensors dtypes, entries and their validation (huggingface/safetensors README; docs/conventions.md §1.1). */
+/** safetensors dtypes, entries and their validation (huggingface/safetensors README; huggingface.js packages/hub/src/lib/parse-safetensors-metadata.ts Dtype). */
 
 export type Dtype = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U8' | 'BOOL';
 

@@ -1,4 +1,4 @@
-/** Stride-1 'same' conv2d whose input and filter gradients are themselves forward convolutions (conventions.md §4), so training runs on tfjs-backend-wasm 4.22 (no Conv2DBackpropFilter kernel) near forward speed. */
+/** Stride-1 'same' conv2d whose input and filter gradients are themselves forward convolutions (input grad: dy with the filter rotated 180° and in/out swapped; filter grad: xᵀ with dyᵀ as the filter), so training runs on tfjs-backend-wasm 4.22 (no Conv2DBackpropFilter kernel) near forward speed. */
 import * as tf from '@tensorflow/tfjs';
 
 /**

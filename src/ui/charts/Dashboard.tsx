@@ -1,4 +1,4 @@
-// The training dashboard (conventions §8): one uPlot chart per D3PO/TRL metric over optimizer steps, the reward mean ± std of reward-driven (PRDP/DDPO) rounds (and a joint task's mean, and L_pre of the pretraining-loss term), a smoothing slider (TensorBoard debiased EMA), a log-y toggle and the labeled-pairs curve; rows come from the store (persisted per run in IndexedDB).
+// The training dashboard (TRL DPOTrainer metric names plus DDPO's): one uPlot chart per D3PO/TRL metric over optimizer steps, the reward mean ± std of reward-driven (PRDP/DDPO) rounds (and a joint task's mean, and L_pre of the pretraining-loss term), a smoothing slider (TensorBoard debiased EMA), a log-y toggle and the labeled-pairs curve; rows come from the store (persisted per run in IndexedDB).
 import { useMemo } from 'react';
 import { useStudioStore } from '../../store';
 import { setSetting } from '../../store/settingsActions';

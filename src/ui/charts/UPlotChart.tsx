@@ -1,4 +1,4 @@
-// Thin React wrapper over uPlot (conventions §9): one canvas chart per metric, each series drawn twice (raw faint, debiased-EMA smoothed on top), step on x, optional log-y, cursors synced across charts, live legend as the hover readout.
+// Thin React wrapper over uPlot (leeoniya/uPlot: canvas, streaming setData, cursor sync): one canvas chart per metric, each series drawn twice (raw faint, debiased-EMA smoothed on top), step on x, optional log-y, cursors synced across charts, live legend as the hover readout.
 import { useEffect, useMemo, useRef } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';

@@ -1,4 +1,4 @@
-// TensorBoard's debiased EMA for chart series (tensorflow/tensorboard line_chart_v2/data_transformer.ts classicSmoothing; conventions §8): last = last·w + (1−w)·y; out = last / (1 − wⁿ); non-finite points pass through; a constant series is left unchanged.
+// TensorBoard's debiased EMA for chart series (tensorflow/tensorboard line_chart_v2/data_transformer.ts classicSmoothing): last = last·w + (1−w)·y; out = last / (1 − wⁿ); non-finite points pass through; a constant series is left unchanged.
 
 /**
  * Smooths `ys` with weight `w` in [0, 1) (0 = raw). Non-finite points are copied unchanged and do not advance the

@@ -1,4 +1,4 @@
-// Which tfjs backend the worker runs on, its adapter / wasm build, and why every better backend failed (conventions §3.1 rule 3).
+// Which tfjs backend the worker runs on, its adapter / wasm build, and why every better backend failed (tfjs falls back silently when setBackend returns false, tensorflow/tfjs#8065, so the studio says which backend runs).
 import type { BackendReport } from '../../worker/protocol';
 
 interface Props {

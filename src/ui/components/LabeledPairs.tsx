@@ -1,4 +1,4 @@
-// The labeled-pairs review (conventions §7, Teachable Machine's per-sample view/delete): this model's votes newest first, both images as they were shown with the chosen side marked, and per vote: change it, delete it, or delete it with its pair.
+// The labeled-pairs review (Teachable Machine's per-sample view/delete): this model's votes newest first, both images as they were shown with the chosen side marked, and per vote: change it, delete it, or delete it with its pair.
 import { useCallback, useEffect, useState } from 'react';
 import { useStudioStore } from '../../store';
 import { changeVote, choiceOf, deleteLabeledPair, listLabeledPairs, type LabeledPairView } from '../../store/labelBrowserActions';

@@ -1,4 +1,4 @@
-// The pair on screen: prompt above, images A (left) and B (right) drawn through 2D canvases and scaled up, the four vote buttons (disabled until both images are drawn), skip/undo and the progress counter (conventions §7).
+// The pair on screen: prompt above, images A (left) and B (right) drawn through 2D canvases and scaled up, the four vote buttons (disabled until both images are drawn), skip/undo and the progress counter (Chatbot Arena's vote row, lm-sys/FastChat fastchat/serve/gradio_block_arena_anony.py).
 import { useCallback, useRef } from 'react';
 import { useStudioStore } from '../../store';
 import { markShown, skip, undo, vote } from '../../store/labelingActions';

@@ -1,4 +1,4 @@
-// One generated image: RGBA8 bytes drawn into a 2D canvas and scaled up with pixelated rendering (2D, not WebGPU: WebGPU canvases screenshot black in headless, conventions §10).
+// One generated image: RGBA8 bytes drawn into a 2D canvas and scaled up with pixelated rendering (2D, not WebGPU: WebGPU canvases screenshot black in headless Chromium, vercel-labs/agent-browser webgpu.md).
 import { useEffect, useRef } from 'react';
 import type { GeneratedImage } from '../../worker/protocol';
 

@@ -1,4 +1,4 @@
-// Keyboard shortcuts of the labeling screen (conventions §7): ←/1 A better, →/2 B better, ↓/T tie, ↑/X/B both bad, Backspace/Z undo, S skip; in best-of-4 mode 1–4 pick an image. Ignored while typing in a field and while the oracle labels pairs.
+// Keyboard shortcuts of the labeling screen (arrows as in shamangary/Easy-Label-Ordinality-Regression): ←/1 A better, →/2 B better, ↓/T tie, ↑/X/B both bad, Backspace/Z undo, S skip; in best-of-4 mode 1–4 pick an image. Ignored while typing in a field and while the oracle labels pairs.
 import { useEffect } from 'react';
 import { useStudioStore } from '../../store';
 import { pickGridImage } from '../../store/gridActions';
