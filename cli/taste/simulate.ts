@@ -1,6 +1,8 @@
 // One taste run with a scripted oracle: a fresh LoRA trained with a recipe from 100 (or N) oracle-labeled pairs, either offline (the base model's pairs, as `pairs` + `label` + `train`) or online (the studio's loop: every round samples its pairs from the current adapter, the meter predicts each vote first, then the round trains) — then the held-out shift, win rate and quality drift.
+import * as tf from '@tensorflow/tfjs';
 import type { MiniSD } from '../../src/core/model/pipeline';
-import { createLoraAdapter } from '../../src/core/model/lora';
+import { createLoraAdapter, type LoraAdapter } from '../../src/core/model/lora';
+import { disposeTransitions, transitionLogProb, transitionTensors } from '../../src/core/algorithms/transitions';
 import { AdamW } from '../../src/core/train/adamw';
 import { createRng, type Rng } from '../../src/core/rng';
 import { oracleVote } from '../../src/core/algorithms/oracle';
@@ -43,6 +45,7 @@ export interface TasteRunResult {
   winRate: number; // tuned beats base on the same (prompt, seed), ties ½
   quality: { base: ClassifierQuality | null; tuned: ClassifierQuality | null; accuracyDrift: number | null; denoisingBase: number | null; denoisingTuned: number | null };
   meter: { all: Proportion; lastHalf: Proportion; skipFinal: Proportion; lastHalfSkipFinal: Proportion } | null; // online: pre-vote agreement
+  deltaByStep: number[]; // mean |log π_θ − log π_ref| per denoising step (index 0 = t 951, last = t 1) on 8 base pairs, after training
   seconds: { sampling: number; training: number; eval: number };
 }
 
@@ -120,6 +123,7 @@ export async function runTaste(ctx: TasteContext, recipe: TasteRecipe, reward: R
     const baseScores = await scoreImages(reward, ctx.baseImages, prompts);
     const tunedScores = await scoreImages(reward, tunedImages, prompts);
     const tunedQuality = ctx.quality ? await ctx.quality.classify(tunedImages, prompts) : null;
+    const deltaByStep = await meanAbsLogRatioByStep(model, trainer.samplingAdapter, basePool.slice(0, 8));
     const denoisingTuned = ctx.quality ? await ctx.quality.denoisingLoss(trainer.samplingAdapter) : null;
     seconds.eval = (performance.now() - t2) / 1000;
     const half = Math.floor(outcomes.all.length / 2);
@@ -146,6 +150,7 @@ export async function runTaste(ctx: TasteContext, recipe: TasteRecipe, reward: R
         protocol === 'online'
           ? { all: agreement(outcomes.all), lastHalf: agreement(outcomes.all.slice(half)), skipFinal: agreement(outcomes.skip), lastHalfSkipFinal: agreement(outcomes.skip.slice(half)) }
           : null,
+      deltaByStep,
       seconds,
     };
     log(
@@ -161,3 +166,23 @@ export async function runTaste(ctx: TasteContext, recipe: TasteRecipe, reward: R
     lora.dispose();
   }
 }
+
+/** Mean |Δ_t| per step index over the pairs' trajectories: how the log-ratios of the steps compare (the final step's σ ≈ 0.009). */
+async function meanAbsLogRatioByStep(model: MiniSD, lora: LoraAdapter, pool: SampledPair[]): Promise<number[]> {
+  const sums: number[] = [];
+  let n = 0;
+  for (const s of pool) {
+    for (const t of s.pair.trajectories) {
+      const rows = { trajectories: t.timesteps.map(() => t), steps: t.timesteps.map((_, j) => j) };
+      const tt = transitionTensors(model, rows);
+      const d = tf.tidy(() => tf.abs(tf.sub(transitionLogProb(model, tt, lora), transitionLogProb(model, tt, lora, 0))));
+      const v = await d.data();
+      tf.dispose(d);
+      disposeTransitions(tt);
+      v.forEach((x, j) => (sums[j] = (sums[j] ?? 0) + x));
+      n++;
+    }
+  }
+  return sums.map((x) => x / n);
+}
+
