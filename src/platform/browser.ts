@@ -7,7 +7,7 @@ import wasmPlainUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.w
 import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import { installWasmKernels } from './wasmKernels';
 import wasmThreadedSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
-import { BACKEND_NAMES, type AdapterInfo, type BackendName, type BackendReport, type WasmInfo } from '../worker/protocol';
+import { BACKEND_NAMES, type AdapterInfo, type BackendName, type BackendReport, type WasmInfo } from './backendTypes';
 
 /** Minimal WebGPU shapes we touch (lib.dom in TS 5.9 has no WebGPU types; @webgpu/types is only transitive). */
 interface GpuAdapterLike {

@@ -1,6 +1,6 @@
 // Blind-test actions: pick two models (base, the current adapter, any checkpoint), sample both from one prompt and seed, show them on random sides with their names hidden, store the vote apart from the labels (never trained on), reveal, next.
 import { listBlindVotes, saveBlindVote, type BlindModel, type BlindVote } from '../storage/blindVotes';
-import type { ModelRef } from '../worker/modelRef';
+import type { ModelRef } from '../worker/protocol';
 import { errorMessage, getClient, isAbort } from './client';
 import { patch, useStudioStore } from './index';
 import { activePrompts } from './settingsSlice';

@@ -1,6 +1,6 @@
 // Checkpoint gallery actions: sample the first active prompts × fixed seeds with the base model and the newest checkpoints (rows arrive one by one; rows already sampled for the same prompts and seeds are kept), roll back to a row's checkpoint, or download its LoRA file.
 import { loadCheckpoint } from '../storage/checkpoints';
-import type { ModelRef } from '../worker/modelRef';
+import type { ModelRef } from '../worker/protocol';
 import { errorMessage, getClient, isAbort } from './client';
 import { patch, useStudioStore } from './index';
 import { activePrompts } from './settingsSlice';

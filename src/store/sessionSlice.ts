@@ -1,6 +1,7 @@
 // Store slice for the worker session: boot phase, backend, model, adapter status, fatal errors and the active view (not persisted).
 import type { StateCreator } from 'zustand';
-import type { BackendReport, LoraStatus, ModelInfo } from '../worker/protocol';
+import type { BackendReport } from '../platform/backendTypes';
+import type { LoraStatus, ModelInfo } from '../worker/protocol';
 import type { StudioState } from './index';
 
 /** starting: worker picks a backend · downloading · compiling · ready · generating (playground) · failed: load failed */

@@ -1,6 +1,6 @@
 // Main-thread facade over the studio worker: typed promise-returning calls, progress callbacks, an event subscription and AbortSignal cancel (squoosh worker-bridge; excalidraw worker trio).
+import type { BackendName } from '../platform/backendTypes';
 import type {
-  BackendName,
   BlindReadyEvent,
   GalleryDoneEvent,
   CallType,
@@ -12,6 +12,7 @@ import type {
   LoadedEvent,
   LoraEvent,
   LoraFileEvent,
+  ModelRef,
   PairReadyEvent,
   ProgressOf,
   ReadyEvent,
@@ -21,7 +22,6 @@ import type {
   TrainedEvent,
 } from './protocol';
 import type { StudioTrainConfig } from './trainConfig';
-import type { ModelRef } from './modelRef';
 import type { RewardTrainedEvent, RewardTrainRequest } from './rewardTrain';
 import { RESULT_TYPES } from './protocol';
 

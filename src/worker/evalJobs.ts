@@ -1,9 +1,9 @@
 // Worker jobs that compare models without training on the result: the blind test (two models from the same prompt, x_T and step noise; the page hides which is which) and the checkpoint gallery (fixed prompts × seeds per checkpoint, as LoRA trainers sample every N steps).
 import { imagesToRgba, sampleWithTrajectory } from '../core/diffusion/sample';
-import type { BlindRequest, GalleryRequest, GeneratedImage } from './protocol';
-import type { JobContext } from './pairJobs';
+import type { BlindRequest, GalleryRequest, GeneratedImage, ModelRef } from './protocol';
+import type { JobContext } from './jobContext';
 import { checkSampleArgs } from './pairJobs';
-import { adapterFor, describeRef, type ModelRef } from './modelRef';
+import { adapterFor, describeRef } from './modelRef';
 import type { Session } from './session';
 
 /** Limits of one gallery request (images per model, models per request). */

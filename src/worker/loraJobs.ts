@@ -7,7 +7,7 @@ import { deleteCheckpoint, listCheckpoints, loadCheckpoint, saveCheckpoint } fro
 import { clearRun, getMetrics, appendMetrics } from '../storage/runs';
 import { errorText } from '../platform/browser';
 import type { ExportLoraRequest, ImportLoraRequest, NewAdapterRequest, ReferenceRequest, RollbackRequest, SetLoraScaleRequest } from './protocol';
-import type { JobContext } from './pairJobs';
+import type { JobContext } from './jobContext';
 import { freshAdapter, KEEP_CHECKPOINTS, loraStatus, replaceAdapter, restoreCheckpoint, setReference, UNET_PREFIX, type Session } from './session';
 import { trainConfigLimits } from './trainConfig';
 

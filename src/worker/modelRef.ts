@@ -3,9 +3,7 @@ import type { LoraAdapter } from '../core/model/lora';
 import { decodeLoraSafetensors } from '../core/io/loraFile';
 import { loadCheckpoint } from '../storage/checkpoints';
 import { UNET_PREFIX, type Session } from './session';
-
-/** 'base' (LoRA off), 'current' (the trained adapter at multiplier 1), or a checkpoint id. */
-export type ModelRef = 'base' | 'current' | { checkpoint: string };
+import type { ModelRef } from './protocolTypes';
 
 export const describeRef = (r: ModelRef) => (r === 'base' || r === 'current' ? r : `checkpoint ${r.checkpoint}`);
 

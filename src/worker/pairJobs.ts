@@ -2,21 +2,14 @@
 import * as tf from '@tensorflow/tfjs';
 import { imagesToRgba, sampleWithTrajectory } from '../core/diffusion/sample';
 import { savePair } from '../storage/pairs';
-import type { CompareRequest, GeneratedImage, GridRequest, PairRequest, StudioEvent } from './protocol';
+import type { CompareRequest, GeneratedImage, GridRequest, PairRequest } from './protocol';
+import type { JobContext } from './jobContext';
 import { loraVersion, referenceCacheOf, type Session } from './session';
 import type { Trajectory } from '../core/diffusion/sample';
 import { trajectoryRows } from '../core/algorithms/referenceCache';
 import { implicitReward, METER_SKIP_FINAL, predictedPreference } from '../core/taste/implicitReward';
 
 const MAX_STEPS = 1000;
-
-/** What a job needs from the worker entry: posting events and its own cancel flag. */
-export interface JobContext {
-  post(event: StudioEvent, transfer?: Transferable[]): void;
-  cancelled(): boolean;
-  /** Long jobs (training) call this between steps: runs the pair requests that arrived meanwhile, so labeling never waits for a round. */
-  runUrgent?(): Promise<void>;
-}
 
 export function checkSampleArgs(prompt: string, seed: number, steps: number): void {
   if (typeof prompt !== 'string' || prompt.trim() === '') throw new Error('The prompt is empty; type a prompt or pick one from the list.');

@@ -1,114 +1,13 @@
-/** The studio worker's message protocol: shared value types, every request the page sends (a discriminated union; transformers.js-examples' worker messages, typed) and which event answers each; the events themselves are in protocolEvents.ts. */
+/** The studio worker's message protocol: every request the page sends (a discriminated union; transformers.js-examples' worker messages, typed) and which event answers each; the events are in protocolEvents.ts and the shared value types in protocolTypes.ts (both re-exported here). */
 
+import type { BackendName } from '../platform/backendTypes';
 import type { StudioTrainConfig } from './trainConfig';
 import type { RewardRoundEvent, RewardTrainedEvent, RewardTrainRequest } from './rewardTrain';
-import type { ModelRef } from './modelRef';
+import type { GenerateParams, ModelRef } from './protocolTypes';
 import type { BlindReadyEvent, GalleryDoneEvent, GalleryRowEvent, CheckpointSavedEvent, ComparedEvent, CompilingEvent, GeneratedEvent, GenerateProgressEvent, GridReadyEvent, LoadedEvent, LoadProgressEvent, LoraEvent, LoraFileEvent, PairReadyEvent, ReadyEvent, TrainedEvent, TrainStepEvent } from './protocolEvents';
 
+export type * from './protocolTypes';
 export type * from './protocolEvents';
-
-// ---------- shared value types ----------
-
-/** tfjs backends the studio can run on, best first (the ladder lives in platform/browser.ts). */
-export const BACKEND_NAMES = ['webgpu', 'wasm', 'webgl', 'cpu'] as const;
-export type BackendName = (typeof BACKEND_NAMES)[number];
-
-export function isBackendName(s: string | null | undefined): s is BackendName {
-  return s != null && (BACKEND_NAMES as readonly string[]).includes(s);
-}
-
-/** A GPU adapter as reported by `adapter.info` (SwiftShader in headless CI: architecture 'swiftshader'). */
-export interface AdapterInfo {
-  vendor: string;
-  architecture: string;
-  device: string;
-  description: string;
-  features: string[]; // adapter features, e.g. 'shader-f16' (the studio computes in f32 either way)
-  limits: Record<string, number>; // GPU_LIMITS of the adapter (bytes or counts)
-}
-
-/** Which wasm binary and thread pool the wasm backend runs with (tfjs-backend-wasm README: the threaded SIMD build needs cross-origin isolation). */
-export interface WasmInfo {
-  simd: boolean; // WebAssembly SIMD supported
-  multithread: boolean; // threads supported (needs crossOriginIsolated + SharedArrayBuffer)
-  threads: number; // XNNPACK thread pool size actually in use
-  binary: 'tfjs-backend-wasm.wasm' | 'tfjs-backend-wasm-simd.wasm' | 'tfjs-backend-wasm-threaded-simd.wasm';
-}
-
-/** The backend the worker ended up on, and why every better one was passed over. */
-export interface BackendReport {
-  name: BackendName;
-  tried: { name: BackendName; error: string }[]; // backends that failed before `name`, in ladder order
-  adapterInfo?: AdapterInfo; // webgpu only
-  wasm?: WasmInfo; // wasm only
-  crossOriginIsolated: boolean; // the worker's own crossOriginIsolated
-}
-
-/** What the page needs to know about a loaded model. */
-export interface ModelInfo {
-  name: string; // config.name from the file's metadata
-  folder: string; // the /models/<folder>/ it came from
-  bytes: number; // size of model.safetensors
-  parameterCounts: Record<string, number>; // per component (vae, textEncoder, unet)
-  imageSize: number; // pixels per side of generated images (32)
-  sampleDefaults: { steps: number; eta: number; guidanceScale: number };
-}
-
-/** One generated image as RGBA8 bytes (width·height·4), transferred, not copied. */
-export interface GeneratedImage {
-  width: number;
-  height: number;
-  rgba: ArrayBuffer;
-}
-
-/** The adapter the worker trains and samples with (plain values for the page). */
-export interface LoraStatus {
-  step: number; // optimizer steps this adapter has taken (AdamW step count)
-  rank: number;
-  alpha: number;
-  targets: string[]; // module-name suffixes the adapter covers
-  parameterCount: number;
-  scale: number; // user multiplier used for sampling (compare slider); training always uses 1
-  version: string | null; // stamped on new pairs; null = untrained base model
-  source: 'new' | 'checkpoint' | 'imported';
-  checkpointId: string | null; // the checkpoint this state was last saved to or loaded from
-  checkpointStep: number | null;
-  hasReference: boolean; // a separate reference adapter is in use (refreshed each round)
-  note?: string; // e.g. why the latest checkpoint could not be restored
-}
-
-/** One optimizer step's dashboard row (TRL/D3PO metric names in comments); plain numbers only (a type alias, so it fits storage's row type). */
-export type MetricRow = {
-  step: number; // optimizer step after this update (x-axis)
-  time: number; // Date.now() when the step finished
-  loss: number; // D3PO loss
-  accuracy: number; // rewards/accuracies
-  margin: number; // rewards/margins
-  chosenReward: number; // rewards/chosen
-  rejectedReward: number; // rewards/rejected
-  meanLogRatio: number; // kl proxy: mean log(πθ/πref)
-  approxKl: number; // 0.5·mean(Δlogp²)
-  clipFraction: number; // clipfrac
-  gradNorm: number; // grad_norm before clipping
-  learningRate: number; // learning_rate
-  labeled: number; // labels with a preference available when the step ran
-  pairsUsed: number; // pairs in this step's batch
-  ms: number; // wall time of the step
-  rewardMean?: number; // reward-driven rounds (PRDP/DDPO): mean reward of the round's samples
-  rewardStd?: number; // ... and its standard deviation
-  imagesSampled?: number; // ... and the images sampled so far in the run
-  jointRewardMean?: number; // multi-task rounds: the joint task's reward mean over its samples
-  jointRewardStd?: number; // ... and its standard deviation
-  pretrainLoss?: number; // reward-driven rounds with a pretraining-loss term: L_pre (denoising loss on training latents) of the round's step
-};
-
-export interface GenerateParams {
-  prompt: string;
-  count: number; // images to generate (rows of one batch)
-  seed: number; // seeds x_T and every DDIM step's noise
-  steps?: number; // DDIM steps (default: the model's sample.steps)
-  guidanceScale?: number; // CFG weight (default: the model's sample.guidanceScale)
-}
 
 // ---------- requests: page -> worker ----------
 

@@ -1,7 +1,7 @@
 // The studio worker's events (worker -> page), as one discriminated union; the requests and the request -> result map are in protocol.ts.
-import type { BackendReport, GeneratedImage, LoraStatus, MetricRow, ModelInfo } from './protocol';
+import type { BackendReport } from '../platform/backendTypes';
+import type { GeneratedImage, LoraStatus, MetricRow, ModelInfo, ModelRef } from './protocolTypes';
 import type { RewardRoundEvent, RewardTrainedEvent } from './rewardTrain';
-import type { ModelRef } from './modelRef';
 
 export interface ReadyEvent {
   type: 'ready';

@@ -2,7 +2,7 @@
 import { defaultDdpoTrainConfig } from '../core/algorithms/ddpoTrainer';
 import { defaultPrdpTrainConfig } from '../core/algorithms/prdpTrainer';
 import type { RoundMetrics } from '../core/algorithms/onlineLoop';
-import type { GeneratedImage, LoraStatus, MetricRow } from './protocol';
+import type { GeneratedImage, LoraStatus, MetricRow } from './protocolTypes';
 
 export type RewardMethod = 'prdp' | 'ddpo';
 export const REWARD_METHODS: readonly RewardMethod[] = ['prdp', 'ddpo'];

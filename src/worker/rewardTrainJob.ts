@@ -8,7 +8,7 @@ import { createRng } from '../core/rng';
 import { rewardByName } from '../core/rewards/registry';
 import { appendMetrics } from '../storage/runs';
 import type { GeneratedImage } from './protocol';
-import type { JobContext } from './pairJobs';
+import type { JobContext } from './jobContext';
 import { methodConfigs, PRETRAIN_LOSS_BATCH, rewardRoundRow, validateRewardTrainSettings, type RewardTrainRequest } from './rewardTrain';
 import { checkpointNow, loraStatus, type Session } from './session';
 

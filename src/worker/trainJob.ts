@@ -10,7 +10,7 @@ import { appendMetrics } from '../storage/runs';
 import { loadCheckpoint } from '../storage/checkpoints';
 import type { MetricRow, TrainRequest } from './protocol';
 import { validateTrainConfig } from './trainConfig';
-import type { JobContext } from './pairJobs';
+import type { JobContext } from './jobContext';
 import { checkpointNow, freshAdapter, loraStatus, referenceCacheOf, replaceAdapter, restoreCheckpoint, setReference, type Session } from './session';
 
 /** Labels that carry a preference (A or B better) for this model, newest vote per pair. */

@@ -1,5 +1,5 @@
 // Which tfjs backend the worker runs on, its adapter / wasm build, and why every better backend failed (tfjs falls back silently when setBackend returns false, tensorflow/tfjs#8065, so the studio says which backend runs).
-import type { BackendReport } from '../../worker/protocol';
+import type { BackendReport } from '../../platform/backendTypes';
 
 interface Props {
   backend: BackendReport | null; // null while the worker is still initialising
