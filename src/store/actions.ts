@@ -10,11 +10,9 @@ import { patch, useStudioStore } from './index';
 import { countLabels } from './labelingSlice';
 import { VIEWS, type View } from './sessionSlice';
 import { mergeRows } from './trainingSlice';
-import { fillQueue, setLabelingActive } from './labelingActions';
+import { fillQueue } from './pairQueue';
 import { refreshCheckpoints } from './trainingActions';
 import { refreshStorage } from './dataActions';
-
-export { fillQueue, setLabelingActive };
 
 const DEFAULT_MODEL = 'emoji-sd';
 

@@ -4,7 +4,7 @@ import { saveLabels, type Label } from '../storage/labels';
 import { errorMessage } from './client';
 import { patch, useStudioStore } from './index';
 import { countLabels, type GridView } from './labelingSlice';
-import { fillQueue } from './labelingActions';
+import { advanceGrid } from './pairQueue';
 import { onPreferenceVote } from './trainingActions';
 
 /** Grids voted on in this session, by vote time, so undo can show them again. */
@@ -78,10 +78,4 @@ async function saveGrid(grid: GridView, best: number, worst: number | null): Pro
   patch('labeling', { saving: false, undo, counts: countLabels(undo) });
   advanceGrid();
   onPreferenceVote(labels.filter((l) => l.vote === 0 || l.vote === 1).length);
-}
-
-export function advanceGrid(): void {
-  const { gridQueue } = useStudioStore.getState().labeling;
-  patch('labeling', { grid: gridQueue[0] ?? null, gridQueue: gridQueue.slice(1), gridShown: false, gridBest: null });
-  fillQueue();
 }

@@ -1,11 +1,12 @@
-// Oracle labeling mode: the scripted preference oracle scores the two images of the pair on screen with a pixel reward on the main thread and votes through the human vote path (labels, counter, undo, online training).
+// Oracle labeling mode: once a pair is shown (markShown, which the UI calls in either mode), the scripted preference oracle scores its two images with a pixel reward on the main thread and votes through the human vote path (labels, counter, undo, online training).
 import { defaultOracleConfig, oracleVote } from '../core/algorithms/oracle';
 import { rewardByName } from '../core/rewards/registry';
 import { createRng } from '../core/rng';
 import type { GeneratedImage } from '../worker/protocol';
 import { errorMessage } from './client';
 import { patch, useStudioStore } from './index';
-import { setLabelingActive, vote } from './labelingActions';
+import { vote } from './labelingActions';
+import { setLabelingActive } from './pairQueue';
 import type { OracleResult } from './labelingSlice';
 import type { SettingsState } from './settingsSlice';
 
@@ -25,6 +26,13 @@ export function setLabelMode(mode: SettingsState['labelMode']): void {
 /** Chooses the oracle's reward (one of ORACLE_REWARDS). */
 export function setOracleReward(name: string): void {
   patch('settings', { oracleReward: name });
+}
+
+/** The UI calls this once both images of `pairId` are drawn; only then are votes accepted (in oracle mode the oracle votes now). */
+export function markShown(pairId: string): void {
+  if (useStudioStore.getState().labeling.current?.pairId !== pairId) return;
+  patch('labeling', { shown: true });
+  void oracleLabelShown();
 }
 
 /** In oracle mode, scores the shown pair and votes for the side with the higher reward; does nothing in human mode. */

@@ -3,7 +3,7 @@ import { defaultStudioTrainConfig, type StudioTrainConfig } from '../worker/trai
 import { defaultRewardTrainSettings, type RewardTrainSettings } from '../worker/rewardTrain';
 import { patch, useStudioStore } from './index';
 import { DEFAULT_PROMPTS, type SettingsState } from './settingsSlice';
-import { retryGeneration } from './labelingActions';
+import { retryGeneration } from './pairQueue';
 
 /** Adds prompts (trimmed, deduplicated, blank lines skipped); `focus` switches every other prompt off. Returns how many were new. */
 export function addPrompts(lines: string[], focus: boolean): number {

@@ -9,6 +9,8 @@ import { memory } from './memoryLocalStorage'; // installs localStorage before t
 const { useStudioStore, SETTINGS_STORAGE_KEY } = await import('../../src/store/index');
 const { boot, readUrlOptions, runIdFor } = await import('../../src/store/actions');
 const labeling = await import('../../src/store/labelingActions');
+const queue = await import('../../src/store/pairQueue');
+const { markShown } = await import('../../src/store/oracleActions');
 const training = await import('../../src/store/trainingActions');
 const { mergeRows, chartRows, initialTraining } = await import('../../src/store/trainingSlice');
 const { initialLabeling } = await import('../../src/store/labelingSlice');
@@ -65,7 +67,7 @@ function fakeClient() {
 const flush = () => new Promise((r) => setTimeout(r, 0));
 
 beforeAll(() => {
-  labeling.setRandomSource(() => 0.25); // leftIsFirst = true (0.25 < 0.5), seeds deterministic
+  queue.setRandomSource(() => 0.25); // leftIsFirst = true (0.25 < 0.5), seeds deterministic
 });
 
 beforeEach(() => {
@@ -155,7 +157,7 @@ describe('labeling and training actions (fake worker, fake-indexeddb)', () => {
     expect(useStudioStore.getState().session.phase).toBe('ready');
     expect(useStudioStore.getState().training.runId).toBe(runIdFor('tiny-test'));
 
-    labeling.setLabelingActive(true);
+    queue.setLabelingActive(true);
     expect(fake.pairWaiters.length).toBe(3); // the one on screen + 2 ahead
     const first = fake.releasePair();
     fake.releasePair();
@@ -168,7 +170,7 @@ describe('labeling and training actions (fake worker, fake-indexeddb)', () => {
     // Votes wait until both images are drawn.
     await labeling.vote('B');
     expect(await listLabels()).toEqual([]);
-    labeling.markShown(first);
+    markShown(first);
     await labeling.vote('B'); // right image = trajectory 1 when leftIsFirst
     const stored = await listLabels();
     expect(stored).toHaveLength(1);
@@ -180,7 +182,7 @@ describe('labeling and training actions (fake worker, fake-indexeddb)', () => {
 
     // A tie counts as labeled and as a tie.
     const second = l.current!.pairId;
-    labeling.markShown(second);
+    markShown(second);
     await labeling.vote('tie');
     expect(useStudioStore.getState().labeling.counts).toEqual({ labeled: 2, ties: 1, bothBad: 0 });
 
@@ -198,7 +200,7 @@ describe('labeling and training actions (fake worker, fake-indexeddb)', () => {
     expect((await listLabels()).length).toBe(1);
 
     // Closing the screen cancels what is in flight (the fake ignores the signal; the flag stops refills).
-    labeling.setLabelingActive(false);
+    queue.setLabelingActive(false);
     expect(useStudioStore.getState().labeling.active).toBe(false);
   });
 
@@ -213,11 +215,11 @@ describe('labeling and training actions (fake worker, fake-indexeddb)', () => {
     expect(t.message).toMatch(/Trained 3 steps/);
 
     useStudioStore.setState((s) => ({ settings: { ...s.settings, autoTrain: true, train: { ...s.settings.train, votesPerRound: 2, stepsPerRound: 4 } } }));
-    labeling.setLabelingActive(true);
+    queue.setLabelingActive(true);
     const voteOn = async (choice: 'A' | 'B' | 'tie', predicted: 0 | 1 | null) => {
       const id = fake.releasePair(predicted);
       await flush();
-      labeling.markShown(id);
+      markShown(id);
       await labeling.vote(choice);
       await flush();
       await flush();
@@ -239,17 +241,17 @@ describe('labeling and training actions (fake worker, fake-indexeddb)', () => {
       ['tie', 1],
       [1, 0],
     ]);
-    labeling.setLabelingActive(false);
+    queue.setLabelingActive(false);
   });
 
   it('keeps automatic rounds off when the person turns them off', async () => {
     const fake = fakeClient();
     await boot('?model=tiny-test', () => fake.client);
     useStudioStore.setState((s) => ({ settings: { ...s.settings, autoTrain: false, train: { ...s.settings.train, votesPerRound: 1 } } }));
-    labeling.setLabelingActive(true);
+    queue.setLabelingActive(true);
     const id = fake.releasePair();
     await flush();
-    labeling.markShown(id);
+    markShown(id);
     await labeling.vote('A');
     await flush();
     expect(fake.trainCalls).toEqual([]);
@@ -257,6 +259,6 @@ describe('labeling and training actions (fake worker, fake-indexeddb)', () => {
     await flush();
     await flush();
     expect(fake.trainCalls).toEqual([useStudioStore.getState().settings.train.stepsPerRound]);
-    labeling.setLabelingActive(false);
+    queue.setLabelingActive(false);
   });
 });

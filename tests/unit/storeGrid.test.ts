@@ -7,7 +7,8 @@ import './memoryLocalStorage'; // installs localStorage before the store modules
 
 const { useStudioStore } = await import('../../src/store/index');
 const { gridVotes, markGridShown, pickGridImage } = await import('../../src/store/gridActions');
-const { setGridMode, setLabelingActive, undo } = await import('../../src/store/labelingActions');
+const { undo } = await import('../../src/store/labelingActions');
+const { setGridMode, setLabelingActive } = await import('../../src/store/pairQueue');
 const { setClient } = await import('../../src/store/client');
 const { listLabels } = await import('../../src/storage/labels');
 

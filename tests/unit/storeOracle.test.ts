@@ -9,6 +9,7 @@ import { memory } from './memoryLocalStorage'; // installs localStorage before t
 const { useStudioStore, SETTINGS_STORAGE_KEY } = await import('../../src/store/index');
 const { boot } = await import('../../src/store/actions');
 const labeling = await import('../../src/store/labelingActions');
+const queue = await import('../../src/store/pairQueue');
 const oracle = await import('../../src/store/oracleActions');
 const { initialLabeling } = await import('../../src/store/labelingSlice');
 const { defaultSettings } = await import('../../src/store/settingsSlice');
@@ -38,7 +39,7 @@ function fakeClient() {
 const flush = () => new Promise((r) => setTimeout(r, 0));
 
 beforeAll(() => {
-  labeling.setRandomSource(() => 0.75); // leftIsFirst = false: the bright trajectory 1 is on the left (A)
+  queue.setRandomSource(() => 0.75); // leftIsFirst = false: the bright trajectory 1 is on the left (A)
   useStudioStore.setState({ labeling: { ...initialLabeling }, settings: { ...defaultSettings } });
 });
 
@@ -47,7 +48,7 @@ describe('oracle clicks (fake worker, fake-indexeddb)', () => {
     expect(useStudioStore.getState().settings.labelMode).toBe('human');
     const fake = fakeClient();
     await boot('?model=tiny-test', () => fake.client);
-    labeling.setLabelingActive(true);
+    queue.setLabelingActive(true);
     oracle.setOracleReward('brightness');
     oracle.setLabelMode('oracle');
 
@@ -55,7 +56,7 @@ describe('oracle clicks (fake worker, fake-indexeddb)', () => {
     fake.releasePair();
     await flush();
     expect(useStudioStore.getState().labeling.current).toMatchObject({ pairId: first, leftIsFirst: false });
-    labeling.markShown(first); // the UI's "both drawn": the oracle votes now
+    oracle.markShown(first); // the UI's "both drawn": the oracle votes now
 
     await vi.waitFor(async () => expect(await listLabels()).toHaveLength(1));
     const [label] = await listLabels();
@@ -78,7 +79,7 @@ describe('oracle clicks (fake worker, fake-indexeddb)', () => {
     await labeling.undo();
     expect(useStudioStore.getState().settings.labelMode).toBe('human');
     expect(useStudioStore.getState().labeling.current?.pairId).toBe(first);
-    labeling.markShown(first);
+    oracle.markShown(first);
     for (let i = 0; i < 5; i++) await flush();
     expect(await listLabels()).toHaveLength(0);
     oracle.setLabelMode('oracle'); // back to the oracle: it labels the restored pair again
@@ -88,7 +89,7 @@ describe('oracle clicks (fake worker, fake-indexeddb)', () => {
     // Back to human clicks: a shown pair waits for a person.
     oracle.setLabelMode('human');
     const second = useStudioStore.getState().labeling.current!.pairId;
-    labeling.markShown(second);
+    oracle.markShown(second);
     for (let i = 0; i < 5; i++) await flush();
     expect(await listLabels()).toHaveLength(1);
     expect(useStudioStore.getState().labeling.current?.pairId).toBe(second);
@@ -97,6 +98,6 @@ describe('oracle clicks (fake worker, fake-indexeddb)', () => {
     await labeling.vote('B');
     const human = (await listLabels()).find((x) => x.pairId === second);
     expect(human).toMatchObject({ vote: 0, annotator: 'me' });
-    labeling.setLabelingActive(false);
+    queue.setLabelingActive(false);
   });
 });

@@ -1,6 +1,6 @@
 /** The labeling counter ("N labeled, M ties, both bad, queue Q") and the generation-error box, shared by the pair and best-of-4 panels. */
 import { useStudioStore } from '../../store';
-import { retryGeneration } from '../../store/labelingActions';
+import { retryGeneration } from '../../store/pairQueue';
 
 export function LabelCounter({ queued }: { queued: number }) {
   const counts = useStudioStore((s) => s.labeling.counts);

@@ -1,7 +1,8 @@
 // The pair on screen: prompt above, images A (left) and B (right) drawn through 2D canvases and scaled up, the four vote buttons (disabled until both images are drawn), skip/undo and the progress counter (Chatbot Arena's vote row, lm-sys/FastChat fastchat/serve/gradio_block_arena_anony.py).
 import { useCallback, useRef } from 'react';
 import { useStudioStore } from '../../store';
-import { markShown, skip, undo, vote } from '../../store/labelingActions';
+import { skip, undo, vote } from '../../store/labelingActions';
+import { markShown } from '../../store/oracleActions';
 import { RgbaCanvas } from './RgbaCanvas';
 import { GenerationError, LabelCounter } from './LabelStatus';
 

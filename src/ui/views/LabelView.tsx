@@ -1,7 +1,7 @@
 // The labeling screen: the mode switch (human clicks, oracle clicks, reward-driven PRDP/DDPO), the pair or grid with its vote buttons and keys, the training controls on the same page (collect → train → preview, as Teachable Machine), and the prompt list.
 import { useEffect } from 'react';
 import { useStudioStore } from '../../store';
-import { setGridMode, setLabelingActive } from '../../store/labelingActions';
+import { setGridMode, setLabelingActive } from '../../store/pairQueue';
 import { ORACLE_REWARDS, setLabelMode, setOracleReward } from '../../store/oracleActions';
 import { GridPanel } from '../components/GridPanel';
 import { PairPanel } from '../components/PairPanel';
