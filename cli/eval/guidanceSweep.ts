@@ -4,7 +4,7 @@ import type { MiniSD } from '../../src/core/model/pipeline';
 import { imagesToRgba } from '../../src/core/diffusion/sample';
 import type { EmojiClassifier } from '../../src/core/eval/classifier';
 import type { EmojiDataset } from '../pretrain/emojiData';
-import { allSplits, evalPrompts, promptOutputs, sampleRows, sheetPrompts, SAMPLE_SEED, SEEN_EVAL_PROMPTS, type EvalOptions, type SplitMetrics } from '../commands/eval';
+import { allSplits, evalPrompts, promptOutputs, sampleRows, sheetPrompts, SAMPLE_SEED, SEEN_EVAL_PROMPTS, type EvalOptions, type SplitMetrics } from './baseModelEval';
 
 export interface SweepRow {
   guidanceScale: number;
