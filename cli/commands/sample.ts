@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { imagesToRgba, sampleWithTrajectory } from '../../src/core/diffusion/sample';
 import type { LoraAdapter } from '../../src/core/model/lora';
 import type { MiniSD } from '../../src/core/model/pipeline';
-import { decodeLoraSafetensors } from '../../src/core/io/loraFile';
+import { decodeLoraSafetensors } from '../../src/core/model/loraFile/loraFile';
 import { DEFAULT_MODEL_PATH, loadModel, sha256Hex, shortHash } from '../modelLoader';
 import { composeGrid, encodePng } from '../png';
 import { num, str, type Args } from '../args';

@@ -5,7 +5,7 @@ import type { D3poStepResult, PreferencePair } from '../../src/core/algorithms/d
 import { latentShape } from '../../src/core/config';
 import { createLoraAdapter, type LoraAdapter } from '../../src/core/model/lora';
 import type { MiniSD } from '../../src/core/model/pipeline';
-import { decodeLoraSafetensors } from '../../src/core/io/loraFile';
+import { decodeLoraSafetensors } from '../../src/core/model/loraFile/loraFile';
 import { AdamW } from '../../src/core/train/adamw';
 import { createRng } from '../../src/core/rng';
 import { defaultTasteRecipe, roundsFor, validateRecipe, type TasteRecipe } from '../../src/core/taste/recipe';

@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { LoraAdapter } from '../../src/core/model/lora';
-import { adapterConfigJson, encodeLoraSafetensors } from '../../src/core/io/loraFile';
+import { adapterConfigJson, encodeLoraSafetensors } from '../../src/core/model/loraFile/loraFile';
 
 /** Writes `file` (PEFT layout, F32) and adapter_config.json in the same folder; returns both paths. */
 export async function writeLoraFiles(file: string, lora: LoraAdapter, baseModel: string, metadata: Record<string, string>): Promise<{ lora: string; config: string }> {

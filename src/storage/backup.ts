@@ -1,5 +1,5 @@
 /** Whole-studio backup as one zip (every record of the pairs, labels, checkpoints and runs databases, typed arrays byte-exact), validated restore, and pruning of trajectories to free space. */
-import { readZip, writeZip } from '../core/io/pickapic';
+import { readZip, writeZip } from '../core/io/zip';
 import type { ZipLimits } from '../core/io/zip';
 import { decodeUtf8Strict, encodeUtf8 } from '../core/io/utf8';
 import { DB, KEY, type DbKey } from './keys';

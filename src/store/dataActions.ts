@@ -1,5 +1,6 @@
 // Export/import actions: LoRA files (via the worker), labels as Pick-a-Pic v2 JSONL/zip (annotator merge on import), and the storage panel (usage, persist, prune, full backup). Returns files for the UI to download; never touches the DOM.
-import { jsonlToRows, mergeAnnotators, pairsToPickapicRows, rowsToJsonl, rowsToZip, zipToRows, type PickapicRow } from '../core/io/pickapic';
+import { jsonlToRows, pairsToPickapicRows, rowsToJsonl, rowsToZip, zipToRows, type PickapicRow } from '../core/preferences/pickapic';
+import { mergeAnnotators } from '../core/preferences/annotators';
 import { listLabels, saveLabels, type Label } from '../storage/labels';
 import { getPairSummary, listPairSummaries } from '../storage/pairs';
 import { isPersisted, requestPersist, storageEstimate } from '../storage/quota';

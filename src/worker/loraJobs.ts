@@ -1,5 +1,5 @@
-// Worker jobs on the adapter itself: rollback to a checkpoint, start a new adapter, export (PEFT/kohya safetensors + adapter_config.json), validated import, compare scale, and the D3PO reference copy (file layouts: see src/core/io/loraFile.ts).
-import { adapterConfigJson, decodeLoraSafetensors, defaultLoraImportLimits, encodeLoraSafetensors, type LoraImportLimits } from '../core/io/loraFile';
+// Worker jobs on the adapter itself: rollback to a checkpoint, start a new adapter, export (PEFT/kohya safetensors + adapter_config.json), validated import, compare scale, and the D3PO reference copy (file layouts: see src/core/model/loraFile/loraFile.ts).
+import { adapterConfigJson, decodeLoraSafetensors, defaultLoraImportLimits, encodeLoraSafetensors, type LoraImportLimits } from '../core/model/loraFile/loraFile';
 import type { LoraAdapter } from '../core/model/lora';
 import { loraOutputProblem } from '../core/model/loraProbe';
 import { AdamW, defaultAdamWConfig } from '../core/train/adamw';

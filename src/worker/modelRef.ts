@@ -1,6 +1,6 @@
 // Which model a blind test or gallery samples with: the base model, the adapter being trained, or a stored checkpoint (decoded into a spare adapter, a few kept for reuse) — without touching the session's adapter.
 import type { LoraAdapter } from '../core/model/lora';
-import { decodeLoraSafetensors } from '../core/io/loraFile';
+import { decodeLoraSafetensors } from '../core/model/loraFile/loraFile';
 import { loadCheckpoint } from '../storage/checkpoints';
 import { UNET_PREFIX, type Session } from './session';
 import type { ModelRef } from './protocolTypes';

@@ -2,7 +2,7 @@
 import type { MiniSD } from '../core/model/pipeline';
 import { copyLoraValues, createLoraAdapter, defaultLoraConfig, loraIsFinite, type LoraAdapter } from '../core/model/lora';
 import { AdamW, defaultAdamWConfig } from '../core/train/adamw';
-import { decodeLoraSafetensors, encodeLoraSafetensors } from '../core/io/loraFile';
+import { decodeLoraSafetensors, encodeLoraSafetensors } from '../core/model/loraFile/loraFile';
 import { deleteCheckpoint, listCheckpoints, loadCheckpoint, saveCheckpoint, type Checkpoint } from '../storage/checkpoints';
 import { errorText } from '../platform/browser';
 import type { LoraStatus } from './protocol';

@@ -8,7 +8,7 @@ import { tinyModelConfig } from '../../src/core/config';
 import { MiniSD } from '../../src/core/model/pipeline';
 import { modelToSafetensors } from '../../src/core/model/weights';
 import { createLoraAdapter } from '../../src/core/model/lora';
-import { encodeLoraSafetensors } from '../../src/core/io/loraFile';
+import { encodeLoraSafetensors } from '../../src/core/model/loraFile/loraFile';
 import { composeGrid, decodePng, encodePng, FONT, GRID_BACKGROUND, GRID_GAP, LABEL_COLOR, LABEL_ROWS } from '../../cli/png';
 import { loadModel, sha256Hex } from '../../cli/modelLoader';
 import { sampleCommand, type SampleManifest } from '../../cli/commands/sample';

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tinyModelConfig } from '../../src/core/config';
 import { MiniSD } from '../../src/core/model/pipeline';
 import { modelToSafetensors } from '../../src/core/model/weights';
-import { decodeLoraSafetensors } from '../../src/core/io/loraFile';
+import { decodeLoraSafetensors } from '../../src/core/model/loraFile/loraFile';
 import { rewardByName, rewardNames, rewardsByNames } from '../../src/core/rewards/registry';
 import { experimentSettings } from '../../cli/experiment/settings';
 import { decodePairs } from '../../src/core/algorithms/trajectoryCodec';

@@ -1,4 +1,4 @@
-/** Tests for src/core/io/loraFile.ts: PEFT/diffusers and kohya LoRA export/import (keys, PyTorch orientation, metadata, validation, import limits on rank, alpha and weight size). */
+/** Tests for src/core/model/loraFile/loraFile.ts: PEFT/diffusers and kohya LoRA export/import (keys, PyTorch orientation, metadata, validation, import limits on rank, alpha and weight size). */
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MiniSD } from '../../src/core/model/pipeline';
@@ -17,7 +17,7 @@ import {
   targetSuffix,
   type LoraFileErrorCode,
   type LoraImportLimits,
-} from '../../src/core/io/loraFile';
+} from '../../src/core/model/loraFile/loraFile';
 import { trainConfigLimits } from '../../src/worker/trainConfig';
 import { maxAbsDiff, useBackend } from './backend';
 

@@ -8,7 +8,7 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vite
 import { MiniSD } from '../../src/core/model/pipeline';
 import { tinyModelConfig } from '../../src/core/config';
 import { allLoraTargets, createLoraAdapter, type LoraAdapter } from '../../src/core/model/lora';
-import { encodeLoraSafetensors } from '../../src/core/io/loraFile';
+import { encodeLoraSafetensors } from '../../src/core/model/loraFile/loraFile';
 import { decodeSafetensors, encodeSafetensors } from '../../src/core/io/safetensors';
 import { handleImport } from '../../src/worker/loraJobs';
 import { checkpointNow, openSession, type Session } from '../../src/worker/session';

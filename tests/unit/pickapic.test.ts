@@ -1,26 +1,23 @@
-/** Tests for src/core/io/pickapic.ts: Pick-a-Pic rows per vote kind, JPEG bytes, JSONL and zip round-trips, strict rejection of bad files, annotator averaging, and the zip codec against fflate. */
+/** Tests for src/core/preferences/pickapic.ts (and annotators.ts, io/base64.ts, io/zip.ts): Pick-a-Pic rows per vote kind, JPEG bytes, JSONL and zip round-trips, strict rejection of bad files, annotator averaging, and the zip codec against fflate. */
 import { describe, expect, it } from 'vitest';
 import jpeg from 'jpeg-js';
 import { unzipSync, zipSync } from 'fflate';
 import { preferenceSigns } from '../../src/core/algorithms/d3po';
 import {
   PickapicError,
-  ZipError,
-  decodeBase64,
-  encodeBase64,
   jsonlToRows,
-  mergeAnnotators,
   pairIdFromUids,
   pairsToPickapicRows,
-  readZip,
   rowsToJsonl,
   rowsToZip,
-  writeZip,
   zipToRows,
   type PickapicLabelInput,
   type PickapicPairInput,
   type PickapicRow,
-} from '../../src/core/io/pickapic';
+} from '../../src/core/preferences/pickapic';
+import { mergeAnnotators } from '../../src/core/preferences/annotators';
+import { decodeBase64, encodeBase64 } from '../../src/core/io/base64';
+import { ZipError, readZip, writeZip } from '../../src/core/io/zip';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 

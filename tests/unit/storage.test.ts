@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Trajectory } from '../../src/core/diffusion/sample';
 import { encodeSafetensors } from '../../src/core/io/safetensors';
 import { f32Entry } from '../../src/core/io/tensorEntry';
-import { readZip, writeZip } from '../../src/core/io/pickapic';
+import { readZip, writeZip } from '../../src/core/io/zip';
 import { DB, RUN_CHUNK_ROWS, type DbKey } from '../../src/storage/keys';
 import { allEntries, clearDb, storeFor } from '../../src/storage/db';
 import { deletePairs, getPair, getPairSummary, listPairIds, listPairSummaries, pairBytes, savePair, type StoredPair } from '../../src/storage/pairs';

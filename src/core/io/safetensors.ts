@@ -344,5 +344,3 @@ export function decodeSafetensors(
     );
   }
 }
-
-export { encodeUtf8 } from './utf8';

@@ -1,5 +1,5 @@
 /** LoRA safetensors header analysis shared by import and inspect: key parsing (PEFT, kohya, text-encoder and other components), module grouping, rank/alpha/config checks. */
-import { type Dtype } from './safetensors';
+import { type Dtype } from '../../io/safetensors';
 import {
   type LoraImportLimits,
   type LoraLayout,

@@ -1,7 +1,7 @@
 /** LoRA export to safetensors in PEFT/diffusers layout (lora_A [r,in], lora_B [out,r], LoraConfig in __metadata__) or kohya layout (lora_down/lora_up/.alpha, ss_network_*), plus adapter_config.json (huggingface/peft LoraConfig, diffusers lora_pipeline.py, kohya-ss/sd-scripts networks/lora.py). */
-import { encodeSafetensors, type TensorEntry } from './safetensors';
-import { f32Entry } from './tensorEntry';
-import { LoraAdapter, type LoraModule } from '../model/lora';
+import { encodeSafetensors, type TensorEntry } from '../../io/safetensors';
+import { f32Entry } from '../../io/tensorEntry';
+import { LoraAdapter, type LoraModule } from '../lora';
 import { type LoraLayout, LoraFileError, PEFT_PREFIX, KOHYA_PREFIX, PEFT_METADATA_KEY, KOHYA_MODULE, permute, targetSuffix, sortedUnique } from './loraFormat';
 
 /** The PEFT LoraConfig of an adapter (keys sorted like diffusers' json.dumps(sort_keys=True)). */

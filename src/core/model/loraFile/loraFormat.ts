@@ -1,5 +1,5 @@
 /** LoRA file formats shared by export, header analysis and import: layouts, PEFT/kohya constants, errors, name and orientation helpers (huggingface/peft LoraConfig, diffusers lora_pipeline.py, kohya-ss/sd-scripts networks/lora.py). */
-import { allLoraTargets } from '../model/lora';
+import { allLoraTargets } from '../lora';
 
 export type LoraLayout = 'peft' | 'kohya';
 

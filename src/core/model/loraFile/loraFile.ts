@@ -23,11 +23,11 @@
 // - Import builds nothing until the whole file has been validated, so an error never leaves a partial adapter.
 
 import * as tf from '@tensorflow/tfjs';
-import { decodeSafetensors, DEFAULT_MAX_HEADER_BYTES, expectedByteLength, isDtype, METADATA_KEY, SafetensorsError } from './safetensors';
-import { entryToFloat32 } from './tensorEntry';
-import { LoraAdapter, type LoraModule } from '../model/lora';
-import { type ParamStore } from '../model/params';
-import { decodeUtf8Strict } from './utf8';
+import { decodeSafetensors, DEFAULT_MAX_HEADER_BYTES, expectedByteLength, isDtype, METADATA_KEY, SafetensorsError } from '../../io/safetensors';
+import { entryToFloat32 } from '../../io/tensorEntry';
+import { LoraAdapter, type LoraModule } from '../lora';
+import { type ParamStore } from '../params';
+import { decodeUtf8Strict } from '../../io/utf8';
 import {
   type LoraFileInfo,
   type LoraImportLimits,

@@ -1,12 +1,10 @@
 /** Labeled pairs ⇄ Pick-a-Pic v2 rows (the yuvalkirstain/pickapic_v2 dataset's columns) as JSONL or a zip (metadata.jsonl + images/), D3PO's annotator averaging (yk7333/d3po scripts/utils.py load_data_from_json), and the small zip reader/writer they use. Pure: no DOM. */
 import encodeJpeg from 'jpeg-js/lib/encoder.js';
 import type { Vote } from '../algorithms/d3po';
-import { decodeUtf8Strict, encodeUtf8 } from './utf8';
-import { decodeBase64, encodeBase64 } from './base64';
-import { bytesEqual, readZip, writeZip } from './zip';
+import { decodeUtf8Strict, encodeUtf8 } from '../io/utf8';
+import { decodeBase64, encodeBase64 } from '../io/base64';
+import { bytesEqual, readZip, writeZip } from '../io/zip';
 
-export { decodeBase64, encodeBase64 } from './base64';
-export { crc32, readZip, writeZip, ZipError, type ZipEntry } from './zip';
 
 /** How the studio recorded the vote; Pick-a-Pic has only label_0/label_1, where 'both-bad' and 'tie' are both 0.5/0.5. */
 export type StudioVote = 'image_0' | 'image_1' | 'tie' | 'both-bad';
@@ -386,5 +384,3 @@ export function zipToRows(bytes: Uint8Array): PickapicRow[] {
     });
   });
 }
-
-export { mergeAnnotators, type MergedLabel } from './annotators';
