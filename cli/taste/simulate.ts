@@ -44,7 +44,7 @@ export interface TasteRunResult {
   shift: number; // (tuned mean − base mean) / sigmaWithin
   winRate: number; // tuned beats base on the same (prompt, seed), ties ½
   quality: { base: ClassifierQuality | null; tuned: ClassifierQuality | null; accuracyDrift: number | null; denoisingBase: number | null; denoisingTuned: number | null };
-  meter: { all: Proportion; lastHalf: Proportion; skipFinal: Proportion; lastHalfSkipFinal: Proportion } | null; // online: pre-vote agreement
+  meter: { all: Proportion; lastHalf: Proportion; skipFinal: Proportion; lastHalfSkipFinal: Proportion; clamped: Proportion } | null; // online: pre-vote agreement (all steps, without the final one, Σ of D3PO-clamped log-ratios)
   deltaByStep: number[]; // mean |log π_θ − log π_ref| per denoising step (index 0 = t 951, last = t 1) on 8 base pairs, after training
   seconds: { sampling: number; training: number; eval: number };
 }
@@ -72,7 +72,12 @@ export async function runTaste(ctx: TasteContext, recipe: TasteRecipe, reward: R
   const poolScores = await scoreImages(reward, basePool.flatMap((s) => s.images), basePool.flatMap((s) => [s.pair.trajectories[0].prompt, s.pair.trajectories[1].prompt]));
   const sigmaWithin = withinPromptStd(poolScores, basePool.flatMap((s) => [s.pair.trajectories[0].prompt, s.pair.trajectories[1].prompt]));
   const labeled: PreferencePair[] = [];
-  const outcomes: { all: (boolean | null)[]; skip: (boolean | null)[] } = { all: [], skip: [] };
+  const outcomes: { all: (boolean | null)[]; skip: (boolean | null)[]; clamped: (boolean | null)[] } = { all: [], skip: [], clamped: [] };
+  const clampedSum = (pol: ArrayLike<number>, ref: ArrayLike<number>) => {
+    let s = 0;
+    for (let t = 0; t < pol.length; t++) s += Math.min(Math.log(1 + recipe.eps), Math.max(Math.log(1 - recipe.eps), pol[t] - ref[t]));
+    return s;
+  };
   let steps = 0;
   try {
     if (protocol === 'offline') {
@@ -103,13 +108,13 @@ export async function runTaste(ctx: TasteContext, recipe: TasteRecipe, reward: R
           if (steps > 0) {
             const refs = await Promise.all(s.pair.trajectories.map((t, k) => trainer.cache.resolve(model, trajectoryRows(`${s.pair.id}#${k}`, t), trainer.reference ?? undefined)));
             const [t0r, t1r] = s.pair.trajectories;
-            for (const [key, skip] of [['all', 0], ['skip', 1]] as const) {
-              const p = predictedPreference(implicitReward(t0r.logProbs, refs[0], skip), implicitReward(t1r.logProbs, refs[1], skip));
-              outcomes[key].push(p === null || (pair.vote !== 0 && pair.vote !== 1) ? null : p === pair.vote);
-            }
+            const judge = (p: 0 | 1 | null) => (p === null || (pair.vote !== 0 && pair.vote !== 1) ? null : p === pair.vote);
+            for (const [key, skip] of [['all', 0], ['skip', 1]] as const) outcomes[key].push(judge(predictedPreference(implicitReward(t0r.logProbs, refs[0], skip), implicitReward(t1r.logProbs, refs[1], skip))));
+            outcomes.clamped.push(judge(predictedPreference(clampedSum(t0r.logProbs, refs[0]), clampedSum(t1r.logProbs, refs[1]))));
           } else {
             outcomes.all.push(null);
             outcomes.skip.push(null);
+            outcomes.clamped.push(null);
           }
           labeled.push(pair);
         }
@@ -148,7 +153,13 @@ export async function runTaste(ctx: TasteContext, recipe: TasteRecipe, reward: R
       },
       meter:
         protocol === 'online'
-          ? { all: agreement(outcomes.all), lastHalf: agreement(outcomes.all.slice(half)), skipFinal: agreement(outcomes.skip), lastHalfSkipFinal: agreement(outcomes.skip.slice(half)) }
+          ? {
+              all: agreement(outcomes.all),
+              lastHalf: agreement(outcomes.all.slice(half)),
+              skipFinal: agreement(outcomes.skip),
+              lastHalfSkipFinal: agreement(outcomes.skip.slice(half)),
+              clamped: agreement(outcomes.clamped),
+            }
           : null,
       deltaByStep,
       seconds,
