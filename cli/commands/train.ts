@@ -13,7 +13,8 @@ import { preferencePairs, TasteTrainer, UNET_PREFIX } from '../../src/core/taste
 import { DEFAULT_MODEL_PATH } from '../modelLoader';
 import { flag, num, str, type Args } from '../args';
 import { openModel, type ModelHandle } from '../experiment/modelSource';
-import { readLabels, readPairsManifest, readStoredPairs, voteOf, type PairsManifest } from '../experiment/pairFolder';
+import { readLabels, readPairsManifest, readStoredPairs, type PairsManifest } from '../experiment/pairFolder';
+import { voteFromLetter } from '../../src/core/preferences/votes';
 import { writeLoraFiles } from '../experiment/loraOut';
 
 export const trainHelp = `train --pairs DIR [--out DIR/lora.safetensors] [--resume-lora FILE] [--model FILE] [--seed 0]
@@ -96,7 +97,7 @@ function trainSettings(args: Args): TrainSettings {
 /** The labeled pairs with a vote, in folder order (ties included: the trainer skips them). */
 function labeledPairs(dir: string, manifest: PairsManifest): PreferencePair[] {
   const labels = new Map(readLabels(dir).map((l) => [l.pair, l.vote]));
-  const pairs = readStoredPairs(dir, manifest).flatMap((p) => (labels.has(p.id) ? [{ id: p.id, trajectories: p.trajectories, vote: voteOf(labels.get(p.id)!) }] : []));
+  const pairs = readStoredPairs(dir, manifest).flatMap((p) => (labels.has(p.id) ? [{ id: p.id, trajectories: p.trajectories, vote: voteFromLetter(labels.get(p.id)!) }] : []));
   const unknown = [...labels.keys()].filter((id) => !manifest.pairs.some((p) => p.id === id));
   if (unknown.length > 0) throw new Error(`labels.json names pairs that are not in ${dir} (${unknown.slice(0, 3).join(', ')}); re-run \`label --pairs ${dir}\`.`);
   return pairs;

@@ -1,20 +1,22 @@
 // Annotator label files → one vote per pair, averaged over annotators as D3PO's load_data_from_json (yk7333/d3po scripts/utils.py) averages per-image scores: the loser scores −1, ties 0/0, both-bad −1/−1; equal means = no preference.
-import { LABEL_VOTES, type LabelEntry, type LabelVote } from './pairFolder';
+import { annotatorLabelOf, mergeVotes } from '../../src/core/preferences/annotators';
+import { letterFromVote, voteFromLetter, VOTE_LETTERS, type VoteLetter } from '../../src/core/preferences/votes';
+import type { LabelEntry } from './pairFolder';
 
 /** One annotator's votes, keyed by pair id. */
-export type AnnotatorVotes = Map<string, LabelVote>;
+export type AnnotatorVotes = Map<string, VoteLetter>;
 
 function listIds(ids: readonly string[]): string {
   return ids.length <= 4 ? ids.join(', ') : `${ids.slice(0, 2).join(', ')} … ${ids[ids.length - 1]} (${ids.length} pairs)`;
 }
 
-function normalizeVote(v: unknown): LabelVote | null {
+function normalizeVote(v: unknown): VoteLetter | null {
   if (typeof v !== 'string') return null;
   const t = v.trim();
   const upper = t.toUpperCase();
   if (upper === 'A' || upper === 'B') return upper;
   const lower = t.toLowerCase();
-  return (LABEL_VOTES as readonly string[]).includes(lower) ? (lower as LabelVote) : null;
+  return (VOTE_LETTERS as readonly string[]).includes(lower) ? (lower as VoteLetter) : null;
 }
 
 /** Validates one file's JSON against the folder's pair ids; every error names the file, the entry and the fix. */
@@ -38,18 +40,13 @@ export function parseAnnotatorFile(name: string, json: unknown, ids: readonly st
   return out;
 }
 
-/** Image A's score minus image B's under D3PO's per-image scoring (loser −1): +1, −1 or 0. */
-function preferenceForA(v: LabelVote): number {
-  return v === 'A' ? 1 : v === 'B' ? -1 : 0;
-}
-
 export interface AggregatedLabels {
   labels: LabelEntry[]; // in folder order, labeled pairs only
   ties: string[]; // no preference after averaging (kept in labels.json as tie/both-bad; the trainer skips them)
   unlabeled: string[]; // no annotator voted
 }
 
-/** Averages the annotators' votes per pair (annotators who skipped a pair do not count for it). */
+/** Averages the annotators' votes per pair with core mergeVotes (annotators who skipped a pair do not count for it). */
 export function aggregateLabels(annotators: AnnotatorVotes[], ids: readonly string[]): AggregatedLabels {
   const labels: LabelEntry[] = [];
   const ties: string[] = [];
@@ -60,10 +57,9 @@ export function aggregateLabels(annotators: AnnotatorVotes[], ids: readonly stri
       unlabeled.push(id);
       continue;
     }
-    const sum = votes.reduce((s, v) => s + preferenceForA(v), 0); // integer: the tie test is exact
-    const vote: LabelVote = sum > 0 ? 'A' : sum < 0 ? 'B' : votes.every((v) => v === 'both-bad') ? 'both-bad' : 'tie';
-    if (sum === 0) ties.push(id);
-    labels.push({ pair: id, vote, mean: sum / votes.length, annotators: votes.length });
+    const merged = mergeVotes(votes.map((v) => annotatorLabelOf(voteFromLetter(v))));
+    if (merged.vote === 'tie' || merged.vote === 'both-bad') ties.push(id);
+    labels.push({ pair: id, vote: letterFromVote(merged.vote), mean: merged.preference, annotators: votes.length });
   }
   return { labels, ties, unlabeled };
 }

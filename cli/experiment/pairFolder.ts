@@ -1,18 +1,14 @@
 // A pairs folder on disk (D3PO's human-feedback workflow: scripts/sample.py output + annotators' JSON files + scripts/train.py input): pairs.json, trajectories.safetensors, images/, labels.json.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Vote } from '../../src/core/algorithms/d3po';
 import { decodePairs, type LabeledPair, type LatentDtype } from '../../src/core/algorithms/trajectoryCodec';
+import { VOTE_LETTERS, type VoteLetter } from '../../src/core/preferences/votes';
 
 export const PAIRS_FILE = 'pairs.json';
 export const TRAJECTORIES_FILE = 'trajectories.safetensors';
 export const LABELS_FILE = 'labels.json';
 export const IMAGES_DIR = 'images';
 export const PAIRS_FORMAT = 'd3po-studio-pairs';
-
-/** What an annotator answers for a pair: A or B better, no difference, or both unusable. */
-export type LabelVote = 'A' | 'B' | 'tie' | 'both-bad';
-export const LABEL_VOTES: readonly LabelVote[] = ['A', 'B', 'tie', 'both-bad'];
 
 export interface PairEntry {
   id: string;
@@ -36,7 +32,7 @@ export interface PairsManifest {
 /** One line of labels.json (also the input format of `label`, plus the aggregation fields). */
 export interface LabelEntry {
   pair: string;
-  vote: LabelVote;
+  vote: VoteLetter; // A = image 0 better, B = image 1 (core/preferences/votes.ts voteFromLetter)
   mean?: number; // average preference for A over the annotators (+1 = all A, −1 = all B)
   annotators?: number; // how many annotators labeled the pair
 }
@@ -98,7 +94,7 @@ export function readLabels(dir: string): LabelEntry[] {
   const seen = new Set<string>();
   return json.map((e: unknown, i): LabelEntry => {
     if (!isObject(e) || typeof e.pair !== 'string') throw new Error(`${file}: entry ${i} must be an object with a string "pair" id, got ${JSON.stringify(e)}; ${relabel}`);
-    if (typeof e.vote !== 'string' || !(LABEL_VOTES as readonly string[]).includes(e.vote)) {
+    if (typeof e.vote !== 'string' || !(VOTE_LETTERS as readonly string[]).includes(e.vote)) {
       throw new Error(`${file}: pair ${e.pair} has vote ${JSON.stringify(e.vote)}; \`train\` reads "A", "B", "tie" or "both-bad". Fix the vote or ${relabel}`);
     }
     if (seen.has(e.pair)) throw new Error(`${file}: pair ${e.pair} appears twice; ${relabel}`);
@@ -106,14 +102,9 @@ export function readLabels(dir: string): LabelEntry[] {
     for (const k of ['mean', 'annotators'] as const) {
       if (e[k] !== undefined && (typeof e[k] !== 'number' || !Number.isFinite(e[k]))) throw new Error(`${file}: pair ${e.pair} has ${k} ${JSON.stringify(e[k])}, not a number; ${relabel}`);
     }
-    const entry: LabelEntry = { pair: e.pair, vote: e.vote as LabelVote };
+    const entry: LabelEntry = { pair: e.pair, vote: e.vote as VoteLetter };
     if (e.mean !== undefined) entry.mean = e.mean as number;
     if (e.annotators !== undefined) entry.annotators = e.annotators as number;
     return entry;
   });
-}
-
-/** 'A' → image 0 preferred, 'B' → image 1; ties and both-bad carry no preference (skipped by the trainer). */
-export function voteOf(v: LabelVote): Vote {
-  return v === 'A' ? 0 : v === 'B' ? 1 : v;
 }

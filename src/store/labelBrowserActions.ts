@@ -1,10 +1,10 @@
 // Review of stored votes (Teachable Machine's per-sample view/delete): this model's labeled pairs newest first with their images, changing a vote (D3PO retrains on the new one) and deleting a vote with or without its pair.
+import { sideFromVote, voteFromSide, type VoteLetter } from '../core/preferences/votes';
 import { deleteLabel, listLabels, saveLabel, type Label } from '../storage/labels';
 import { deletePairs, getPairSummary } from '../storage/pairs';
 import type { GeneratedImage } from '../worker/protocol';
 import { errorMessage } from './client';
 import { patch, useStudioStore } from './index';
-import { voteFor, type Choice } from './labelingActions';
 import { countLabels } from './labelingSlice';
 
 export interface LabeledPairView {
@@ -15,9 +15,8 @@ export interface LabeledPairView {
 }
 
 /** Which side a stored vote chose, as it was shown (A = left). */
-export function choiceOf(l: Label): Choice {
-  if (l.vote === 'tie' || l.vote === 'both-bad') return l.vote;
-  return voteFor('A', l.leftIsFirst) === l.vote ? 'A' : 'B';
+export function choiceOf(l: Label): VoteLetter {
+  return sideFromVote(l.vote, l.leftIsFirst);
 }
 
 /** This model's votes, newest first, `limit` of them from `offset`, with the images in the order they were shown. */
@@ -44,9 +43,9 @@ async function syncCounts(): Promise<void> {
 }
 
 /** Replaces a stored vote by a person's new choice (same sides, new time). -> null, or what went wrong */
-export async function changeVote(label: Label, choice: Choice): Promise<string | null> {
+export async function changeVote(label: Label, choice: VoteLetter): Promise<string | null> {
   try {
-    await saveLabel({ ...label, vote: voteFor(choice, label.leftIsFirst), time: Date.now(), annotator: useStudioStore.getState().settings.annotator || undefined, rewards: undefined, weight: undefined });
+    await saveLabel({ ...label, vote: voteFromSide(choice, label.leftIsFirst), time: Date.now(), annotator: useStudioStore.getState().settings.annotator || undefined, rewards: undefined, weight: undefined });
     await syncCounts();
     return null;
   } catch (e) {

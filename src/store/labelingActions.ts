@@ -1,5 +1,5 @@
 // Labeling actions on the pair on screen: record a vote in trajectory order with the sides shown, undo, skip (Chatbot Arena / Pick-a-Pic flow); the queue behind it is pairQueue.ts.
-import type { Vote } from '../core/algorithms/d3po';
+import { voteFromSide, type VoteLetter } from '../core/preferences/votes';
 import { deleteLabel, saveLabel, type Label } from '../storage/labels';
 import { deletePairs, getPairSummary } from '../storage/pairs';
 import type { GeneratedImage } from '../worker/protocol';
@@ -10,25 +10,14 @@ import { onPreferenceVote } from './trainingActions';
 import { takeUndoGrid } from './gridActions';
 import { advanceGrid, advancePair } from './pairQueue';
 
-/** What the person chose, by screen side. */
-export type Choice = 'A' | 'B' | 'tie' | 'both-bad';
-
-/** A screen-side choice in trajectory order: A is the left image, which is trajectory 0 when leftIsFirst. */
-export function voteFor(choice: Choice, leftIsFirst: boolean): Vote {
-  if (choice === 'tie' || choice === 'both-bad') return choice;
-  const leftVote: Vote = leftIsFirst ? 0 : 1;
-  const rightVote: Vote = leftIsFirst ? 1 : 0;
-  return choice === 'A' ? leftVote : rightVote;
-}
-
-/** Stores a vote on the pair on screen and shows the next one. Ignored until both images are shown. `annotator` overrides the settings' one (the oracle's 'oracle:<reward>'), which also passes its rewards (trajectory order). */
-export async function vote(choice: Choice, annotator?: string, rewards?: [number, number]): Promise<void> {
+/** Stores a vote on the pair on screen (`choice` by screen side: A = left) and shows the next one. Ignored until both images are shown. `annotator` overrides the settings' one (the oracle's 'oracle:<reward>'), which also passes its rewards (trajectory order). */
+export async function vote(choice: VoteLetter, annotator?: string, rewards?: [number, number]): Promise<void> {
   const s = useStudioStore.getState();
   const pair = s.labeling.current;
   if (pair == null || !s.labeling.shown || s.labeling.saving || s.session.model == null) return;
   const label: Label = {
     pairId: pair.pairId,
-    vote: voteFor(choice, pair.leftIsFirst),
+    vote: voteFromSide(choice, pair.leftIsFirst),
     leftIsFirst: pair.leftIsFirst,
     prompt: pair.prompt,
     seed: pair.seed,

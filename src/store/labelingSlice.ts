@@ -1,5 +1,6 @@
 // Store slice for the labeling screen: the pair on screen (sides randomised), the pre-generated queue, label counts and the undo stack (blind, randomised sides as in Chatbot Arena, lm-sys/FastChat gradio_block_arena_anony.py).
 import type { StateCreator } from 'zustand';
+import type { VoteLetter } from '../core/preferences/votes';
 import type { Label } from '../storage/labels';
 import type { GeneratedImage, GridReadyEvent } from '../worker/protocol';
 import type { StudioState } from './index';
@@ -24,7 +25,7 @@ export interface OracleResult {
   reward: string;
   left: number;
   right: number;
-  choice: 'A' | 'B' | 'tie';
+  choice: VoteLetter; // A = left (oracleVote never says both-bad)
 }
 
 export interface LabelCounts {

@@ -2,12 +2,12 @@
 import { defaultOracleConfig, oracleVote } from '../core/algorithms/oracle';
 import { rewardByName } from '../core/rewards/registry';
 import { createRng } from '../core/rng';
+import { letterFromVote } from '../core/preferences/votes';
 import type { GeneratedImage } from '../worker/protocol';
 import { errorMessage } from './client';
 import { patch, useStudioStore } from './index';
 import { vote } from './labelingActions';
 import { setLabelingActive } from './pairQueue';
-import type { OracleResult } from './labelingSlice';
 import type { SettingsState } from './settingsSlice';
 
 /** Per-image pixel rewards the oracle can use (diversity is set-level and prompt_alignment needs Node-only data). */
@@ -52,7 +52,7 @@ export async function oracleLabelShown(): Promise<void> {
     const [rLeft, rRight] = await rewardByName(name).score([rgba(left), rgba(right)], [pair.prompt, pair.prompt]);
     // Rewards by screen side: 0 = left (A) better, 1 = right (B) better.
     const v = oracleVote(rLeft, rRight, defaultOracleConfig, createRng(pair.seed));
-    const choice: OracleResult['choice'] = v === 0 ? 'A' : v === 1 ? 'B' : 'tie';
+    const choice = letterFromVote(v);
     const now = useStudioStore.getState();
     if (now.settings.labelMode !== 'oracle' || now.labeling.current?.pairId !== pair.pairId) return; // switched to human or the pair changed meanwhile
     patch('labeling', { oracleLast: { pairId: pair.pairId, reward: name, left: rLeft, right: rRight, choice } });

@@ -9,6 +9,7 @@ import { memory } from './memoryLocalStorage'; // installs localStorage before t
 const { useStudioStore, SETTINGS_STORAGE_KEY } = await import('../../src/store/index');
 const { boot, readUrlOptions, runIdFor } = await import('../../src/store/actions');
 const labeling = await import('../../src/store/labelingActions');
+const { voteFromSide } = await import('../../src/core/preferences/votes');
 const queue = await import('../../src/store/pairQueue');
 const { markShown } = await import('../../src/store/oracleActions');
 const training = await import('../../src/store/trainingActions');
@@ -76,12 +77,12 @@ beforeEach(() => {
 
 describe('pure helpers', () => {
   it('maps screen sides to votes in trajectory order', () => {
-    expect(labeling.voteFor('A', true)).toBe(0);
-    expect(labeling.voteFor('B', true)).toBe(1);
-    expect(labeling.voteFor('A', false)).toBe(1);
-    expect(labeling.voteFor('B', false)).toBe(0);
-    expect(labeling.voteFor('tie', false)).toBe('tie');
-    expect(labeling.voteFor('both-bad', true)).toBe('both-bad');
+    expect(voteFromSide('A', true)).toBe(0);
+    expect(voteFromSide('B', true)).toBe(1);
+    expect(voteFromSide('A', false)).toBe(1);
+    expect(voteFromSide('B', false)).toBe(0);
+    expect(voteFromSide('tie', false)).toBe('tie');
+    expect(voteFromSide('both-bad', true)).toBe('both-bad');
   });
 
   it('merges metric rows by step (a later row wins) in step order', () => {

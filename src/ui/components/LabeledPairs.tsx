@@ -2,11 +2,11 @@
 import { useCallback, useEffect, useState } from 'react';
 import { useStudioStore } from '../../store';
 import { changeVote, choiceOf, deleteLabeledPair, listLabeledPairs, type LabeledPairView } from '../../store/labelBrowserActions';
-import type { Choice } from '../../store/labelingActions';
+import { VOTE_LETTERS, type VoteLetter } from '../../core/preferences/votes';
 import { RgbaCanvas } from './RgbaCanvas';
 
 const PAGE = 12;
-const CHOICE_TEXT: Record<Choice, string> = { A: 'A better', B: 'B better', tie: 'tie', 'both-bad': 'both bad' };
+const CHOICE_TEXT: Record<VoteLetter, string> = { A: 'A better', B: 'B better', tie: 'tie', 'both-bad': 'both bad' };
 
 function Thumb({ image, label, chosen }: { image: LabeledPairView['left']; label: string; chosen: boolean }) {
   return (
@@ -67,13 +67,11 @@ export function LabeledPairs() {
                 <div className="muted">{new Date(label.time).toLocaleString()}</div>
                 <div>
                   Change to{' '}
-                  {(['A', 'B', 'tie', 'both-bad'] as Choice[])
-                    .filter((c) => c !== choice)
-                    .map((c) => (
-                      <button key={c} type="button" data-testid={`relabel-${c}`} onClick={() => void act(() => changeVote(label, c))}>
-                        {CHOICE_TEXT[c]}
-                      </button>
-                    ))}{' '}
+                  {VOTE_LETTERS.filter((c) => c !== choice).map((c) => (
+                    <button key={c} type="button" data-testid={`relabel-${c}`} onClick={() => void act(() => changeVote(label, c))}>
+                      {CHOICE_TEXT[c]}
+                    </button>
+                  ))}{' '}
                   <button type="button" data-testid="delete-label" onClick={() => void act(() => deleteLabeledPair(label.pairId, false))} title="Delete the vote; the pair stays stored">
                     Delete vote
                   </button>{' '}

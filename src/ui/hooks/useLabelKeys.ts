@@ -2,9 +2,10 @@
 import { useEffect } from 'react';
 import { useStudioStore } from '../../store';
 import { pickGridImage } from '../../store/gridActions';
-import { skip, undo, vote, type Choice } from '../../store/labelingActions';
+import { skip, undo, vote } from '../../store/labelingActions';
+import type { VoteLetter } from '../../core/preferences/votes';
 
-const CHOICES: Record<string, Choice> = {
+const CHOICES: Record<string, VoteLetter> = {
   ArrowLeft: 'A',
   '1': 'A',
   ArrowRight: 'B',
