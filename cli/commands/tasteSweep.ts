@@ -111,9 +111,10 @@ export async function tasteSweepCommand(args: Args, log: (s: string) => void = c
     const md = sweepMarkdown(summary, { protocol, labels, model: handle.id, heldOut: `${heldOut.prompts.length} prompts × ${heldOut.seeds.length} seeds` });
     fs.writeFileSync(path.join(out, `sweep-${protocol}.md`), md);
     fs.writeFileSync(path.join(out, `sweep-${protocol}.json`), JSON.stringify(summary, null, 1) + '\n');
-    fs.writeFileSync(path.join(out, `sweep-${protocol}.svg`), sweepSvg(summary));
+    fs.writeFileSync(path.join(out, `sweep-${protocol}.svg`), sweepSvg(summary, 'accuracy'));
+    fs.writeFileSync(path.join(out, `sweep-${protocol}-denoising.svg`), sweepSvg(summary, 'denoising'));
     log(md);
-    log(`wrote ${path.join(out, `sweep-${protocol}.md`)}, .json, .svg`);
+    log(`wrote ${path.join(out, `sweep-${protocol}.md`)}, .json, .svg (shift vs accuracy drift), -denoising.svg (shift vs denoising-loss drift)`);
   } finally {
     quality?.dispose();
     model.dispose();

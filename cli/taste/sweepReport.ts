@@ -114,15 +114,26 @@ export function sweepMarkdown(summary: VariantSummary[], info: { protocol: strin
   ].join('\n');
 }
 
-/** Scatter: x = classifier-accuracy drift (points), y = shift (σ); one labelled point per variant with ±1 std bars over all runs. */
-export function sweepSvg(summary: VariantSummary[]): string {
+/** What the scatter's x axis shows: classifier-accuracy drift (points, guard ≥ −2) or denoising-loss drift (guard ≤ +0.005). */
+export type DriftAxis = 'accuracy' | 'denoising';
+
+const AXES: Record<DriftAxis, { pick: (v: VariantSummary) => Stat; guard: number; label: string; digits: number }> = {
+  accuracy: { pick: (v) => v.overall.accuracyDrift, guard: -2, label: 'classifier accuracy drift on held-out samples (points; guard: ≥ −2)', digits: 1 },
+  denoising: { pick: (v) => v.overall.denoisingDrift, guard: 0.005, label: 'denoising-loss drift on training latents (guard: ≤ +0.005)', digits: 3 },
+};
+
+/** Scatter: x = a quality drift, y = shift (σ); one labelled point per variant with ±1 std bars over all runs. */
+export function sweepSvg(summary: VariantSummary[], axis: DriftAxis = 'accuracy'): string {
+  const ax = AXES[axis];
   const W = 640;
   const H = 420;
   const m = { l: 60, r: 20, t: 20, b: 50 };
-  const pts = summary.map((v) => ({ name: v.name, x: v.overall.accuracyDrift, y: v.overall.shift }));
-  const xs = pts.flatMap((p) => [p.x.mean - p.x.std, p.x.mean + p.x.std, -2, 0.5]).filter(Number.isFinite);
+  const pts = summary.map((v) => ({ name: v.name, x: ax.pick(v), y: v.overall.shift }));
+  const xs = pts.flatMap((p) => [p.x.mean - p.x.std, p.x.mean + p.x.std, ax.guard, 0]).filter(Number.isFinite);
   const ys = pts.flatMap((p) => [p.y.mean - p.y.std, p.y.mean + p.y.std, 0, 0.5]).filter(Number.isFinite);
-  const [x0, x1] = [Math.min(...xs) - 0.5, Math.max(...xs) + 0.5];
+  const pad = (Math.max(...xs) - Math.min(...xs)) * 0.08 || 0.5;
+  const [x0, x1] = [Math.min(...xs) - pad, Math.max(...xs) + pad];
+  const [okFrom, okTo] = axis === 'accuracy' ? [ax.guard, x1] : [x0, ax.guard];
   const [y0, y1] = [Math.min(...ys) - 0.1, Math.max(...ys) + 0.1];
   const sx = (x: number) => m.l + ((x - x0) / (x1 - x0)) * (W - m.l - m.r);
   const sy = (y: number) => H - m.b - ((y - y0) / (y1 - y0)) * (H - m.t - m.b);
@@ -130,15 +141,15 @@ export function sweepSvg(summary: VariantSummary[]): string {
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="11">`,
     `<rect width="${W}" height="${H}" fill="white"/>`,
-    `<rect x="${sx(-2)}" y="${sy(y1)}" width="${sx(x1) - sx(-2)}" height="${sy(0.5) - sy(y1)}" fill="#e8f5e9"/>`,
-    `<line x1="${sx(-2)}" y1="${m.t}" x2="${sx(-2)}" y2="${H - m.b}" stroke="#c62828" stroke-dasharray="4 3"/>`,
+    `<rect x="${sx(okFrom)}" y="${sy(y1)}" width="${sx(okTo) - sx(okFrom)}" height="${sy(0.5) - sy(y1)}" fill="#e8f5e9"/>`,
+    `<line x1="${sx(ax.guard)}" y1="${m.t}" x2="${sx(ax.guard)}" y2="${H - m.b}" stroke="#c62828" stroke-dasharray="4 3"/>`,
     `<line x1="${m.l}" y1="${sy(0.5)}" x2="${W - m.r}" y2="${sy(0.5)}" stroke="#2e7d32" stroke-dasharray="4 3"/>`,
     `<line x1="${m.l}" y1="${H - m.b}" x2="${W - m.r}" y2="${H - m.b}" stroke="black"/>`,
     `<line x1="${m.l}" y1="${m.t}" x2="${m.l}" y2="${H - m.b}" stroke="black"/>`,
   ];
-  for (const t of ticks(x0, x1, 5)) parts.push(`<text x="${sx(t)}" y="${H - m.b + 15}" text-anchor="middle">${t.toFixed(1)}</text>`);
+  for (const t of ticks(x0, x1, 5)) parts.push(`<text x="${sx(t)}" y="${H - m.b + 15}" text-anchor="middle">${t.toFixed(ax.digits)}</text>`);
   for (const t of ticks(y0, y1, 5)) parts.push(`<text x="${m.l - 6}" y="${sy(t) + 4}" text-anchor="end">${t.toFixed(2)}</text>`);
-  parts.push(`<text x="${(m.l + W - m.r) / 2}" y="${H - 12}" text-anchor="middle">classifier accuracy drift on held-out samples (points; guard: ≥ −2)</text>`);
+  parts.push(`<text x="${(m.l + W - m.r) / 2}" y="${H - 12}" text-anchor="middle">${ax.label}</text>`);
   parts.push(`<text transform="translate(16 ${(m.t + H - m.b) / 2}) rotate(-90)" text-anchor="middle">attribute shift (within-prompt σ; target ≥ 0.5)</text>`);
   for (const p of pts) {
     if (!Number.isFinite(p.x.mean) || !Number.isFinite(p.y.mean)) continue;
