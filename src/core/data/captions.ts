@@ -1,7 +1,7 @@
-// Emoji text side (pure): caption normalisation, captions, word vocabulary + tokenizer, held-out prompt split and flip policy; follows EmojiRecord in ./emojiDataset.
+// Emoji text side (pure): caption normalisation, captions (with the style words of ./styles) and their parser, word vocabulary + tokenizer, held-out prompt split and flip policy; follows EmojiRecord in ./emojiDataset.
 
-import type { EmojiRecord, SkinTone, Vendor } from './emojiDataset';
-import { VENDORS } from './emojiDataset';
+import type { EmojiRecord, SkinTone } from './emojiDataset';
+import { STYLES, V1_STYLES, stylePhrase, type EmojiStyle } from './styles';
 
 // ---------------------------------------------------------------- normalisation
 
@@ -39,15 +39,20 @@ export function keywordsFor(name: string, shortNames: readonly string[]): string
 // ---------------------------------------------------------------- captions
 
 export interface CaptionOptions {
-  /** Append the vendor style words ("google style" / "twitter style"). */
+  /** Append the style words ("google style", "fluent flat style"; see ./styles). */
   vendor: boolean;
   /** Append the skin tone words ("medium skin tone") when the image has one. */
   skinTone: boolean;
+  /**
+   * Style dropout for training captions (used only with `rng`): the probability that an allowed style phrase is left
+   * out, so the plain caption stays meaningful for every style. Default 0.5, the v1 behaviour (same rng draws).
+   */
+  styleDropout?: number;
 }
 
-/** Caption words for a vendor. */
-export function vendorPhrase(vendor: Vendor): string {
-  return `${vendor} style`;
+/** Caption words for a style (v1 name: vendor): "google style", "fluent flat style". */
+export function vendorPhrase(vendor: EmojiStyle): string {
+  return stylePhrase(vendor);
 }
 
 /** Caption words for a skin tone: "medium-light" → "medium light skin tone". */
@@ -66,21 +71,77 @@ export function baseCaption(record: Pick<EmojiRecord, 'name'>): string {
 }
 
 /**
- * Caption for one image: "<name>[, <tone> skin tone][, <vendor> style]", e.g. "thumbs up sign, medium skin tone".
- * Options say which optional parts may appear. Without `rng` every allowed part is included; with `rng`
- * (uniform [0,1)) each allowed part is kept with probability 1/2, so training sees both forms.
+ * Caption for one image: "<name>[, <tone> skin tone][, <style> style]", e.g. "thumbs up sign, medium skin tone",
+ * "grinning face, fluent style". Options say which optional parts may appear. Without `rng` every allowed part is
+ * included; with `rng` (uniform [0,1)) the skin tone is kept with probability 1/2 and the style with probability
+ * 1 − styleDropout (default 1/2), so training sees both forms. One rng draw per allowed part, tone first.
  */
 export function captionFor(
   record: Pick<EmojiRecord, 'name' | 'vendor' | 'skinTones'>,
   opts: CaptionOptions,
   rng?: () => number,
 ): string {
-  const keep = (allowed: boolean): boolean => allowed && (rng === undefined || rng() < 0.5);
+  const dropout = opts.styleDropout ?? 0.5;
+  if (!(dropout >= 0 && dropout <= 1)) throw new RangeError(`styleDropout must be within [0, 1], got ${dropout}`);
+  const keep = (allowed: boolean, pKeep: number): boolean => allowed && (rng === undefined || rng() < pKeep);
   const parts = [baseCaption(record)];
   const tones = skinTonesPhrase(record.skinTones);
-  if (tones !== '' && keep(opts.skinTone)) parts.push(tones);
-  if (keep(opts.vendor)) parts.push(vendorPhrase(record.vendor));
+  if (tones !== '' && keep(opts.skinTone, 0.5)) parts.push(tones);
+  if (keep(opts.vendor, 1 - dropout)) parts.push(vendorPhrase(record.vendor));
   return parts.join(', ');
+}
+
+/** A caption split into its parts (the inverse of captionFor, for any caption a person types). */
+export interface ParsedCaption {
+  /** The emoji words, normalised: "grinning face". '' when the caption has only style / tone words. */
+  name: string;
+  /** Skin tones named at the end, in caption order ([] for none). */
+  skinTones: Exclude<SkinTone, 'none'>[];
+  /** The style named at the end, or undefined for a plain caption. */
+  style?: EmojiStyle;
+}
+
+/** Style phrases as word lists, longest first, so "fluent flat style" is not read as "… flat, fluent style". */
+const STYLE_WORDS: readonly { style: EmojiStyle; words: string[] }[] = STYLES.map((s) => ({ style: s.id, words: toWords(stylePhrase(s.id)) }))
+  .sort((a, b) => b.words.length - a.words.length);
+
+const TONE_WORDS: readonly { tone: Exclude<SkinTone, 'none'>; words: string[] }[] = (['medium-light', 'medium-dark', 'light', 'medium', 'dark'] as const)
+  .map((tone) => ({ tone, words: toWords(skinTonePhrase(tone)) }));
+
+function endsWith(words: readonly string[], tail: readonly string[]): boolean {
+  return words.length >= tail.length && tail.every((w, i) => words[words.length - tail.length + i] === w);
+}
+
+/**
+ * Parses "<name>[, <tone> skin tone]…[, <style> style]" (commas optional, any case or punctuation: the words are
+ * those of normalizeText): a trailing style phrase of ./styles, then trailing skin-tone phrases, the rest is the name.
+ * "grinning face, fluent style" → { name: "grinning face", skinTones: [], style: "fluent" }; "red heart" → no style.
+ */
+export function parseCaption(text: string): ParsedCaption {
+  let words = toWords(text);
+  let style: EmojiStyle | undefined;
+  const s = STYLE_WORDS.find((sw) => endsWith(words, sw.words));
+  if (s) {
+    style = s.style;
+    words = words.slice(0, words.length - s.words.length);
+  }
+  const tones: Exclude<SkinTone, 'none'>[] = [];
+  for (;;) {
+    // Two-word tones ("medium light skin tone") are listed first, so they win over "light skin tone".
+    const t = TONE_WORDS.find((tw) => endsWith(words, tw.words));
+    if (!t) break;
+    tones.unshift(t.tone);
+    words = words.slice(0, words.length - t.words.length);
+  }
+  // The skin-tone component emoji are named by a tone phrase ("dark skin tone"): a caption of tones only names that emoji.
+  if (words.length === 0 && tones.length > 0) words = toWords(skinTonePhrase(tones.shift()!));
+  return { name: words.join(' '), skinTones: tones, ...(style ? { style } : {}) };
+}
+
+/** The caption with a style phrase appended (a plain caption's style variant): "grinning face" → "grinning face, openmoji style". */
+export function withStyle(caption: string, style: EmojiStyle): string {
+  const base = caption.trim();
+  return base === '' ? stylePhrase(style) : `${base}, ${stylePhrase(style)}`;
 }
 
 /** All distinct captions captionFor can give for this image (bare, +tone, +vendor, +both), bare first. */
@@ -105,12 +166,14 @@ const ALL_TONES: readonly Exclude<SkinTone, 'none'>[] = ['light', 'medium-light'
 
 /**
  * Word vocabulary: ['<pad>', '<unk>', ...sorted unique words] over every caption variant, short name and keyword,
- * plus the fixed vendor/skin-tone phrase words (so any subset's vocab covers the caption template).
+ * plus the fixed style/skin-tone phrase words (so any subset's vocab covers the caption template). `styles` are the
+ * styles whose words are always included: the default V1_STYLES keeps the shipped model's vocabulary (its
+ * config.json) exactly; styles of the records themselves come in through their caption variants anyway.
  */
-export function buildVocab(records: readonly EmojiRecord[]): string[] {
+export function buildVocab(records: readonly EmojiRecord[], styles: readonly EmojiStyle[] = V1_STYLES): string[] {
   const words = new Set<string>();
   const add = (text: string): void => toWords(text).forEach((w) => words.add(w));
-  VENDORS.forEach((v) => add(vendorPhrase(v)));
+  styles.forEach((v) => add(vendorPhrase(v)));
   ALL_TONES.forEach((t) => add(skinTonePhrase(t)));
   for (const r of records) {
     captionVariants(r).forEach(add);

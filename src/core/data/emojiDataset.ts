@@ -1,4 +1,6 @@
-// Emoji dataset format (pure, Node + browser): record/index types, skin-tone parsing and the emoji32.bin reader; follows the layout written by cli/data/buildEmojiDataset.ts.
+// Emoji dataset format (pure, Node + browser): record/index types, skin-tone parsing and the emoji32.bin reader; follows the layout written by cli/data/buildEmojiDataset.ts (v1) and cli/data/buildEmojiDatasetV2.ts (v2).
+
+import type { EmojiStyle } from './styles';
 
 /** Image side length of the stored dataset (pixels). */
 export const EMOJI_SIZE = 32;
@@ -6,10 +8,14 @@ export const EMOJI_SIZE = 32;
 export const EMOJI_CHANNELS = 3;
 /** Bytes of one stored image: 32 × 32 × 3 = 3072. */
 export const EMOJI_BYTES_PER_IMAGE = EMOJI_SIZE * EMOJI_SIZE * EMOJI_CHANNELS;
-/** `format` tag of emoji32.json; bump `EMOJI_INDEX_VERSION` when the layout changes. */
+/** `format` tag of emoji32.json; bump the version when the layout changes. */
 export const EMOJI_INDEX_FORMAT = 'emoji32-rgb-u8';
+/** v1: the two emoji-datasource sets (the shipped model's data, `npm run data`). */
 export const EMOJI_INDEX_VERSION = 1;
+/** v2: any styles of ./styles (`npm run data -- --v2`); same pixel layout and record fields, plus a per-style report. */
+export const EMOJI_INDEX_VERSION_V2 = 2;
 
+/** The emoji-datasource PNG sets (the v1 styles). */
 export type Vendor = 'google' | 'twitter';
 export const VENDORS: readonly Vendor[] = ['google', 'twitter'];
 
@@ -24,11 +30,12 @@ export const SKIN_TONE_BY_CODEPOINT: Readonly<Record<string, Exclude<SkinTone, '
   '1F3FF': 'dark',
 };
 
-/** One stored image (one vendor's rendering of one emoji or one of its skin-tone variants). */
+/** One stored image (one style's rendering of one emoji or one of its skin-tone variants). */
 export interface EmojiRecord {
   /** Row in emoji32.bin: pixels at byte offset index × 3072. */
   index: number;
-  vendor: Vendor;
+  /** The artwork style (kept under its v1 name `vendor`, so v1 files read unchanged): 'google' | 'twitter' in v1, any EmojiStyle in v2. */
+  vendor: EmojiStyle;
   /** Codepoints of this exact image, upper-case hex joined by '-', e.g. "1F44D-1F3FD". */
   unified: string;
   /** Codepoints of the base emoji (equal to `unified` for non-variants); the held-out split keys on this. */
@@ -47,27 +54,48 @@ export interface EmojiRecord {
   skinTones: Exclude<SkinTone, 'none'>[];
   /** emoji-data global sort order of the base emoji (CLDR ordering). */
   sortOrder: number;
-  /** Source PNG file name inside img/<vendor>/64/. */
+  /** Source: PNG file name inside img/<vendor>/64/ (emoji-datasource styles), or the icon name in the iconify set. */
   image: string;
+}
+
+/** v2 index: what one style contributed and how well its icons mapped to emoji. */
+export interface StyleReport {
+  style: EmojiStyle;
+  package: string;
+  version: string;
+  /** SPDX licence as the installed package states it. */
+  licence: string;
+  /** Source images considered: flagged PNGs (emoji-datasource) or icons + aliases (iconify). */
+  icons: number;
+  /** Of those, how many mapped to an emoji of emoji.json. */
+  mapped: number;
+  /** Images written for this style (mapped, minus duplicate aliases, within --limit/codes). */
+  images: number;
+  /** How the mapped icons were matched: chars.json codepoints, CLDR/Unicode/short name, tone suffix, … (counts). */
+  matchedBy: Record<string, number>;
+  /** Names of the icons that mapped to no emoji (sorted). */
+  unmapped: string[];
 }
 
 /** Contents of emoji32.json. Pixels live in emoji32.bin: uint8 [count, 32, 32, 3], row-major, RGB. */
 export interface EmojiIndex {
   format: typeof EMOJI_INDEX_FORMAT;
-  version: typeof EMOJI_INDEX_VERSION;
+  version: typeof EMOJI_INDEX_VERSION | typeof EMOJI_INDEX_VERSION_V2;
   width: number;
   height: number;
   channels: number;
   count: number;
   bytesPerImage: number;
-  /** Per-vendor image counts. */
-  vendors: Partial<Record<Vendor, number>>;
+  /** Per-style image counts. */
+  vendors: Partial<Record<EmojiStyle, number>>;
   source: {
     packages: { name: string; version: string }[];
     sourceSize: number;
     /** How pixels were produced, e.g. "composite straight RGBA on white, then exact area average, plain sRGB". */
     resample: string;
   };
+  /** v2 only: one report per style, in record order. */
+  styles?: StyleReport[];
   records: EmojiRecord[];
 }
 
@@ -111,9 +139,9 @@ export function parseEmojiIndex(json: unknown): EmojiIndex {
   const idx = json as Partial<EmojiIndex> | null;
   const rebuild = 'rebuild it with `npm run data`';
   if (!idx || typeof idx !== 'object') throw new Error(`emoji32.json is not an object: ${rebuild}`);
-  if (idx.format !== EMOJI_INDEX_FORMAT || idx.version !== EMOJI_INDEX_VERSION) {
+  if (idx.format !== EMOJI_INDEX_FORMAT || (idx.version !== EMOJI_INDEX_VERSION && idx.version !== EMOJI_INDEX_VERSION_V2)) {
     throw new Error(
-      `emoji32.json has format ${String(idx.format)} v${String(idx.version)}, expected ${EMOJI_INDEX_FORMAT} v${EMOJI_INDEX_VERSION}: ${rebuild}`,
+      `emoji32.json has format ${String(idx.format)} v${String(idx.version)}, expected ${EMOJI_INDEX_FORMAT} v${EMOJI_INDEX_VERSION} or v${EMOJI_INDEX_VERSION_V2}: ${rebuild}`,
     );
   }
   if (idx.width !== EMOJI_SIZE || idx.height !== EMOJI_SIZE || idx.channels !== EMOJI_CHANNELS) {
