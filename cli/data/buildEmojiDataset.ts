@@ -19,6 +19,7 @@ import {
   type EmojiRecord,
   type Vendor,
 } from '../../src/core/data/emojiDataset';
+import type { EmojiStyle } from '../../src/core/data/styles';
 
 /** Per-emoji PNG size shipped by both packages (img/<vendor>/64/ is the only per-image folder; sheets aside). */
 export const SOURCE_SIZE = 64;
@@ -36,7 +37,13 @@ const RESAMPLE = 'composite straight-alpha RGBA on white (255), then exact area 
 export function areaDownsample(rgba: Uint8Array, w: number, h: number, outW: number, outH: number): Uint8Array {
   if (rgba.length !== w * h * 4) throw new Error(`areaDownsample: expected ${w}×${h}×4 = ${w * h * 4} bytes, got ${rgba.length}`);
   if (outW <= 0 || outH <= 0 || outW > w || outH > h) throw new RangeError(`areaDownsample: output ${outW}×${outH} must be 1..${w}×1..${h}`);
-  const rgb = compositeOnWhite(rgba); // f32 [h, w, 3]
+  return areaAverageRgb(compositeOnWhite(rgba), w, h, outW, outH);
+}
+
+/** RGB f32 [h, w, 3] (already on white) → RGB uint8 [outH, outW, 3] by exact area averaging, rounded to nearest. */
+export function areaAverageRgb(rgb: Float32Array, w: number, h: number, outW: number, outH: number): Uint8Array {
+  if (rgb.length !== w * h * 3) throw new Error(`areaAverageRgb: expected ${w}×${h}×3 = ${w * h * 3} values, got ${rgb.length}`);
+  if (outW <= 0 || outH <= 0 || outW > w || outH > h) throw new RangeError(`areaAverageRgb: output ${outW}×${outH} must be 1..${w}×1..${h}`);
   const wx = areaWeights(w, outW);
   const wy = areaWeights(h, outH);
   const out = new Uint8Array(outW * outH * 3);
@@ -94,6 +101,8 @@ function areaWeights(inN: number, outN: number): [number, number][][] {
 export interface EmojiDataEntry {
   name: string;
   unified: string;
+  /** The codes without FE0F where they differ ("2764" for "2764-FE0F"), else null. */
+  non_qualified?: string | null;
   image: string;
   short_names: string[];
   category: string;
@@ -147,7 +156,8 @@ export function cldrNameOf(unified: string): string | undefined {
   return cldrNames.get(key) ?? cldrNames.get(key.split('-').filter((c) => c !== 'FE0F').join('-'));
 }
 
-function recordFor(base: EmojiDataEntry, img: { unified: string; image: string }, vendor: Vendor, index: number): EmojiRecord {
+/** The record of one image of `base` (its own codes `img.unified`, source `img.image`) in a style; metadata from the base emoji. */
+export function recordFor(base: EmojiDataEntry, img: { unified: string; image: string }, vendor: EmojiStyle, index: number): EmojiRecord {
   const tones = skinTonesOf(img.unified);
   // Captions use the CLDR name people type ("red heart"); the older Unicode name ("heavy black heart") stays in the keywords.
   const cldr = cldrNameOf(base.unified);
@@ -231,7 +241,8 @@ export async function buildEmojiDataset(opts: BuildEmojiDatasetOptions): Promise
 
   const pixels = new Uint8Array(records.length * EMOJI_BYTES_PER_IMAGE); // [N, 32, 32, 3]
   for (const r of records) {
-    const { rgba, width, height } = await readPngRgba(join(roots[r.vendor], 'img', r.vendor, String(SOURCE_SIZE), r.image));
+    const vendor = r.vendor as Vendor; // planEmojiRecords only plans the vendors asked for
+    const { rgba, width, height } = await readPngRgba(join(roots[vendor], 'img', vendor, String(SOURCE_SIZE), r.image));
     pixels.set(areaDownsample(rgba, width, height, EMOJI_SIZE, EMOJI_SIZE), r.index * EMOJI_BYTES_PER_IMAGE);
     opts.onProgress?.(r.index + 1, records.length);
   }
@@ -247,7 +258,7 @@ export async function buildEmojiDataset(opts: BuildEmojiDatasetOptions): Promise
 
 async function indexFor(records: EmojiRecord[], vendors: Vendor[], roots: Record<Vendor, string>): Promise<EmojiIndex> {
   const perVendor: Partial<Record<Vendor, number>> = {};
-  for (const r of records) perVendor[r.vendor] = (perVendor[r.vendor] ?? 0) + 1;
+  for (const r of records) perVendor[r.vendor as Vendor] = (perVendor[r.vendor as Vendor] ?? 0) + 1;
   const packages = await Promise.all(vendors.map((v) => readJson<{ name: string; version: string }>(join(roots[v], 'package.json'))));
   return {
     format: EMOJI_INDEX_FORMAT,

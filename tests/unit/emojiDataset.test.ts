@@ -1,5 +1,6 @@
-// Tests for the emoji dataset: area downsample, builder output on real emoji, reader, captions, vocab/tokenizer, split and flip policy; follows src/core/data + cli/data.
+// Tests for the emoji dataset: area downsample, builder output on real emoji, reader, the v1 build unchanged (hashes, shipped vocabulary), captions, vocab/tokenizer, split and flip policy; follows src/core/data + cli/data.
 
+import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,6 +30,7 @@ import {
   skinTonesOf,
   type EmojiIndex,
   type EmojiRecord,
+  type Vendor,
 } from '../../src/core/data/emojiDataset';
 
 /** Deterministic uint8 noise. */
@@ -148,7 +150,8 @@ describe('buildEmojiDataset on real emoji', () => {
 
   it('stores exactly areaDownsample of each source PNG at the recorded row', async () => {
     for (const r of index.records) {
-      const png = await readPngRgba(join(packageRoot(r.vendor), 'img', r.vendor, '64', r.image));
+      const vendor = r.vendor as Vendor; // a v1 build holds only the emoji-datasource vendors
+      const png = await readPngRgba(join(packageRoot(vendor), 'img', vendor, '64', r.image));
       expect([png.width, png.height]).toEqual([64, 64]);
       const expected = areaDownsample(png.rgba, 64, 64, 32, 32);
       expect(Buffer.compare(Buffer.from(readEmojiPixels(buf, index, r.index)), Buffer.from(expected))).toBe(0);
@@ -171,6 +174,59 @@ describe('buildEmojiDataset on real emoji', () => {
     } finally {
       await rm(dir2, { recursive: true, force: true });
     }
+  });
+});
+
+/** Whether the emoji-datasource devDependencies are installed (the real-build tests skip without them). */
+function datasourceInstalled(): boolean {
+  try {
+    packageRoot('google');
+    packageRoot('twitter');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const sha256 = (bytes: Uint8Array | string): string => createHash('sha256').update(bytes).digest('hex');
+
+describe.skipIf(!datasourceInstalled())('the v1 build is unchanged by the multi-style (v2) work', () => {
+  // Pinned from `npx tsx cli/data/buildEmojiDataset.ts --out DIR` at commit fcb6a39, before the v2 dataset existed,
+  // with emoji-datasource-google/-twitter 16.0.0 and unicode-emoji-json 0.9.0; equal to the data/emoji32.* the shipped
+  // model was trained on. A changed hash means `npm run data` no longer rebuilds the shipped model's data.
+  const V1_BIN_SHA256 = 'b059dbc6c72540b9e7e8f3017257a9e18254e0286af4b4fc081cd123a7430d1e';
+  const V1_JSON_SHA256 = 'acfd83a4f9ea66fe44255d1970c4068bbaadfd090d3d6bf10d2e9303e7c6fd8b';
+  let dir: string;
+  let result: Awaited<ReturnType<typeof buildEmojiDataset>>;
+  let json: string;
+  let bin: Uint8Array;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'emoji32-v1-'));
+    result = await buildEmojiDataset({ outDir: dir }); // the defaults of `npm run data`
+    json = await readFile(join(dir, 'emoji32.json'), 'utf8');
+    bin = new Uint8Array(await readFile(join(dir, 'emoji32.bin')));
+  }, 120_000);
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('writes the same 7,572 images and byte-identical files', () => {
+    expect(result.count).toBe(7572);
+    expect(result.perVendor).toEqual({ google: 3786, twitter: 3786 });
+    expect(sha256(bin)).toBe(V1_BIN_SHA256);
+    expect(sha256(json)).toBe(V1_JSON_SHA256);
+    const idx = parseEmojiIndex(JSON.parse(json));
+    expect(idx.version).toBe(1);
+    expect(idx.styles).toBeUndefined();
+  });
+
+  it('buildVocab over it is the shipped model vocabulary (config.json), with no v2 style word', async () => {
+    const config = 'public/models/emoji-sd/config.json'; // tracked in git with the shipped weights
+    const shipped = (JSON.parse(await readFile(config, 'utf8')) as { textEncoder: { vocab: string[] } }).textEncoder.vocab;
+    const vocab = buildVocab(parseEmojiIndex(JSON.parse(json)).records);
+    expect(vocab.length).toBe(2316);
+    expect(vocab).toEqual(shipped);
+    for (const w of ['openmoji', 'fluent', 'emojione', 'fxemoji', 'streamline']) expect(vocab).not.toContain(w);
   });
 });
 
