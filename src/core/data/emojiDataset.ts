@@ -63,7 +63,7 @@ export interface StyleReport {
   style: EmojiStyle;
   package: string;
   version: string;
-  /** SPDX licence as the installed package states it. */
+  /** SPDX licence expression of the artwork (./styles StyleInfo.licence). */
   licence: string;
   /** Source images considered: flagged PNGs (emoji-datasource) or icons + aliases (iconify). */
   icons: number;

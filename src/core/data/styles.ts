@@ -11,7 +11,7 @@ export interface StyleInfo {
   package: string;
   /** Where the images sit in the package: emoji-datasource 64 px PNGs, or an IconifyJSON icon set (SVG bodies). */
   source: 'emoji-datasource-png' | 'iconify-json';
-  /** SPDX licence of the artwork, as the installed package states it (package.json `license`; info.json for iconify sets). */
+  /** SPDX licence (expression) of the artwork: the installed package's (package.json `license`; info.json for iconify sets), plus the upstream's where it says more. */
   licence: string;
   /** Upstream artwork project. */
   artwork: string;
@@ -30,7 +30,8 @@ export const STYLES: readonly StyleInfo[] = [
   { id: 'fluent', words: 'fluent', package: '@iconify-json/fluent-emoji', source: 'iconify-json', licence: 'MIT', artwork: 'Fluent Emoji, colour (Microsoft)', upstream: 'https://github.com/microsoft/fluentui-emoji' },
   { id: 'fluent-flat', words: 'fluent flat', package: '@iconify-json/fluent-emoji-flat', source: 'iconify-json', licence: 'MIT', artwork: 'Fluent Emoji, flat (Microsoft)', upstream: 'https://github.com/microsoft/fluentui-emoji' },
   { id: 'emojione', words: 'emojione', package: '@iconify-json/emojione', source: 'iconify-json', licence: 'CC-BY-4.0', artwork: 'EmojiOne 2 (Emoji One, via EmojiTwo)', upstream: 'https://github.com/EmojiTwo/emojitwo' },
-  { id: 'fxemoji', words: 'fxemoji', package: '@iconify-json/fxemoji', source: 'iconify-json', licence: 'Apache-2.0', artwork: 'Firefox OS Emoji (Mozilla)', upstream: 'https://github.com/mozilla/fxemoji' },
+  // The package says Apache-2.0; the LICENSE.md it links (mozilla/fxemoji) puts the code under Apache-2.0 and the visual design under CC BY 4.0: both apply.
+  { id: 'fxemoji', words: 'fxemoji', package: '@iconify-json/fxemoji', source: 'iconify-json', licence: 'Apache-2.0 AND CC-BY-4.0', artwork: 'Firefox OS Emoji (Mozilla)', upstream: 'https://github.com/mozilla/fxemoji' },
   { id: 'streamline', words: 'streamline', package: '@iconify-json/streamline-emojis', source: 'iconify-json', licence: 'CC-BY-4.0', artwork: 'Streamline Emojis (Streamline / webalys)', upstream: 'https://github.com/webalys-hq/streamline-vectors' },
 ];
 
