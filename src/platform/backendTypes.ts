@@ -26,6 +26,15 @@ export interface WasmInfo {
   binary: 'tfjs-backend-wasm.wasm' | 'tfjs-backend-wasm-simd.wasm' | 'tfjs-backend-wasm-threaded-simd.wasm';
 }
 
+/** What one backend measured at start (or why it was not measured); see backendProbe.ts. */
+export interface BackendTiming {
+  name: BackendName;
+  sampleMs: number | null; // one classifier-free-guided UNet call at batch 2 (median)
+  trainMs: number | null; // one LoRA forward + backward at batch 2 (median)
+  score: number | null; // estimated ms of one pair (20 steps) + one training step: 20·sample + 10·train
+  note: string; // 'measured', or why it was skipped
+}
+
 /** The backend the worker ended up on, and why every better one was passed over. */
 export interface BackendReport {
   name: BackendName;
@@ -33,4 +42,20 @@ export interface BackendReport {
   adapterInfo?: AdapterInfo; // webgpu only
   wasm?: WasmInfo; // wasm only
   crossOriginIsolated: boolean; // the worker's own crossOriginIsolated
+  selection?: 'forced' | 'measured' | 'cached'; // ?backend= / timed now / timed earlier on this device (absent: the fixed ladder)
+  timings?: BackendTiming[]; // the measurement behind a measured or cached choice
+}
+
+/** A measured choice remembered for one device (the worker keeps it in IndexedDB). */
+export interface CachedChoice {
+  identity: string; // browser + GPU adapter + cores + isolation when it was measured
+  name: BackendName;
+  timings: BackendTiming[];
+  at: number; // epoch ms
+}
+
+/** Where the worker remembers the choice (storage/backendChoice.ts). */
+export interface ChoiceCache {
+  read(): Promise<CachedChoice | undefined>;
+  write(choice: CachedChoice): Promise<void>;
 }

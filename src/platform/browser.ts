@@ -7,11 +7,13 @@ import wasmPlainUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.w
 import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import { installWasmKernels } from './wasmKernels';
 import wasmThreadedSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
-import { BACKEND_NAMES, type AdapterInfo, type BackendName, type BackendReport, type WasmInfo } from './backendTypes';
+import { BACKEND_NAMES, type AdapterInfo, type BackendName, type BackendReport, type BackendTiming, type ChoiceCache, type WasmInfo } from './backendTypes';
+import { fastest, probeScore, timeProbe } from './backendProbe';
 
 /** Minimal WebGPU shapes we touch (lib.dom in TS 5.9 has no WebGPU types; @webgpu/types is only transitive). */
 interface GpuAdapterLike {
-  info?: Partial<AdapterInfo>;
+  info?: Partial<AdapterInfo> & { isFallbackAdapter?: boolean };
+  isFallbackAdapter?: boolean; // older Chrome: on the adapter itself
   features?: Iterable<string>;
   limits?: Record<string, number>;
 }
@@ -47,6 +49,7 @@ function fallbackMessage(failed: BackendName, reason: string, next: BackendName)
  */
 export async function initBrowserBackend(preferred?: BackendName): Promise<BackendReport> {
   const ladder: BackendName[] = preferred ? [preferred, ...BACKEND_NAMES.filter((b) => b !== preferred)] : [...BACKEND_NAMES];
+  const selection = preferred ? ({ selection: 'forced' } as const) : {};
   const failures: { name: BackendName; reason: string }[] = [];
   for (const name of ladder) {
     try {
@@ -54,12 +57,92 @@ export async function initBrowserBackend(preferred?: BackendName): Promise<Backe
       const active = tf.getBackend();
       if (active !== name) throw new Error(`tfjs reports backend '${active}' after selecting '${name}'`);
       const tried = failures.map((f) => ({ name: f.name, error: fallbackMessage(f.name, f.reason, name) }));
-      return { ...report, tried, crossOriginIsolated: globalThis.crossOriginIsolated === true };
+      return { ...report, tried, crossOriginIsolated: globalThis.crossOriginIsolated === true, ...(name === preferred ? selection : {}) };
     } catch (e) {
       failures.push({ name, reason: errorText(e) });
     }
   }
   throw new Error(`No tfjs backend could start (${failures.map((f) => `${f.name}: ${f.reason}`).join('; ')}); reload the page or try another browser.`);
+}
+
+/** The candidates measured, best first on ties: WebGPU, wasm, WebGL (cpu is ~50× slower and only the ladder's last resort). */
+const MEASURED: BackendName[] = ['webgpu', 'wasm', 'webgl'];
+
+/**
+ * Picks the backend by measurement: every available backend (software GPU adapters and renderers excluded: they are
+ * correctness paths, never fast) runs the probe of backendProbe.ts and the lowest score wins. The choice is remembered
+ * per device identity, so later loads skip the probe; if measuring fails altogether, the fixed ladder decides.
+ */
+export async function initMeasuredBackend(cache: ChoiceCache): Promise<BackendReport> {
+  const adapter = await webGpuAdapter().catch(() => null);
+  const identity = deviceIdentity(adapter);
+  const isolated = globalThis.crossOriginIsolated === true;
+  const cached = await cache.read().catch(() => undefined);
+  if (cached && cached.identity === identity) {
+    try {
+      const report = await tryBackend(cached.name);
+      return { ...report, tried: [], crossOriginIsolated: isolated, selection: 'cached', timings: cached.timings };
+    } catch {
+      // The remembered backend no longer starts: measure again.
+    }
+  }
+  const timings: BackendTiming[] = [];
+  for (const name of MEASURED) {
+    const skip = name === 'webgpu' ? softwareAdapterReason(adapter) : null;
+    if (skip) {
+      timings.push({ name, sampleMs: null, trainMs: null, score: null, note: skip });
+      continue;
+    }
+    try {
+      await tryBackend(name);
+      const renderer = name === 'webgl' ? softwareRendererReason() : null;
+      if (renderer) {
+        timings.push({ name, sampleMs: null, trainMs: null, score: null, note: renderer });
+        continue;
+      }
+      const { sampleMs, trainMs } = await timeProbe();
+      timings.push({ name, sampleMs, trainMs, score: probeScore(sampleMs, trainMs), note: 'measured' });
+    } catch (e) {
+      timings.push({ name, sampleMs: null, trainMs: null, score: null, note: `unavailable: ${errorText(e)}` });
+    }
+  }
+  const best = fastest(timings);
+  if (best == null) return initBrowserBackend();
+  const report = await tryBackend(best);
+  await cache.write({ identity, name: best, timings, at: Date.now() }).catch(() => undefined); // a full disk only costs a re-measure
+  return { ...report, tried: [], crossOriginIsolated: isolated, selection: 'measured', timings };
+}
+
+async function webGpuAdapter(): Promise<GpuAdapterLike | null> {
+  const gpu = (globalThis.navigator as unknown as { gpu?: GpuLike }).gpu;
+  return gpu ? gpu.requestAdapter({ powerPreference: 'high-performance' }) : null;
+}
+
+/** Why a WebGPU adapter is not worth timing: none, or a software/fallback one (SwiftShader). Null for a hardware adapter. */
+export function softwareAdapterReason(adapter: GpuAdapterLike | null): string | null {
+  if (adapter == null) return 'no WebGPU adapter';
+  const info = adapter.info ?? {};
+  const text = [info.vendor, info.architecture, info.description, info.device].join(' ').toLowerCase();
+  if (adapter.isFallbackAdapter || info.isFallbackAdapter || text.includes('swiftshader')) {
+    return `skipped: software adapter (${info.architecture || info.description || 'fallback'}), always slower than wasm; ?backend=webgpu forces it`;
+  }
+  return null;
+}
+
+/** Why the active WebGL context is not worth timing (a software renderer such as SwiftShader or llvmpipe), else null. */
+function softwareRendererReason(): string | null {
+  const gl = (tf.backend() as unknown as { gpgpu?: { gl?: WebGL2RenderingContext } }).gpgpu?.gl;
+  if (gl == null) return null;
+  const ext = gl.getExtension('WEBGL_debug_renderer_info');
+  const renderer = String(ext ? gl.getParameter(ext.UNMASKED_RENDERER_WEBGL) : gl.getParameter(gl.RENDERER));
+  return /swiftshader|llvmpipe|software/i.test(renderer) ? `skipped: software renderer (${renderer}); ?backend=webgl forces it` : null;
+}
+
+/** What a remembered choice is valid for: this browser, this GPU adapter, this many cores, this isolation. */
+function deviceIdentity(adapter: GpuAdapterLike | null): string {
+  const info = adapter?.info ?? {};
+  const nav = globalThis.navigator;
+  return JSON.stringify([nav?.userAgent ?? '', info.vendor ?? '', info.architecture ?? '', info.device ?? '', info.description ?? '', nav?.hardwareConcurrency ?? 0, globalThis.crossOriginIsolated === true]);
 }
 
 /** Selects one backend or throws a sentence saying why not. */

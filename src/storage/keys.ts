@@ -29,6 +29,7 @@ export const KEY = {
   run: (runId: string) => ['run', runId] as [string, string], // RunRecord (run summary)
   runChunk: (runId: string, n: number) => ['run-rows', runId, n] as [string, string, number], // up to RUN_CHUNK_ROWS metric rows
   lastExportAt: ['last-export-at'] as [string], // epoch ms of the last successful exportAll on this device
+  backendChoice: ['backend-choice'] as [string], // the measured backend choice of this device (platform/browser.ts CachedChoice)
   blindVote: (id: string) => ['blind', id] as [string, string], // BlindVoteRecord
 } as const;
 

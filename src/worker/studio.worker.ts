@@ -4,7 +4,8 @@ import { modelFromSafetensors } from '../core/model/weights';
 import { LATENT_SUBSET_FILE } from '../core/pretrain/latentSubset';
 import type { MiniSD } from '../core/model/pipeline';
 import { imagesToRgba, SamplingCancelled, sampleWithTrajectory } from '../core/diffusion/sample';
-import { errorText, initBrowserBackend, warmUpKernels, watchDeviceLoss } from '../platform/browser';
+import { errorText, initBrowserBackend, initMeasuredBackend, warmUpKernels, watchDeviceLoss } from '../platform/browser';
+import { backendChoiceCache } from '../storage/backendChoice';
 import type { GenerateRequest, GeneratedImage, InitRequest, LoadRequest, ModelInfo, StudioEvent, StudioRequest } from './protocol';
 import { handleCompare, handleGrid, handlePair } from './pairJobs';
 import type { JobContext } from './jobContext';
@@ -128,7 +129,8 @@ async function run(req: Exclude<StudioRequest, { type: 'cancel' }>): Promise<voi
 
 async function handleInit(req: InitRequest): Promise<void> {
   if (backendReady) throw new Error('The worker is already initialised; create a new StudioClient to switch backends.');
-  const backend = await initBrowserBackend(req.preferred);
+  // ?backend= forces one (the ladder after it); otherwise the fastest by measurement, remembered per device.
+  const backend = req.preferred ? await initBrowserBackend(req.preferred) : await initMeasuredBackend(backendChoiceCache);
   backendReady = true;
   watchDeviceLoss((message) => {
     deviceLost = true;

@@ -7,7 +7,7 @@ interface Props {
 
 export function BackendStatus({ backend }: Props) {
   if (backend == null) return <p className="backend">Starting the compute worker…</p>;
-  const { adapterInfo, wasm, tried } = backend;
+  const { adapterInfo, wasm, tried, selection, timings } = backend;
   return (
     <section className="backend" aria-label="Compute backend">
       <p>
@@ -26,6 +26,22 @@ export function BackendStatus({ backend }: Props) {
           </span>
         )}
       </p>
+      {timings && (
+        <details className="backend-timings" data-testid="backend-timings" data-selection={selection}>
+          <summary>
+            {selection === 'cached' ? 'Chosen by an earlier measurement on this device' : 'Chosen by measurement'} (reload with ?backend=… to force one)
+          </summary>
+          <ul>
+            {timings.map((t) => (
+              <li key={t.name} data-testid="backend-timing" data-name={t.name} data-score={t.score ?? ''}>
+                {t.name}: {t.score != null ? `${t.sampleMs!.toFixed(1)} ms per guided UNet call, ${t.trainMs!.toFixed(1)} ms per training call (≈ ${(t.score / 1000).toFixed(2)} s per pair + step)` : t.note}
+                {t.name === backend.name ? ' ← in use' : ''}
+              </li>
+            ))}
+          </ul>
+        </details>
+      )}
+      {selection === 'forced' && <p className="muted" data-testid="backend-forced">Backend forced by ?backend={backend.name}.</p>}
       {adapterInfo && (
         <details className="gpu-capabilities" data-testid="gpu-capabilities" data-f16={String(adapterInfo.features.includes('shader-f16'))} data-max-storage-binding={adapterInfo.limits.maxStorageBufferBindingSize}>
           <summary>GPU capabilities</summary>
