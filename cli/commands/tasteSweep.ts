@@ -98,7 +98,7 @@ export async function tasteSweepCommand(args: Args, log: (s: string) => void = c
             }
           }
           log(`${v.name}: ${reward.name} seed ${seed}`);
-          const r = await runTaste(ctx, recipe, reward, seed, protocol, labels, log);
+          const r = await runTaste(ctx, recipe, reward, seed, protocol, labels, log, file.replace(/\.json$/, '.png'));
           fs.mkdirSync(path.dirname(file), { recursive: true });
           fs.writeFileSync(file, JSON.stringify({ recipe, model: handle.id, result: r }, null, 1) + '\n');
           runs.push(r);

@@ -1,5 +1,8 @@
 // One taste run with a scripted oracle: a fresh LoRA trained with a recipe from 100 (or N) oracle-labeled pairs, either offline (the base model's pairs, as `pairs` + `label` + `train`) or online (the studio's loop: every round samples its pairs from the current adapter, the meter predicts each vote first, then the round trains) — then the held-out shift, win rate and quality drift.
+import fs from 'node:fs';
+import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { composeGrid, encodePng } from '../png';
 import type { MiniSD } from '../../src/core/model/pipeline';
 import { createLoraAdapter, type LoraAdapter } from '../../src/core/model/lora';
 import { disposeTransitions, transitionLogProb, transitionTensors } from '../../src/core/algorithms/transitions';
@@ -61,7 +64,14 @@ function agreement(outcomes: (boolean | null)[]): Proportion {
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
-export async function runTaste(ctx: TasteContext, recipe: TasteRecipe, reward: RewardFunction, seed: number, protocol: Protocol, labels: number, log: (s: string) => void): Promise<TasteRunResult> {
+/** Writes the held-out images as a sheet: one column per prompt, base rows (one per seed) above the tuned rows. */
+function writeSheet(file: string, ctx: TasteContext, tuned: Uint8ClampedArray[]): void {
+  const grid = composeGrid([...ctx.baseImages, ...tuned], ctx.heldOut.prompts.length, 2);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, encodePng(grid.data, grid.width, grid.height));
+}
+
+export async function runTaste(ctx: TasteContext, recipe: TasteRecipe, reward: RewardFunction, seed: number, protocol: Protocol, labels: number, log: (s: string) => void, sheetFile?: string): Promise<TasteRunResult> {
   const { model } = ctx;
   const lora = createLoraAdapter(model.params, UNET_PREFIX, { rank: recipe.rank, alpha: recipe.alpha, targets: recipe.targets, seed });
   const optimizer = new AdamW(lora.variables, { learningRate: recipe.learningRate, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: recipe.weightDecay });
@@ -124,6 +134,7 @@ export async function runTaste(ctx: TasteContext, recipe: TasteRecipe, reward: R
     }
     const t2 = performance.now();
     const tunedImages = await sampleHeldOut(model, trainer.samplingAdapter, ctx.heldOut);
+    if (sheetFile) writeSheet(sheetFile, ctx, tunedImages);
     const prompts = heldOutPrompts(ctx.heldOut);
     const baseScores = await scoreImages(reward, ctx.baseImages, prompts);
     const tunedScores = await scoreImages(reward, tunedImages, prompts);
