@@ -10,7 +10,8 @@ import type { MiniSD } from '../../src/core/model/pipeline';
 import { createLoraAdapter, defaultLoraConfig } from '../../src/core/model/lora';
 import { conv2dSame } from '../../src/core/model/conv2dSame';
 import { imagesToRgba, sampleWithTrajectory, type Trajectory } from '../../src/core/diffusion/sample';
-import { AdamW, d3poTrainStep, defaultD3poTrainConfig } from '../../src/core/algorithms/d3poTrainer';
+import { AdamW, d3poTrainStep, defaultD3poTrainConfig, type PreferencePair } from '../../src/core/algorithms/d3poTrainer';
+import { ReferenceCache } from '../../src/core/algorithms/referenceCache';
 import { createRng } from '../../src/core/rng';
 import { DEFAULT_MODEL_PATH, modelFromFile, readModelFile, type ModelFile } from '../modelLoader';
 import { flag, num, str, type Args } from '../args';
@@ -214,6 +215,63 @@ async function benchD3po(c: BenchContext): Promise<BenchRow> {
   }
 }
 
+/** Pairs in the "D3PO pass" row: sampled from the base model (F32), one optimizer step per pair at half the timesteps. */
+export const PASS_PAIRS = 6;
+
+/**
+ * One D3PO pass over labeled pairs as this session's code runs it (frozen base weights get no weight gradients; the
+ * reference log-probs of base-sampled pairs come from the sampling pass, ReferenceCache) against the same pass as it
+ * ran before (every base weight's gradient computed, the reference forward at every step): the speed-up at equal result
+ * (same pairs, timesteps and initial LoRA; the largest difference of the trained LoRA weights is printed).
+ */
+async function benchD3poPass(c: BenchContext): Promise<BenchRow> {
+  const label = `D3PO pass over ${PASS_PAIRS} labeled pairs (1 step per pair, 10 of 20 timesteps): before / now`;
+  if (c.cpu) return { key: 'd3poPass', label, value: null, unit: '×', detail: 'skipped on cpu (minutes)' };
+  const pairs: PreferencePair[] = [];
+  for (let i = 0; i < PASS_PAIRS; i++) {
+    const r = await sampleWithTrajectory(c.model, { prompts: [PROMPT, PROMPT], seed: 1000 + i, sharedInitialNoise: true });
+    r.final.dispose();
+    pairs.push({ id: `pass-${i}`, trajectories: [r.trajectories[0], r.trajectories[1]], vote: i % 2 === 0 ? 0 : 1 });
+  }
+  const base = [...c.model.params.tensors.values()];
+  const cfg = { ...defaultD3poTrainConfig, learningRate: 1e-3, timestepFraction: 0.5 };
+  /** A fresh adapter (same seed every time) trained one step per pair; `before` = the old gradient and reference paths. */
+  const pass = async (before: boolean, list: PreferencePair[]) => {
+    base.forEach((v) => (v.trainable = before)); // trainable base weights: the fused/custom gradients compute dW too
+    const lora = createLoraAdapter(c.model.params, 'unet.', { ...defaultLoraConfig, seed: 3 });
+    const opt = new AdamW(lora.variables, { learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 1e-4 });
+    const cache = new ReferenceCache('base');
+    if (!before) for (const p of list) p.trajectories.forEach((t, k) => cache.seed(`${p.id}#${k}`, t.logProbs));
+    const rng = createRng(5);
+    try {
+      const t0 = performance.now();
+      for (const p of list) await d3poTrainStep(c.model, lora, opt, [p], cfg, rng, undefined, before ? undefined : cache);
+      const ms = performance.now() - t0;
+      return { ms, weights: await Promise.all(lora.variables.map(async (v) => Float32Array.from(await v.data()))) };
+    } finally {
+      opt.dispose();
+      lora.dispose();
+      base.forEach((v) => (v.trainable = false));
+    }
+  };
+  const run = async (before: boolean) => {
+    await pass(before, pairs.slice(0, 1)); // warm-up: XNNPACK builds operators per new shape
+    return pass(before, pairs);
+  };
+  const before = await run(true);
+  const now = await run(false);
+  let diff = 0;
+  before.weights.forEach((w, i) => w.forEach((x, j) => (diff = Math.max(diff, Math.abs(x - now.weights[i][j])))));
+  return {
+    key: 'd3poPass',
+    label,
+    value: before.ms / now.ms,
+    unit: '×',
+    detail: `before ${fmtS(before.ms / PASS_PAIRS)}/pair, now ${fmtS(now.ms / PASS_PAIRS)}/pair; largest LoRA weight difference ${diff.toExponential(1)} (equal result)`,
+    extra: { beforeMsPerPair: before.ms / PASS_PAIRS, nowMsPerPair: now.ms / PASS_PAIRS, maxWeightDiff: diff },
+  };
+}
+
 interface ConvShape {
   name: string;
   x: [number, number, number, number]; // [B,H,W,Cin]
@@ -309,11 +367,12 @@ async function benchBackend(name: 'wasm' | 'cpu', file: ModelFile, args: Args, q
     for (const shape of representativeConvs(model)) add(await benchConv(c, shape));
     add(await benchPairGeneration(c));
     add(await benchD3po(c));
+    add(await benchD3poPass(c));
   } finally {
     model.dispose();
   }
   // Table order: the issue's list (conv ratios last).
-  const order = ['matmul', 'unet', 'decode', 'pairGeneration', 'd3poUpdate'];
+  const order = ['matmul', 'unet', 'decode', 'pairGeneration', 'd3poUpdate', 'd3poPass'];
   rows.sort((a, b) => (order.indexOf(a.key) + 1 || 99) - (order.indexOf(b.key) + 1 || 99));
   return { result: { backend, rows }, flops: c.flops };
 }
