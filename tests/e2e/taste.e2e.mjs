@@ -1,5 +1,5 @@
 // Browser test of "taste that shows" on wasm with tiny-test: with oracle clicks the studio learns by itself in rounds while pairs keep coming, each new pair carries the adapter's pre-vote prediction, the taste meter and its dashboard curve agree with the stored votes; the checkpoint gallery samples base + checkpoints; the blind test hides the models until the vote, stores votes apart from the labels and keeps them across a reload.
-import { assert, assertRealImages, openStudio, openTab, readCanvasesOf, readIdb, test, WAIT_MS, waitForPhase } from './harness.mjs';
+import { assert, assertRealImages, openStudio, openTab, readCanvasesOf, readIdb, test, trainByHand, WAIT_MS, waitForPhase } from './harness.mjs';
 
 const LABELS_DB = 'd3po-studio-labels-v1';
 const BLIND_DB = 'd3po-studio-blind-v1';
@@ -121,4 +121,15 @@ test('taste: automatic rounds while the oracle labels, the meter from pre-vote p
   await openTab(page, 'blind');
   await page.waitForFunction(() => document.querySelector('[data-testid=blind-tally]')?.dataset.n === '1', null, opts);
   lap('reloaded');
+
+  // ---- leaving while a round runs asks first (a reload would lose the steps since the last checkpoint)
+  await openTab(page, 'train');
+  await trainByHand(page, 500);
+  await page.waitForFunction(() => document.querySelector('[data-testid=training-controls]')?.dataset.status === 'training', null, opts);
+  const dialog = new Promise((resolve) => page.once('dialog', (d) => resolve(d.type()) || d.dismiss()));
+  await page.close({ runBeforeUnload: true });
+  assert.equal(await dialog, 'beforeunload', 'closing mid-run asks first');
+  await page.click('[data-testid=train-stop]');
+  await page.waitForFunction(() => document.querySelector('[data-testid=training-controls]')?.dataset.status === 'idle', null, opts);
+  lap('leave-page warning');
 });

@@ -18,6 +18,7 @@ const { initialLabeling } = await import('../../src/store/labelingSlice');
 const { mergeSettings, migrateSettings, defaultSettings } = await import('../../src/store/settingsSlice');
 const { addPrompts } = await import('../../src/store/settingsActions');
 const { listLabels } = await import('../../src/storage/labels');
+const { appendMetrics, clearRun, getMetrics } = await import('../../src/storage/runs');
 
 const lora = (step = 0): LoraStatus => ({
   step,
@@ -152,6 +153,17 @@ describe('persistence', () => {
 });
 
 describe('labeling and training actions (fake worker, fake-indexeddb)', () => {
+  it('after a reload mid-round, drops the metric rows past the restored checkpoint from the chart and from storage', async () => {
+    const runId = runIdFor('tiny-test');
+    await clearRun(runId);
+    await appendMetrics(runId, [1, 2, 3, 4, 5, 6].map((s) => row(s)));
+    const fake = fakeClient();
+    const restored = { ...fake.client, load: async () => ({ ...(await bootCalls(lora(4)).load()), lora: lora(4) }) } as unknown as StudioApi; // the worker restored the checkpoint at step 4
+    await boot('?model=tiny-test', () => restored);
+    expect(useStudioStore.getState().training.rows.map((r) => r.step)).toEqual([1, 2, 3, 4]);
+    expect((await getMetrics(runId)).map((r) => r.step)).toEqual([1, 2, 3, 4]);
+  });
+
   it('keeps 2 pairs ahead, stores votes in trajectory order, undoes and skips', async () => {
     const fake = fakeClient();
     await boot('?model=tiny-test', () => fake.client);
