@@ -15,8 +15,8 @@ import { winRate } from '../../src/core/algorithms/onlineLoop';
 import { trajectoryRows } from '../../src/core/algorithms/referenceCache';
 import { TasteTrainer, UNET_PREFIX } from '../../src/core/taste/tasteTrainer';
 import { roundsFor, type TasteRecipe } from '../../src/core/taste/recipe';
-import { implicitReward, predictedPreference } from '../../src/core/taste/implicitReward';
-import { wilson, type Proportion } from '../../src/core/taste/agreement';
+import { implicitReward, METER_SKIP_FINAL, METER_WINDOW, predictedPreference } from '../../src/core/taste/implicitReward';
+import { rollingAgreement, wilson, type Proportion } from '../../src/core/taste/agreement';
 import { samplePair, type SampledPair } from './basePairs';
 import { heldOutPrompts, sampleHeldOut, scoreImages, withinPromptStd, type HeldOutSet } from './heldOut';
 import type { ClassifierQuality, QualityProbe } from './quality';
@@ -47,7 +47,7 @@ export interface TasteRunResult {
   shift: number; // (tuned mean − base mean) / sigmaWithin
   winRate: number; // tuned beats base on the same (prompt, seed), ties ½
   quality: { base: ClassifierQuality | null; tuned: ClassifierQuality | null; accuracyDrift: number | null; denoisingBase: number | null; denoisingTuned: number | null };
-  meter: { all: Proportion; lastHalf: Proportion; skipFinal: Proportion; lastHalfSkipFinal: Proportion; clamped: Proportion } | null; // online: pre-vote agreement (all steps, without the final one, Σ of D3PO-clamped log-ratios)
+  meter: { all: Proportion; lastHalf: Proportion; skipFinal: Proportion; lastHalfSkipFinal: Proportion; clamped: Proportion; studio: Proportion } | null; // online: pre-vote agreement (all steps, without the final one, Σ of D3PO-clamped log-ratios)
   deltaByStep: number[]; // mean |log π_θ − log π_ref| per denoising step (index 0 = t 951, last = t 1) on 8 base pairs, after training
   seconds: { sampling: number; training: number; eval: number };
 }
@@ -170,6 +170,7 @@ export async function runTaste(ctx: TasteContext, recipe: TasteRecipe, reward: R
               skipFinal: agreement(outcomes.skip),
               lastHalfSkipFinal: agreement(outcomes.skip.slice(half)),
               clamped: agreement(outcomes.clamped),
+              studio: rollingAgreement(METER_SKIP_FINAL ? outcomes.skip : outcomes.all, METER_WINDOW), // what the studio's meter shows at the last vote
             }
           : null,
       deltaByStep,

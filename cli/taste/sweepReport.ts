@@ -73,7 +73,7 @@ function summarizeRuns(runs: TasteRunResult[]): Omit<RewardSummary, 'reward'> {
     shift: stat(runs.map((r) => r.shift)),
     accuracyDrift: stat(runs.map((r) => (r.quality.accuracyDrift === null ? NaN : 100 * r.quality.accuracyDrift))),
     denoisingDrift: stat(runs.map((r) => (r.quality.denoisingTuned === null || r.quality.denoisingBase === null ? NaN : r.quality.denoisingTuned - r.quality.denoisingBase))),
-    meter: stat(runs.map((r) => r.meter?.all.rate ?? NaN)),
+    meter: stat(runs.map((r) => r.meter?.studio?.rate ?? r.meter?.all.rate ?? NaN)),
     meterLastHalf: stat(runs.map((r) => r.meter?.lastHalf.rate ?? NaN)),
     trainSeconds: stat(runs.map((r) => r.seconds.training)),
   };

@@ -1,9 +1,9 @@
 // The taste meter from stored votes: each A/B vote whose pair came with the sampling adapter's prediction (made before the vote, on a pair it never trained on) is one held-out test of whether the model learned the person's taste.
 import type { Label } from '../storage/labels';
 import { rollingAgreement, wilson, type Outcome, type Proportion } from '../core/taste/agreement';
+import { METER_WINDOW } from '../core/taste/implicitReward';
 
-/** Votes the meter's headline covers (the newest predicted ones). */
-export const METER_WINDOW = 30;
+export { METER_WINDOW };
 
 /** One outcome per vote in time order: true/false when the adapter predicted an A/B vote, null otherwise. */
 export function meterOutcomes(labels: readonly Label[]): Outcome[] {

@@ -6,6 +6,9 @@
  * so they can be left out (`skipFinal`).
  */
 
+/** Predicted votes the studio's meter headline covers (the newest ones). */
+export const METER_WINDOW = 30;
+
 /** Final steps the studio's meter leaves out (README, "Taste meter": agreement with and without the final step). */
 export const METER_SKIP_FINAL = 1;
 
