@@ -1,29 +1,86 @@
-// `eval`: base-model evaluation (issue "Base model", part 3) — trains/loads the emoji category classifier, samples held-out and seen prompts, reports category accuracy, classifier-feature Fréchet distance, held-out denoising loss and autoencoder PSNR (cli/eval/baseModelEval.ts), or sweeps the guidance weight (cli/eval/guidanceSweep.ts).
+// `eval`: base-model evaluation (issue "Base model", part 3) — trains (resumably, on --classifier-data) or loads the emoji category classifier, samples held-out and seen prompts, reports category accuracy, classifier-feature Fréchet distance, held-out denoising loss and autoencoder PSNR (cli/eval/baseModelEval.ts), or sweeps the guidance weight (cli/eval/guidanceSweep.ts).
 import path from 'node:path';
-import { loadEmojiDataset } from '../pretrain/emojiData';
+import { loadEmojiDataset, type EmojiDataset } from '../pretrain/emojiData';
 import { loadModel, DEFAULT_MODEL_PATH } from '../modelLoader';
 import { CONFIG_METADATA_KEY } from '../../src/core/model/weights';
 import { composeGrid, encodePng } from '../png';
 import { flag, num, str, type Args } from '../args';
-import { loadOrTrainClassifier } from '../eval/classifierData';
+import { loadOrTrainClassifier, type ClassifierTrainingReport } from '../eval/classifierData';
+import { formatRealImageReport, realImageReport, type RealImageReport } from '../eval/classifierReport';
+import type { EmojiClassifier } from '../../src/core/eval/classifier';
 import { writeAtomic } from '../fsAtomic';
 import { DEFAULT_CLASSIFIER_PATH, evaluateBaseModel, formatReport, QUALITY_BAR, SEEN_EVAL_PROMPTS, type EvalOptions } from '../eval/baseModelEval';
 import { formatSweep, guidanceSweep, parseScales } from '../eval/guidanceSweep';
 
+/** Where a classifier training run keeps its resumable checkpoint. */
+export const DEFAULT_CLASSIFIER_CHECKPOINT = 'checkpoints/classifier/classifier-latest.safetensors';
+
 export const evalHelp = `eval [--model ${DEFAULT_MODEL_PATH}] [--per-prompt 8] [--steps 20] [--guidance G] [--out public/models/emoji-sd]
-     [--classifier ${DEFAULT_CLASSIFIER_PATH}] [--retrain-classifier] [--classifier-epochs 8] [--max-held-out N] [--data data]
+     [--classifier ${DEFAULT_CLASSIFIER_PATH}] [--max-held-out N] [--data data] [--threads T]
      [--seen-prompts "grinning face,red heart,…"] [--batch 32] [--sweep-guidance 2,3.5,5]
+     [--retrain-classifier] [--classifier-data data/v2] [--classifier-steps N | --classifier-epochs 8]
+     [--resume-classifier] [--classifier-checkpoint ${DEFAULT_CLASSIFIER_CHECKPOINT}] [--classifier-only]
   Trains the emoji category classifier if it is missing, then samples every held-out prompt and ${SEEN_EVAL_PROMPTS.length} seen prompts
-  (DDIM, CFG) and reports category accuracy (vs. the classifier on real images; bar ≥ ${QUALITY_BAR * 100}%), the Fréchet distance
-  of classifier features, held-out denoising loss and autoencoder PSNR. Writes <out>/eval.json and <out>/sample-sheet.png.
+  (DDIM, CFG) and reports category accuracy overall and per category (vs. the classifier on real images; bar ≥ ${QUALITY_BAR * 100}%),
+  the classifier's own held-out accuracy (per category and style), the Fréchet distance of classifier features, held-out
+  denoising loss and autoencoder PSNR. Writes <out>/eval.json and <out>/sample-sheet.png.
+  Classifier training (when missing or --retrain-classifier): the residual classifier on --classifier-data (default --data),
+  a full checkpoint every 5 min to --classifier-checkpoint (--resume-classifier continues it; SIGINT stops with a
+  checkpoint), fp16 weights to --classifier, its real-image report to classifier-report.json beside them.
+  --classifier-only: load or train the classifier, print its real-image report on the held-out split of --data (and of
+  --classifier-data), write classifier-report.json, and stop (no model, no sampling).
   --sweep-guidance W1,W2,…: instead, samples the same prompts and seeds at each guidance weight and writes
   <out>/guidance-sweep.json and .png (accuracy and Fréchet per weight; the best is the one to put in the config).`;
 
+/** The classifier's real-image reports on the held-out split of each dataset, as printed text and classifier-report.json. */
+async function writeClassifierReport(classifier: EmojiClassifier, sets: { dir: string; ds: EmojiDataset }[], clfFile: string, metadata: Record<string, string>, training: ClassifierTrainingReport | undefined, log: (s: string) => void): Promise<void> {
+  const reports: Record<string, RealImageReport> = {};
+  for (const { dir, ds } of sets) {
+    reports[dir] = await realImageReport(classifier, ds, ds.heldOut);
+    log('\n' + formatRealImageReport(`held-out real images of ${dir}`, reports[dir]));
+  }
+  const file = path.join(path.dirname(clfFile), 'classifier-report.json');
+  writeAtomic(file, JSON.stringify({ classifier: { path: clfFile, metadata, parameters: classifier.parameterCount(), config: classifier.config }, training, createdAt: new Date().toISOString(), heldOut: reports }, null, 1));
+  log(`\nwrote ${file}`);
+}
+
 export async function evalCommand(args: Args, log: (s: string) => void = console.log): Promise<void> {
-  const ds = loadEmojiDataset(str(args, 'data', 'data'));
+  const dataDir = str(args, 'data', 'data');
+  const ds = loadEmojiDataset(dataDir);
   const outDir = str(args, 'out', 'public/models/emoji-sd');
   const clfFile = str(args, 'classifier', DEFAULT_CLASSIFIER_PATH);
-  const { classifier, training, metadata: classifierMetadata } = await loadOrTrainClassifier(ds, clfFile, { retrain: flag(args, 'retrain-classifier'), epochs: num(args, 'classifier-epochs', 8) }, log);
+  const clfDataDir = str(args, 'classifier-data', dataDir);
+  const clfDs = path.resolve(clfDataDir) === path.resolve(dataDir) ? ds : loadEmojiDataset(clfDataDir);
+  let stopRequested = false;
+  const onSigint = () => {
+    stopRequested = true;
+    log('SIGINT: stopping the classifier training after this step (with a checkpoint)');
+  };
+  process.once('SIGINT', onSigint);
+  const loaded = await loadOrTrainClassifier(
+    ds,
+    clfFile,
+    {
+      retrain: flag(args, 'retrain-classifier'),
+      epochs: num(args, 'classifier-epochs', 8),
+      steps: args['classifier-steps'] !== undefined ? num(args, 'classifier-steps', 0) : undefined,
+      trainDs: clfDs,
+      trainDataDir: clfDataDir,
+      checkpoint: { file: str(args, 'classifier-checkpoint', DEFAULT_CLASSIFIER_CHECKPOINT), everySeconds: 300, resume: flag(args, 'resume-classifier') },
+      stop: () => stopRequested,
+    },
+    log,
+  ).finally(() => process.off('SIGINT', onSigint));
+  if (!loaded) return; // stopped: the checkpoint holds the run
+  const { classifier, training, metadata: classifierMetadata } = loaded;
+  if (training || flag(args, 'classifier-only')) {
+    const sets = clfDs === ds ? [{ dir: dataDir, ds }] : [{ dir: dataDir, ds }, { dir: clfDataDir, ds: clfDs }];
+    await writeClassifierReport(classifier, sets, clfFile, classifierMetadata, training, log);
+  }
+  if (flag(args, 'classifier-only')) {
+    classifier.dispose();
+    return;
+  }
   const modelFile = str(args, 'model', DEFAULT_MODEL_PATH);
   const { model, id, file } = loadModel(modelFile);
   log(`model ${id} (${modelFile}${file.metadata.step ? `, stage ${file.metadata.stage} step ${file.metadata.step}` : ''})`);

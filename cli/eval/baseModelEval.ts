@@ -8,7 +8,9 @@ import { defaultPretrainConfig } from '../../src/core/pretrain/pretrainer';
 import { accuracyOf, argmax, classifierCategoryOf, classifyAll, EmojiClassifier } from '../../src/core/eval/classifier';
 import { featureStats, frechetDistance } from '../../src/core/eval/frechet';
 import type { EmojiDataset } from '../pretrain/emojiData';
-import { ClassifierTrainingReport, classifierAccuracy, recordImages01 } from './classifierData';
+import { type ClassifierTrainingReport, recordImages01 } from './classifierData';
+import { realImageReport, type RealImageReport } from './classifierReport';
+import { accuracyByGroup } from '../../src/core/eval/categoryReport';
 import { LOSS_SEED, autoencoderPsnr, fixedDenoisingLoss, trainSubset } from './modelMetrics';
 
 export const DEFAULT_CLASSIFIER_PATH = 'public/models/emoji-classifier/classifier.safetensors';
@@ -129,6 +131,17 @@ export interface SplitMetrics {
   realImages: number;
 }
 
+/** Sample vs. real accuracy of the prompts of one category (held-out and seen together). */
+export interface CategoryMetrics {
+  category: string;
+  prompts: number;
+  samples: number;
+  sampleAccuracy: number; // samples classified as this category
+  realImages: number; // real images of the same prompts
+  realAccuracy: number; // classifier accuracy on them
+  accuracyRatio: number; // sampleAccuracy / realAccuracy (NaN when realAccuracy is 0)
+}
+
 export interface PromptMetrics {
   prompt: string;
   split: PromptSplit;
@@ -140,8 +153,9 @@ export interface PromptMetrics {
 
 export interface EvalReport {
   settings: SampleSettings & { eta: number };
-  classifier: { categories: string[]; featureDim: number; heldOutAccuracy: number; parameters: number; training?: ClassifierTrainingReport };
+  classifier: { categories: string[]; featureDim: number; heldOutAccuracy: number; heldOut: RealImageReport; parameters: number; training?: ClassifierTrainingReport };
   splits: Record<'held-out' | 'seen' | 'all', SplitMetrics>;
+  categories: CategoryMetrics[]; // every category with eval prompts, in classifier order
   qualityBar: { ratio: number; passed: boolean; on: 'all' };
   denoisingLoss: { heldOut: number; trainSubset: number; minSnrGamma: number; images: number; seed: number };
   autoencoderPsnr: { heldOut: number; trainSubset: number; images: number };
@@ -211,6 +225,31 @@ export function splitMetrics(clf: EmojiClassifier, outs: readonly PromptOutputs[
   };
 }
 
+/**
+ * Per-category sample and real accuracy over all prompts, in the classifier's category order (categories without
+ * prompts left out): a sample counts for its prompt's category, a real image for its prompt's category.
+ */
+export function categoryMetrics(clf: EmojiClassifier, outs: readonly PromptOutputs[]): CategoryMetrics[] {
+  const side = (pick: (o: PromptOutputs) => Float32Array[]) => {
+    const rows = outs.flatMap((o) => pick(o).map((p) => ({ p, label: clf.categoryIndex(o.p.category), category: o.p.category })));
+    return accuracyByGroup(rows.map((r) => argmax(r.p)), rows.map((r) => r.label), rows.map((r) => r.category), clf.config.categories);
+  };
+  const samples = side((o) => o.sampleProbs);
+  const real = side((o) => o.realProbs);
+  return samples
+    .map((s, i) => ({ s, r: real[i], prompts: outs.filter((o) => o.p.category === s.group).length }))
+    .filter(({ prompts }) => prompts > 0)
+    .map(({ s, r, prompts }) => ({
+      category: s.group,
+      prompts,
+      samples: s.count,
+      sampleAccuracy: s.accuracy,
+      realImages: r.count,
+      realAccuracy: r.accuracy,
+      accuracyRatio: r.accuracy > 0 ? s.accuracy / r.accuracy : NaN,
+    }));
+}
+
 export interface EvalOptions {
   perPrompt: number;
   steps: number;
@@ -276,7 +315,7 @@ export async function evaluateBaseModel(
   const ref = trainSubset(ds, ds.heldOut.length);
   const denoising = { heldOut: await fixedDenoisingLoss(model, ds, ds.heldOut, gamma), trainSubset: await fixedDenoisingLoss(model, ds, ref, gamma), minSnrGamma: gamma, images: ds.heldOut.length, seed: LOSS_SEED };
   const psnr = { heldOut: await autoencoderPsnr(model, ds, ds.heldOut), trainSubset: await autoencoderPsnr(model, ds, ref), images: ds.heldOut.length };
-  const heldOutAccuracy = await classifierAccuracy(clf, ds, ds.heldOut);
+  const heldOut = await realImageReport(clf, ds, ds.heldOut);
 
   const tiles: Uint8ClampedArray[] = [];
   const labels: string[] = [];
@@ -289,8 +328,9 @@ export async function evaluateBaseModel(
 
   const report: EvalReport = {
     settings: { ...settings, eta: model.config.sample.eta },
-    classifier: { categories: clf.config.categories, featureDim: clf.config.featureDim, heldOutAccuracy, parameters: clf.parameterCount() },
+    classifier: { categories: clf.config.categories, featureDim: clf.config.featureDim, heldOutAccuracy: heldOut.accuracy, heldOut, parameters: clf.parameterCount() },
     splits,
+    categories: categoryMetrics(clf, outs),
     qualityBar: { ratio: QUALITY_BAR, passed: splits.all.accuracyRatio >= QUALITY_BAR, on: 'all' },
     denoisingLoss: denoising,
     autoencoderPsnr: psnr,
@@ -319,11 +359,20 @@ export function formatReport(r: EvalReport): string {
     const s = r.splits[k];
     return `${k.padEnd(9)} ${String(s.prompts).padStart(7)} ${String(s.samples).padStart(7)} ${`${pct(s.sampleAccuracy)} ± ${pct(s.sampleAccuracyStdErr)}`.padStart(15)} ${pct(s.realAccuracy).padStart(9)} ${pct(s.accuracyRatio).padStart(7)} ${f(s.promptCategoryProbability).padStart(9)} ${f(s.frechetDistance, 2).padStart(8)}`;
   });
+  const w = Math.max(8, ...r.categories.map((c) => c.category.length));
+  const cats = r.categories.map((c) => `${c.category.padEnd(w)} ${String(c.prompts).padStart(7)} ${String(c.samples).padStart(7)} ${pct(c.sampleAccuracy).padStart(10)} ${String(c.realImages).padStart(6)} ${pct(c.realAccuracy).padStart(9)} ${pct(c.accuracyRatio).padStart(7)}`);
+  const h = r.classifier.heldOut;
   return [
     `split     prompts samples  sample acc ± SE  real acc   ratio  p(categ)   Fréchet`,
     ...rows,
     `quality bar: accuracy ratio ≥ ${pct(r.qualityBar.ratio)} on all prompts — ${r.qualityBar.passed ? 'PASSED' : 'NOT MET'}`,
-    `classifier held-out accuracy (real images): ${pct(r.classifier.heldOutAccuracy)}`,
+    '',
+    `${'category'.padEnd(w)} prompts samples sample acc   real  real acc   ratio`,
+    ...cats,
+    '',
+    `classifier held-out accuracy (real images): ${pct(h.accuracy)} of ${h.images} images (balanced ${pct(h.balancedAccuracy)})`,
+    `  by category: ${h.byCategory.map((g) => `${g.group} ${pct(g.accuracy)}`).join(', ')}`,
+    `  by style: ${h.byStyle.map((g) => `${g.group} ${pct(g.accuracy)}`).join(', ')}`,
     `denoising loss (min-SNR γ=${r.denoisingLoss.minSnrGamma}): held-out ${f(r.denoisingLoss.heldOut, 4)}, train subset ${f(r.denoisingLoss.trainSubset, 4)} (${r.denoisingLoss.images} images each)`,
     `autoencoder PSNR: held-out ${f(r.autoencoderPsnr.heldOut, 2)} dB, train subset ${f(r.autoencoderPsnr.trainSubset, 2)} dB`,
     `sampling: ${f(r.timing.samplesPerSecond, 2)} samples/s, total ${f(r.timing.totalSeconds, 0)} s`,

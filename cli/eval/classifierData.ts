@@ -1,8 +1,10 @@
-// Classifier data for `eval`: real emoji images in [0,1], category labels, balanced augmented batches, classifier training/accuracy on the dataset, and loading or training the shipped classifier.
+// Classifier data for `eval`: real emoji images in [0,1], category labels, balanced augmented batches, resumable classifier training/accuracy on the dataset, and loading or training the shipped classifier.
 import { readEmojiPixels, type EmojiRecord } from '../../src/core/data/emojiDataset';
 import { canFlip } from '../../src/core/data/captions';
 import { type Rng } from '../../src/core/rng';
-import { accuracyOf, augmentImage, classifierCategoryOf, classifyAll, defaultClassifierConfig, defaultClassifierTrainConfig, EMOJI_CATEGORIES, EmojiClassifier, trainClassifier, type ClassifierConfig, type ClassifierData } from '../../src/core/eval/classifier';
+import { accuracyOf, classifierCategoryOf, classifyAll, defaultClassifierConfig, EMOJI_CATEGORIES, EmojiClassifier, type ClassifierConfig } from '../../src/core/eval/classifier';
+import { ClassifierTrainer, defaultClassifierTrainConfig, type ClassifierData, type ClassifierStepMetrics, type ClassifierTrainConfig } from '../../src/core/eval/classifierTraining';
+import { augment, drawAugment, MEANING_KEEPING_AUGMENT, SHIFT_ONLY_AUGMENT, type AugmentRanges } from '../../src/core/eval/augment';
 import { type EmojiDataset } from '../pretrain/emojiData';
 import fs from 'node:fs';
 import { classifierFromSafetensors, classifierToSafetensors, CLASSIFIER_CONFIG_KEY, MERGED_CATEGORIES } from '../../src/core/eval/classifier';
@@ -29,21 +31,47 @@ export function recordLabels(records: readonly EmojiRecord[], cfg: ClassifierCon
   });
 }
 
+/** How training batches are drawn from the records. */
+export interface ClassifierSampling {
+  classPower: number; // a category is drawn with probability ∝ (its image count)^classPower: 0 = class-balanced
+  perEmoji: boolean; // within a category: uniform over base emoji, then over its images (styles, skin tones); false: uniform over images
+  augment: AugmentRanges;
+}
+
+/** The first classifier's batches: class-balanced, uniform over images, ±2 px shifts and mirrors. */
+export const LEGACY_SAMPLING: ClassifierSampling = { classPower: 0, perEmoji: false, augment: SHIFT_ONLY_AUGMENT };
+
 /**
- * Classifier batches from records: a category drawn with probability ∝ (its image count)^classPower — 0 (default) is
- * class-balanced, since People & Body is 60% of the images (skin tones) and eval prompts span all categories —
- * then a uniform record of it; mirrored half the time where canFlip, shifted ±maxShift px.
+ * The residual classifier's batches: class-balanced (People & Body is 60 % of the images, eval prompts span all
+ * categories), uniform over base emoji so that a hand in six skin tones and eight styles counts once, and the
+ * meaning-keeping augmentation (mirrors only where canFlip allows).
  */
-export function classifierDataFromRecords(ds: EmojiDataset, records: readonly EmojiRecord[], cfg: ClassifierConfig, classPower = 0, maxShift = 2): ClassifierData {
+export const RESIDUAL_SAMPLING: ClassifierSampling = { classPower: 0, perEmoji: true, augment: MEANING_KEEPING_AUGMENT };
+
+/** Classifier batches from records, drawn as `sampling` says (see ClassifierSampling). */
+export function classifierDataFromRecords(ds: EmojiDataset, records: readonly EmojiRecord[], cfg: ClassifierConfig, sampling: ClassifierSampling = LEGACY_SAMPLING): ClassifierData {
   const labels = recordLabels(records, cfg);
-  const byClass: EmojiRecord[][] = cfg.categories.map(() => []);
-  records.forEach((r, i) => byClass[labels[i]].push(r));
-  const weights = byClass.map((rs) => (rs.length > 0 ? rs.length ** classPower : 0));
+  // byClass[k] = groups of records (one per base emoji with perEmoji, else one per record)
+  const byClass: EmojiRecord[][][] = cfg.categories.map(() => []);
+  const groupOf = new Map<string, EmojiRecord[]>();
+  records.forEach((r, i) => {
+    if (!sampling.perEmoji) return void byClass[labels[i]].push([r]);
+    const key = `${labels[i]}:${r.baseUnified}`;
+    const g = groupOf.get(key);
+    if (g) g.push(r);
+    else {
+      const fresh = [r];
+      groupOf.set(key, fresh);
+      byClass[labels[i]].push(fresh);
+    }
+  });
+  const counts = cfg.categories.map((_, k) => byClass[k].reduce((a, g) => a + g.length, 0));
+  const weights = counts.map((n) => (n > 0 ? n ** sampling.classPower : 0));
   const total = weights.reduce((a, b) => a + b, 0);
   const pickClass = (rng: Rng) => {
     let u = rng.next() * total;
     for (let k = 0; k < weights.length; k++) if ((u -= weights[k]) < 0 && weights[k] > 0) return k;
-    return byClass.findIndex((rs) => rs.length > 0);
+    return byClass.findIndex((gs) => gs.length > 0);
   };
   return {
     batch: (rng, b) => {
@@ -51,11 +79,9 @@ export function classifierDataFromRecords(ds: EmojiDataset, records: readonly Em
       const out = new Int32Array(b);
       for (let i = 0; i < b; i++) {
         const k = pickClass(rng);
-        const rec = byClass[k][rng.int(byClass[k].length)];
-        const flip = canFlip(rec) && rng.next() < 0.5;
-        const dx = rng.int(2 * maxShift + 1) - maxShift;
-        const dy = rng.int(2 * maxShift + 1) - maxShift;
-        augmentImage(recordImage01(ds, rec), 32, flip, dx, dy, images, i * 3072);
+        const group = byClass[k][rng.int(byClass[k].length)];
+        const rec = group.length === 1 ? group[0] : group[rng.int(group.length)];
+        augment(recordImage01(ds, rec), 32, drawAugment(rng, sampling.augment, canFlip(rec)), images, i * 3072);
         out[i] = k;
       }
       return { images, labels: out };
@@ -73,49 +99,116 @@ export function datasetCategories(records: readonly EmojiRecord[]): string[] {
 
 export interface ClassifierTrainingReport {
   steps: number;
-  epochs: number;
-  seconds: number;
+  epochs: number; // steps × batch / training images
+  seconds: number; // training time, all sessions of a resumed run
   imagesPerSecond: number;
-  finalTrainLoss: number;
+  finalTrainLoss: number; // mean of the last 20 steps (of this session)
   heldOutAccuracy: number;
   parameters: number;
+  trainImages: number;
 }
 
-/** Trains the category classifier on the training split and measures it on the held-out split. */
+/** What `trainEmojiClassifier` trains; everything but the length has the residual classifier's defaults. */
+export interface ClassifierTrainOptions {
+  epochs?: number; // length in passes over the training images (default 8)
+  steps?: number; // length in optimizer steps (overrides epochs)
+  seed?: number;
+  config?: ClassifierConfig; // default: defaultClassifierConfig over the dataset's categories
+  sampling?: ClassifierSampling; // default RESIDUAL_SAMPLING
+  train?: Partial<Omit<ClassifierTrainConfig, 'steps' | 'seed'>>; // default residualClassifierTrainConfig
+  trainRecords?: readonly EmojiRecord[]; // default ds.train
+  measureRecords?: readonly EmojiRecord[]; // the accuracy reported at the end (default ds.heldOut)
+  checkpoint?: { file: string; everySeconds: number; resume: boolean }; // resumable run: a full checkpoint every everySeconds
+  stop?: () => boolean; // polled after every step: true writes a checkpoint and ends early (returns null)
+}
+
+/**
+ * The residual classifier's optimiser settings: AdamW 2e-3 with 300 warm-up steps and a cosine decay to 10 %,
+ * weight decay 0.05, label smoothing 0.1, gradient clipping at 2, batch 64, and the exported weights an EMA (0.999).
+ */
+export function residualClassifierTrainConfig(steps: number, seed = 0): ClassifierTrainConfig {
+  return { ...defaultClassifierTrainConfig(steps), learningRate: 2e-3, warmupSteps: Math.min(300, Math.floor(steps / 10)), weightDecay: 0.05, emaDecay: 0.999, seed };
+}
+
+/**
+ * Trains the category classifier on the training split (or opts.trainRecords) and measures it on the held-out
+ * split (or opts.measureRecords). With opts.checkpoint it writes a full checkpoint every everySeconds and at the
+ * end, and resumes from an existing one; a stopped run returns null.
+ */
 export async function trainEmojiClassifier(
   ds: EmojiDataset,
-  opts: { epochs: number; seed?: number; config?: ClassifierConfig },
+  opts: ClassifierTrainOptions,
   log: (s: string) => void = () => {},
-): Promise<{ classifier: EmojiClassifier; report: ClassifierTrainingReport }> {
+): Promise<{ classifier: EmojiClassifier; report: ClassifierTrainingReport } | null> {
+  const trainRecords = opts.trainRecords ?? ds.train;
   const cfg = opts.config ?? defaultClassifierConfig(datasetCategories(ds.index.records));
-  const clf = EmojiClassifier.create(cfg, opts.seed ?? 0, true);
-  const batch = 64;
-  const steps = Math.max(1, Math.round((opts.epochs * ds.train.length) / batch));
-  const tc = { ...defaultClassifierTrainConfig(steps), batchSize: batch, seed: opts.seed ?? 0 };
-  const data = classifierDataFromRecords(ds, ds.train, cfg);
-  log(`classifier: ${clf.parameterCount()} parameters, ${cfg.categories.length} categories, ${steps} steps of ${batch} (${opts.epochs} epochs of ${ds.train.length} training images)`);
-  const t0 = Date.now();
-  let last = 0;
-  const history = await trainClassifier(clf, data, tc, (m) => {
-    if (Date.now() - last > 10_000 || m.step === steps) {
-      last = Date.now();
-      const ips = (m.step * batch) / Math.max(1e-3, (Date.now() - t0) / 1000);
-      log(`  step ${m.step}/${steps} loss ${m.loss.toFixed(3)} batch acc ${(m.accuracy * 100).toFixed(0)}% lr ${m.learningRate.toExponential(2)} ${ips.toFixed(0)} img/s`);
+  const batch = opts.train?.batchSize ?? 64;
+  const steps = opts.steps ?? Math.max(1, Math.round(((opts.epochs ?? 8) * trainRecords.length) / batch));
+  const tc: ClassifierTrainConfig = { ...residualClassifierTrainConfig(steps, opts.seed ?? 0), ...opts.train, steps, seed: opts.seed ?? 0 };
+  const data = classifierDataFromRecords(ds, trainRecords, cfg, opts.sampling ?? RESIDUAL_SAMPLING);
+  const ck = opts.checkpoint;
+  let tr: ClassifierTrainer;
+  if (ck?.resume && fs.existsSync(ck.file)) {
+    tr = ClassifierTrainer.fromCheckpoint(fs.readFileSync(ck.file));
+    if (JSON.stringify(tr.classifier.config) !== JSON.stringify(cfg) || tr.config.steps !== steps) {
+      const what = `${tr.classifier.config.block ?? 'plain'} ${JSON.stringify(tr.classifier.config.channels)}, ${tr.config.steps} steps`;
+      tr.classifier.dispose();
+      tr.dispose();
+      throw new Error(`The classifier checkpoint ${ck.file} is another run (${what}); pass the same options, or delete it to start over.`);
     }
-  });
-  const seconds = (Date.now() - t0) / 1000;
-  const heldOutAccuracy = await classifierAccuracy(clf, ds, ds.heldOut);
+    log(`resuming the classifier from ${ck.file} at step ${tr.step}/${steps}`);
+  } else tr = new ClassifierTrainer(EmojiClassifier.create(cfg, opts.seed ?? 0, true), tc);
+  const clf = tr.classifier;
+  log(`classifier: ${clf.parameterCount()} parameters, ${cfg.categories.length} categories, ${steps} steps of ${batch} (${((steps * batch) / trainRecords.length).toFixed(1)} epochs of ${trainRecords.length} training images)`);
+  const t0 = Date.now();
+  const startSeconds = tr.elapsedSeconds;
+  const startStep = tr.step;
+  let [lastLog, lastCk] = [0, Date.now()];
+  const save = async () => {
+    tr.elapsedSeconds = startSeconds + (Date.now() - t0) / 1000;
+    if (ck) writeAtomic(ck.file, await tr.checkpoint());
+    lastCk = Date.now();
+  };
+  const history: ClassifierStepMetrics[] = [];
+  try {
+    while (tr.step < steps) {
+      const m = await tr.trainStep(data);
+      history.push(m);
+      if (Date.now() - lastLog > 10_000 || m.step === steps) {
+        lastLog = Date.now();
+        const ips = ((m.step - startStep) * batch) / Math.max(1e-3, (Date.now() - t0) / 1000);
+        log(`  step ${m.step}/${steps} loss ${m.loss.toFixed(3)} batch acc ${(m.accuracy * 100).toFixed(0)}% lr ${m.learningRate.toExponential(2)} ${ips.toFixed(0)} img/s`);
+      }
+      if (ck && Date.now() - lastCk > ck.everySeconds * 1000) await save();
+      if (opts.stop?.()) {
+        await save();
+        log(`stopped at step ${tr.step}/${steps}${ck ? `; checkpoint ${ck.file}` : ''}`);
+        clf.dispose();
+        return null;
+      }
+    }
+    await save();
+    tr.useEmaWeights();
+  } catch (e) {
+    clf.dispose();
+    throw e;
+  } finally {
+    tr.dispose();
+  }
+  const seconds = tr.elapsedSeconds;
+  const heldOutAccuracy = await classifierAccuracy(clf, ds, opts.measureRecords ?? ds.heldOut);
   const tail = history.slice(-20);
   return {
     classifier: clf,
     report: {
       steps,
-      epochs: opts.epochs,
+      epochs: (steps * batch) / trainRecords.length,
       seconds,
-      imagesPerSecond: (steps * batch) / seconds,
-      finalTrainLoss: tail.reduce((a, m) => a + m.loss, 0) / tail.length,
+      imagesPerSecond: ((steps - startStep) * batch) / Math.max(1e-3, seconds - startSeconds),
+      finalTrainLoss: tail.reduce((a, m) => a + m.loss, 0) / Math.max(1, tail.length),
       heldOutAccuracy,
       parameters: clf.parameterCount(),
+      trainImages: trainRecords.length,
     },
   };
 }
@@ -126,31 +219,44 @@ export async function classifierAccuracy(clf: EmojiClassifier, ds: EmojiDataset,
   return accuracyOf(probs, recordLabels(records, clf.config));
 }
 
-/** Loads the shipped classifier, or trains and saves it when missing / asked to. */
+/** File metadata of a freshly trained classifier. */
+export function trainingMetadata(report: ClassifierTrainingReport, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    trained_at: new Date().toISOString(),
+    held_out_accuracy: report.heldOutAccuracy.toFixed(4),
+    train_steps: String(report.steps),
+    train_epochs: report.epochs.toFixed(2),
+    train_images: String(report.trainImages),
+    train_seconds: report.seconds.toFixed(0),
+    merged_categories: JSON.stringify(MERGED_CATEGORIES),
+    ...extra,
+  };
+}
+
+/** Loads the shipped classifier, or trains (on `trainDs`, default `ds`; its held-out accuracy is trainDs's) and saves it when missing / asked to; null when training was stopped (its checkpoint holds it). */
 export async function loadOrTrainClassifier(
   ds: EmojiDataset,
   file: string,
-  opts: { retrain: boolean; epochs: number },
+  opts: { retrain: boolean; epochs?: number; steps?: number; trainDs?: EmojiDataset; trainDataDir?: string; checkpoint?: ClassifierTrainOptions['checkpoint']; stop?: () => boolean },
   log: (s: string) => void,
-): Promise<{ classifier: EmojiClassifier; training?: ClassifierTrainingReport; metadata: Record<string, string> }> {
+): Promise<{ classifier: EmojiClassifier; training?: ClassifierTrainingReport; metadata: Record<string, string> } | null> {
   if (!opts.retrain && fs.existsSync(file)) {
     const { classifier, metadata } = classifierFromSafetensors(fs.readFileSync(file));
     log(`classifier ${file} (trained ${metadata.trained_at ?? '?'}, held-out accuracy ${metadata.held_out_accuracy ?? '?'})`);
     return { classifier, metadata: withoutConfig(metadata) };
   }
   log(`training the category classifier (${file} ${fs.existsSync(file) ? 'is replaced' : 'does not exist'})`);
-  const { classifier, report } = await trainEmojiClassifier(ds, { epochs: opts.epochs }, log);
+  const trainDs = opts.trainDs ?? ds;
+  const trained = await trainEmojiClassifier(trainDs, { epochs: opts.epochs, steps: opts.steps, checkpoint: opts.checkpoint, stop: opts.stop }, log);
+  if (!trained) return null;
+  const { classifier, report } = trained;
   log(`classifier trained in ${report.seconds.toFixed(0)} s (${report.imagesPerSecond.toFixed(0)} img/s), held-out accuracy ${(report.heldOutAccuracy * 100).toFixed(1)}%`);
-  const meta = {
-    trained_at: new Date().toISOString(),
-    held_out_accuracy: report.heldOutAccuracy.toFixed(4),
-    train_steps: String(report.steps),
-    train_epochs: String(report.epochs),
-    train_seconds: report.seconds.toFixed(0),
-    merged_categories: JSON.stringify(MERGED_CATEGORIES),
-    class_sampling: 'balanced (uniform over categories, then uniform over their images)',
-  };
-  writeAtomic(file, await classifierToSafetensors(classifier, 'F32', meta));
+  const meta = trainingMetadata(report, {
+    train_data: opts.trainDataDir ?? '', // held_out_accuracy is on this dataset's held-out split
+    class_sampling: 'balanced (uniform over categories, then over base emoji, then over their images)',
+    augmentation: JSON.stringify(RESIDUAL_SAMPLING.augment),
+  });
+  writeAtomic(file, await classifierToSafetensors(classifier, 'F16', meta));
   log(`saved ${file}`);
   return { classifier, training: report, metadata: meta };
 }

@@ -1,4 +1,4 @@
-// Tests for the base-model evaluation: Fréchet distance against closed forms and an independent sqrtm, the category classifier (learning, memory, I/O) and the `eval` command on a synthetic dataset; follows src/core/eval + cli/commands/eval.ts.
+// Tests for the base-model evaluation: Fréchet distance against closed forms and an independent sqrtm, the category classifier (learning, memory, I/O) and the `eval` command on a synthetic dataset (per-category table, classifier report, --classifier-only); follows src/core/eval + cli/commands/eval.ts.
 import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -14,19 +14,17 @@ import {
 } from '../../src/core/eval/frechet';
 import {
   accuracyOf,
-  augmentImage,
   categoryOfPrompt,
-  ClassifierTrainer,
   classifierCategoryOf,
   classifierFromSafetensors,
   classifierToSafetensors,
   classifyAll,
-  defaultClassifierTrainConfig,
   EmojiClassifier,
   spaceToDepth2x,
   tinyClassifierConfig,
-  type ClassifierData,
 } from '../../src/core/eval/classifier';
+import { ClassifierTrainer, defaultClassifierTrainConfig, type ClassifierData } from '../../src/core/eval/classifierTraining';
+import { augmentImage } from '../../src/core/eval/augment';
 import { createRng, type Rng } from '../../src/core/rng';
 import { buildVocab } from '../../src/core/data/captions';
 import { writeSyntheticDataset } from './syntheticEmoji';
@@ -321,6 +319,21 @@ describe('eval command', () => {
     expect(json.prompts[0].predicted).toHaveLength(2);
     expect(typeof json.qualityBar.passed).toBe('boolean');
     expect(json.sheet.rows).toEqual(['yellow face', 'flag green', 'red face', 'blue face', 'flag orange']);
+    // per category: the samples of its prompts (2 each), accuracy = mean of its prompts' accuracies (equal sample counts)
+    expect(json.categories.map((c) => [c.category, c.prompts, c.samples, c.realImages])).toEqual([['Smileys & Emotion', 3, 6, 6], ['Flags', 2, 4, 4]]);
+    for (const c of json.categories) {
+      const accs = json.prompts.filter((p) => p.category === c.category).map((p) => p.accuracy);
+      expect(c.sampleAccuracy).toBeCloseTo(accs.reduce((a, b) => a + b, 0) / accs.length, 12);
+      expect(c.accuracyRatio === null ? c.realAccuracy === 0 : c.accuracyRatio).toBeCloseTo(c.realAccuracy === 0 ? 1 : c.sampleAccuracy / c.realAccuracy, 12);
+    }
+    // the classifier's own held-out report: 2 held-out emoji × 2 vendors
+    expect(json.classifier.heldOut.images).toBe(4);
+    expect(json.classifier.heldOut.byStyle.map((g) => [g.group, g.count])).toEqual([['google', 2], ['twitter', 2]]);
+    expect(json.classifier.heldOut.accuracy).toBe(json.classifier.heldOutAccuracy);
+    expect(lines.join('\n')).toMatch(/held-out real images of .*: 4 images of 2 emoji/);
+    const clfReport = JSON.parse(fs.readFileSync(path.join(dir, 'clf', 'classifier-report.json'), 'utf8'));
+    expect(clfReport.heldOut[dir].images).toBe(4);
+    expect(clfReport.classifier.config.block).toBe('residual');
     const png = decodePng(new Uint8Array(fs.readFileSync(path.join(dir, 'out', 'sample-sheet.png'))));
     expect(png.width).toBeGreaterThan(6 * 96);
     expect(formatReport(json)).toMatch(/quality bar/);
@@ -332,6 +345,30 @@ describe('eval command', () => {
     const json2 = JSON.parse(fs.readFileSync(path.join(dir, 'out', 'eval.json'), 'utf8')) as EvalReport;
     expect(json2.splits.all.frechetDistance).toBeCloseTo(json.splits.all.frechetDistance, 4);
     expect(json2.denoisingLoss.heldOut).toBeCloseTo(json.denoisingLoss.heldOut, 5);
+  });
+
+  it('--classifier-only trains on --classifier-data, reports both held-out splits and samples nothing', async () => {
+    await writeFixture(dir);
+    const other = path.join(dir, 'other');
+    fs.mkdirSync(other);
+    writeSyntheticDataset(other);
+    const args = { ...evalArgs(dir, 'only'), 'classifier-data': other, 'classifier-steps': '3', 'classifier-only': true, 'classifier-checkpoint': path.join(dir, 'ck', 'clf.safetensors') };
+    const lines: string[] = [];
+    await evalCommand({ ...args, 'retrain-classifier': true }, (s) => lines.push(s));
+    const text = lines.join('\n');
+    expect(text).toMatch(/3 steps of 64/);
+    expect(text).toContain(`held-out real images of ${dir}: 4 images`);
+    expect(text).toContain(`held-out real images of ${other}: 4 images`);
+    expect(fs.existsSync(path.join(dir, 'only', 'eval.json'))).toBe(false);
+    expect(fs.existsSync(path.join(dir, 'ck', 'clf.safetensors'))).toBe(true); // the run's final checkpoint
+    const { metadata } = classifierFromSafetensors(fs.readFileSync(args.classifier));
+    expect(metadata.train_steps).toBe('3');
+    expect(metadata.train_data).toBe(other);
+    // loading it again (no retraining) still reports with --classifier-only
+    const again: string[] = [];
+    await evalCommand({ ...args, 'classifier-steps': '5' }, (s) => again.push(s));
+    expect(again.join('\n')).not.toMatch(/training the category classifier/);
+    expect(again.join('\n')).toContain('held-out real images of');
   });
 
   it('--sweep-guidance scores each weight on the same seeds, matching a full eval at that weight', async () => {

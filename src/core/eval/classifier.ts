@@ -1,12 +1,9 @@
-/** Small CNN emoji-category classifier (prefix 'classifier.', built from model/layers like the UNet): logits, a penultimate feature vector for the Fréchet distance, a prompt-category reward, AdamW training and safetensors I/O; follows the category names of the emoji dataset index. */
+/** Small CNN emoji-category classifier (prefix 'classifier.', built from model/layers like the UNet): logits, a penultimate feature vector for the Fréchet distance, a prompt-category reward and safetensors I/O (training: classifierTraining.ts, augmentation: augment.ts); follows the category names of the emoji dataset index. */
 import * as tf from '@tensorflow/tfjs';
-import { createRng, type Rng } from '../rng';
+import { createRng } from '../rng';
 import { ParamStore } from '../model/params';
 import { conv, downsample2x, groupNorm, linear, silu, type Ctx } from '../model/layers';
 import { decodeFloatTensors, encodeFloatTensors, readNamedTensors } from '../model/weights';
-import { AdamW } from '../train/adamw';
-import { clipByGlobalNorm, globalNorm } from '../train/gradients';
-import { learningRateAt } from '../train/lrSchedule';
 import { normalizeText } from '../data/captions';
 import type { EmojiRecord } from '../data/emojiDataset';
 
@@ -44,11 +41,29 @@ export interface ClassifierConfig {
   convsPerLevel: number; // 3×3 conv + GroupNorm + SiLU blocks per level
   groups: number; // GroupNorm groups (divides every width)
   featureDim: number; // penultimate feature size (the Fréchet features)
+  /**
+   * 'plain' (the default; files written before the residual classifier have no field): (conv3×3 → GroupNorm → SiLU)
+   * × convsPerLevel per level. 'residual': per level a 3×3 entry conv to the level's width, then convsPerLevel
+   * pre-activation residual blocks x + g·conv(act(conv(act(x)))) (He et al. 2016, "Identity Mappings in Deep Residual
+   * Networks", fig. 4e), then a final activation before the global average.
+   */
+  block?: 'plain' | 'residual';
+  /**
+   * Residual blocks only. 'group': act = SiLU(GroupNorm(·)) and g = 1. 'none': act = SiLU, no normalisation, and g a
+   * learned scalar per block initialised to 0, so every block starts as the identity (SkipInit: De & Smith 2020,
+   * "Batch Normalization Biases Residual Blocks Towards the Identity Function in Deep Networks").
+   */
+  norm?: 'group' | 'none';
 }
 
-/** The shipped classifier: space-to-depth to 16×16, then 16→8→4 with widths 32/64/128, global average, 64-d features (105k parameters, 420 KB as F32). */
-export function defaultClassifierConfig(categories: readonly string[] = EMOJI_CATEGORIES): ClassifierConfig {
+/** The first shipped classifier (65.6 % on v1's held-out images): space-to-depth to 16×16, then 16→8→4 with widths 32/64/128, global average, 64-d features (105k parameters, 420 KB as F32). */
+export function legacyClassifierConfig(categories: readonly string[] = EMOJI_CATEGORIES): ClassifierConfig {
   return { categories: [...categories], imageSize: 32, channels: [32, 64, 128], convsPerLevel: 1, groups: 8, featureDim: 64 };
+}
+
+/** The residual classifier: space-to-depth to 16×16, widths 32/64/128 at 16/8/4, one norm-free residual block per level, 128-d features (0.5 M parameters). */
+export function defaultClassifierConfig(categories: readonly string[] = EMOJI_CATEGORIES): ClassifierConfig {
+  return { categories: [...categories], imageSize: 32, channels: [32, 64, 128], convsPerLevel: 1, groups: 8, featureDim: 128, block: 'residual', norm: 'none' };
 }
 
 /** A very small classifier for tests. */
@@ -70,11 +85,21 @@ export function spaceToDepth2x(x: tf.Tensor4D): tf.Tensor4D {
 /**
  * Forward pass. images [B,32,32,3] in [0,1]:
  *   x = spaceToDepth2x(2·images − 1) [B,16,16,12] (a cheap stem: GroupNorm/conv at 32×32 dominated the step time on wasm);
- *   per level: (conv3×3 → GroupNorm → SiLU)×convsPerLevel, then avg-pool 2× except at the last level
+ *   trunk (plainTrunk or residualTrunk by cfg.block), 2× average pools between levels:
  *   [B,16,16,C0] → [B,8,8,C1] → [B,4,4,C2]; global mean → [B,C_last]; features = SiLU(fc) [B,F]; logits = head [B,K]
  */
 export function classifierForward(ctx: Ctx, cfg: ClassifierConfig, images: tf.Tensor4D): ClassifierOutput {
   let x = spaceToDepth2x(tf.sub(tf.mul(images, 2), 1) as tf.Tensor4D); // [B,16,16,12]: all pixels kept, half the resolution
+  x = cfg.block === 'residual' ? residualTrunk(ctx, cfg, x) : plainTrunk(ctx, cfg, x);
+  const pooled = tf.mean(x, [1, 2]) as tf.Tensor2D; // [B,C_last]
+  const features = silu(linear(ctx, 'fc', pooled, cfg.featureDim)) as tf.Tensor2D; // [B,F]
+  const logits = linear(ctx, 'head', features, cfg.categories.length) as tf.Tensor2D; // [B,K]
+  return { logits, features };
+}
+
+/** 'plain' trunk: per level (conv3×3 → GroupNorm → SiLU)×convsPerLevel, avg-pool 2× between levels. [B,16,16,12] -> [B,16/2^(L−1),·,C_last] */
+function plainTrunk(ctx: Ctx, cfg: ClassifierConfig, input: tf.Tensor4D): tf.Tensor4D {
+  let x = input;
   cfg.channels.forEach((c, level) => {
     for (let j = 0; j < cfg.convsPerLevel; j++) {
       const name = `levels.${level}.${j}`;
@@ -82,10 +107,30 @@ export function classifierForward(ctx: Ctx, cfg: ClassifierConfig, images: tf.Te
     }
     if (level < cfg.channels.length - 1) x = downsample2x(x);
   });
-  const pooled = tf.mean(x, [1, 2]) as tf.Tensor2D; // [B,C_last]
-  const features = silu(linear(ctx, 'fc', pooled, cfg.featureDim)) as tf.Tensor2D; // [B,F]
-  const logits = linear(ctx, 'head', features, cfg.categories.length) as tf.Tensor2D; // [B,K]
-  return { logits, features };
+  return x;
+}
+
+/**
+ * 'residual' trunk: per level (avg-pool 2× before every level but the first) an entry conv3×3 to the level's width
+ * (`levels.L.in`), then convsPerLevel pre-activation blocks (`levels.L.J.conv1/conv2`, `.norm1/.norm2` or `.gain`),
+ * then act(x) (`out_norm` with GroupNorm). [B,16,16,12] -> [B,16/2^(L−1),·,C_last]
+ */
+function residualTrunk(ctx: Ctx, cfg: ClassifierConfig, input: tf.Tensor4D): tf.Tensor4D {
+  const grouped = cfg.norm !== 'none';
+  const act = (name: string, t: tf.Tensor4D) => silu(grouped ? groupNorm(ctx, name, t, cfg.groups) : t);
+  let x = input;
+  cfg.channels.forEach((c, level) => {
+    if (level > 0) x = downsample2x(x);
+    x = conv(ctx, `levels.${level}.in`, x, c, 3);
+    for (let j = 0; j < cfg.convsPerLevel; j++) {
+      const name = `levels.${level}.${j}`;
+      let h = conv(ctx, name + '.conv1', act(name + '.norm1', x), c, 3);
+      h = conv(ctx, name + '.conv2', act(name + '.norm2', h), c, 3);
+      if (!grouped) h = tf.mul(h, ctx.params.get(ctx.prefix + name + '.gain', [1], 'zeros'));
+      x = tf.add(x, h);
+    }
+  });
+  return act('out_norm', x);
 }
 
 export class EmojiClassifier {
@@ -201,151 +246,11 @@ export async function classifyAll(clf: EmojiClassifier, images: Float32Array, ch
   return { probs, features };
 }
 
-// ---------------------------------------------------------------- augmentation
-
-/**
- * Copies one image [S,S,3] (values in [0,1]) into `out` at `offset`, mirrored left-right when `flip`, shifted by
- * (dx, dy) pixels with `fill` (white: the dataset composites on white) entering at the edges.
- */
-export function augmentImage(src: ArrayLike<number>, size: number, flip: boolean, dx: number, dy: number, out: Float32Array, offset: number, fill = 1): void {
-  for (let y = 0; y < size; y++)
-    for (let x = 0; x < size; x++) {
-      const sy = y - dy;
-      let sx = x - dx;
-      const o = offset + (y * size + x) * 3;
-      if (sy < 0 || sy >= size || sx < 0 || sx >= size) {
-        out[o] = out[o + 1] = out[o + 2] = fill;
-        continue;
-      }
-      if (flip) sx = size - 1 - sx;
-      const i = (sy * size + sx) * 3;
-      out[o] = src[i];
-      out[o + 1] = src[i + 1];
-      out[o + 2] = src[i + 2];
-    }
-}
-
 /** Category of a prompt: the category of the emoji whose bare caption equals the prompt's first comma part. */
 export function categoryOfPrompt(prompt: string, records: readonly Pick<EmojiRecord, 'name' | 'category'>[]): string | undefined {
   const head = normalizeText(prompt.split(',')[0]);
   const rec = records.find((r) => normalizeText(r.name) === head);
   return rec ? classifierCategoryOf(rec.category) : undefined;
-}
-
-// ---------------------------------------------------------------- training
-
-/** Labelled batches; implementations draw with the trainer's RNG (augmentation included). */
-export interface ClassifierData {
-  /** images [B,32,32,3] in [0,1] (flattened), labels [B] category indices. */
-  batch(rng: Rng, batchSize: number): { images: Float32Array; labels: Int32Array };
-}
-
-export interface ClassifierTrainConfig {
-  batchSize: number;
-  learningRate: number; // peak LR
-  warmupSteps: number;
-  steps: number; // total optimizer steps (cosine decay to 10% over steps − warmupSteps)
-  weightDecay: number;
-  labelSmoothing: number; // ε of the smoothed cross-entropy
-  maxGradNorm: number;
-  seed: number; // data order and augmentation
-}
-
-export const defaultClassifierTrainConfig = (steps: number): ClassifierTrainConfig => ({
-  batchSize: 64,
-  learningRate: 3e-3,
-  warmupSteps: Math.min(50, Math.floor(steps / 10)),
-  steps,
-  weightDecay: 1e-2,
-  labelSmoothing: 0.1,
-  maxGradNorm: 2,
-  seed: 0,
-});
-
-/** Label-smoothed cross-entropy. logits [B,K], labels [B] -> scalar mean */
-export function classifierLoss(logits: tf.Tensor2D, labels: tf.Tensor1D, smoothing: number): tf.Scalar {
-  const k = logits.shape[1];
-  const target = tf.add(tf.mul(tf.oneHot(labels, k), 1 - smoothing), smoothing / k);
-  return tf.neg(tf.mean(tf.sum(tf.mul(target, tf.logSoftmax(logits)), 1))) as tf.Scalar;
-}
-
-export interface ClassifierStepMetrics {
-  step: number; // steps done, after this one
-  loss: number;
-  accuracy: number; // on the (augmented) training batch
-  learningRate: number;
-}
-
-export class ClassifierTrainer {
-  step = 0;
-  readonly rng: Rng;
-  readonly optimizer: AdamW;
-  private readonly vars: tf.Variable[];
-
-  constructor(readonly classifier: EmojiClassifier, readonly config: ClassifierTrainConfig) {
-    this.vars = classifier.variables();
-    if (this.vars.some((v) => !v.trainable)) throw new Error('ClassifierTrainer needs a classifier created with trainable weights (EmojiClassifier.create(cfg, seed, true)).');
-    const opt = { learningRate: config.learningRate, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: config.weightDecay };
-    // Built inside tidy: tf.variable(zerosLike(x)) keeps the zeros tensor alive otherwise, and dispose() would leak it.
-    let optimizer: AdamW | undefined;
-    tf.tidy(() => void (optimizer = new AdamW(this.vars, opt)));
-    this.optimizer = optimizer!;
-    this.rng = createRng(config.seed);
-  }
-
-  learningRate(): number {
-    const c = this.config;
-    return learningRateAt(this.step, { base: c.learningRate, warmupSteps: c.warmupSteps, decaySteps: c.steps - c.warmupSteps, minRatio: 0.1 });
-  }
-
-  /** One AdamW step on a batch from `data` (one read for loss + accuracy). */
-  async trainStep(data: ClassifierData): Promise<ClassifierStepMetrics> {
-    const c = this.config;
-    const s = this.classifier.config.imageSize;
-    const lr = this.learningRate();
-    const { images, labels } = data.batch(this.rng, c.batchSize);
-    const x = tf.tensor4d(images, [c.batchSize, s, s, 3]);
-    const y = tf.tensor1d(labels, 'int32');
-    let correct: tf.Scalar | undefined;
-    const { grads, value } = tf.variableGrads(() => {
-      const { logits } = this.classifier.forward(x);
-      correct = tf.keep(tf.mean(tf.cast(tf.equal(tf.argMax(logits, 1), y), 'float32')) as tf.Scalar);
-      return classifierLoss(logits, y, c.labelSmoothing);
-    }, this.vars);
-    const norm = globalNorm(grads);
-    const clipped = clipByGlobalNorm(grads, norm, c.maxGradNorm);
-    this.optimizer.apply(clipped, lr);
-    const packed = tf.stack([value, correct!]);
-    const [loss, accuracy] = await packed.data();
-    tf.dispose([x, y, value, correct!, norm, packed, ...Object.values(grads), ...Object.values(clipped)]);
-    this.step++;
-    return { step: this.step, loss, accuracy, learningRate: lr };
-  }
-
-  dispose(): void {
-    this.optimizer.dispose();
-  }
-}
-
-/** Runs `config.steps` training steps; onStep may report progress. */
-export async function trainClassifier(
-  classifier: EmojiClassifier,
-  data: ClassifierData,
-  config: ClassifierTrainConfig,
-  onStep: (m: ClassifierStepMetrics) => void = () => {},
-): Promise<ClassifierStepMetrics[]> {
-  const tr = new ClassifierTrainer(classifier, config);
-  const history: ClassifierStepMetrics[] = [];
-  try {
-    while (tr.step < config.steps) {
-      const m = await tr.trainStep(data);
-      history.push(m);
-      onStep(m);
-    }
-  } finally {
-    tr.dispose();
-  }
-  return history;
 }
 
 // ---------------------------------------------------------------- safetensors
