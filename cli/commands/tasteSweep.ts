@@ -17,8 +17,8 @@ import { parseVariants, summarize, sweepMarkdown, sweepSvg, type Variant } from 
 export const DEFAULT_SWEEP_REWARDS = 'brightness,colourfulness,jpeg_compressibility,prompt_alignment';
 
 export const tasteSweepHelp = `taste-sweep [--variants "name:key=value,key=value;name2:…"] [--rewards ${DEFAULT_SWEEP_REWARDS}] [--seeds 0,1,2]
-      [--labels 100] [--protocol offline|online] [--eval-seeds 3] [--out runs/taste-sweep] [--model ${DEFAULT_MODEL_PATH}] [--data data] [--quick]
-  For each recipe variant (overrides of the default recipe; "default" is always run) × reward × seed: a fresh LoRA learns
+      [--labels 100] [--protocol offline|online] [--eval-seeds 3] [--out runs/taste-sweep] [--model ${DEFAULT_MODEL_PATH}] [--data data] [--no-default] [--quick]
+  For each recipe variant (overrides of the default recipe; "default" too unless --no-default) × reward × seed: a fresh LoRA learns
   from --labels scripted-oracle votes and is judged on the ${DEFAULT_PROMPTS.length} built-in prompts × --eval-seeds held-out seeds:
   attribute shift in within-prompt σ, win rate vs base, classifier accuracy drift and denoising-loss drift (needs
   \`npm run data\`). offline = pairs from the base model (pairs + label + train); online = the studio's loop (each round's
@@ -53,7 +53,8 @@ export async function tasteSweepCommand(args: Args, log: (s: string) => void = c
     if (!r.ok) throw new Error(`prompt_alignment needs the classifier and the dataset index: ${r.why}`);
   }
   const rewards = rewardNames.map(rewardByName);
-  const variants: Variant[] = [{ name: 'default', overrides: {} }, ...parseVariants(str(args, 'variants', ''))];
+  const listed = parseVariants(str(args, 'variants', ''));
+  const variants: Variant[] = flag(args, 'no-default') && listed.length > 0 ? listed : [{ name: 'default', overrides: {} }, ...listed];
   const quickRecipe: Partial<TasteRecipe> = quick ? { votesPerRound: 2, stepsPerRound: 1, pairsPerStep: 1 } : {};
   for (const v of variants) {
     const problem = validateRecipe({ ...defaultTasteRecipe, ...quickRecipe, ...v.overrides });
