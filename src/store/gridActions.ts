@@ -1,4 +1,5 @@
 // Best-of-k labeling: one click on the best of 4 images from one x_T labels the k−1 pairs (best, other); optionally a second click on the worst labels (other, worst) too. Votes are in each stored pair's trajectory order.
+import { predictedPreference } from '../core/taste/implicitReward';
 import type { Vote } from '../core/algorithms/d3po';
 import { saveLabels, type Label } from '../storage/labels';
 import { errorMessage } from './client';
@@ -52,6 +53,13 @@ export async function pickGridImage(index: number): Promise<void> {
   await saveGrid(grid, best, worst);
 }
 
+/** The taste meter's pre-vote prediction for the grid's pair (i, j): the image with the higher implicit reward. */
+function predictionOf(grid: GridView, i: number, j: number): { predicted?: 0 | 1 } {
+  const r = grid.implicitRewards;
+  const p = r ? predictedPreference(r[i], r[j]) : null;
+  return p === null ? {} : { predicted: p };
+}
+
 async function saveGrid(grid: GridView, best: number, worst: number | null): Promise<void> {
   const s = useStudioStore.getState();
   const time = Date.now();
@@ -65,6 +73,7 @@ async function saveGrid(grid: GridView, best: number, worst: number | null): Pro
     modelId: s.session.model?.name ?? '',
     loraVersion: grid.loraVersion,
     annotator: s.settings.annotator || undefined,
+    ...predictionOf(grid, i, j),
   }));
   patch('labeling', { saving: true });
   try {

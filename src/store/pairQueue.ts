@@ -83,7 +83,7 @@ function requestGrid(prompt: string): void {
   track(
     (signal) => getClient().grid({ prompt, seed, size: GRID_SIZE }, { signal }),
     (e) => {
-      const view: GridView = { gridId: e.gridId, prompt: e.prompt, seed: e.seed, loraVersion: e.loraVersion, images: e.images, pairIds: e.pairIds };
+      const view: GridView = { gridId: e.gridId, prompt: e.prompt, seed: e.seed, loraVersion: e.loraVersion, images: e.images, pairIds: e.pairIds, implicitRewards: e.implicitRewards };
       const { labeling, settings } = useStudioStore.getState();
       if (!settings.gridMode) return; // the mode changed while it was generating
       if (labeling.grid == null) patch('labeling', { grid: view, gridShown: false, gridBest: null });

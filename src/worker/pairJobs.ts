@@ -36,14 +36,25 @@ async function decodeToImages(s: Session, latents: tf.Tensor4D): Promise<Generat
  * cache under the pair's id, where training finds them.
  */
 export async function adapterPrediction(s: Session, pairId: string, trajectories: [Trajectory, Trajectory]): Promise<0 | 1 | null> {
+  const rewards = await implicitRewards(s, trajectories, (k) => [`${pairId}#${k}`]);
+  return rewards ? predictedPreference(rewards[0], rewards[1]) : null;
+}
+
+/**
+ * D3PO's implicit reward of each trajectory the adapter just sampled (null while it is the base model). The reference
+ * log-probs are cached under every key `keysOf(k)` names (a grid image belongs to several stored pairs).
+ */
+async function implicitRewards(s: Session, trajectories: Trajectory[], keysOf: (k: number) => string[]): Promise<number[] | null> {
   if (loraVersion(s) == null) return null;
   const cache = referenceCacheOf(s);
   const rewards: number[] = [];
   for (const [k, t] of trajectories.entries()) {
-    const ref = await cache.resolve(s.model, trajectoryRows(`${pairId}#${k}`, t), s.reference ?? undefined);
+    const [first, ...more] = keysOf(k);
+    const ref = await cache.resolve(s.model, trajectoryRows(first ?? null, t), s.reference ?? undefined);
+    for (const key of more) cache.seed(key, ref);
     rewards.push(implicitReward(t.logProbs, ref, METER_SKIP_FINAL));
   }
-  return predictedPreference(rewards[0], rewards[1]);
+  return rewards;
 }
 
 export async function handlePair(s: Session, req: PairRequest, ctx: JobContext): Promise<void> {
@@ -108,8 +119,11 @@ export async function handleGrid(s: Session, req: GridRequest, ctx: JobContext):
       pairIds[`${i}-${j}`] = pairId;
     }
   }
+  // Image i is trajectory 0 of its pairs with later images and trajectory 1 of those with earlier ones.
+  const keysOf = (k: number) => Object.entries(pairIds).map(([ij, id]) => (Number(ij.split('-')[0]) === k ? `${id}#0` : Number(ij.split('-')[1]) === k ? `${id}#1` : '')).filter(Boolean);
+  const rewards = await implicitRewards(s, trajectories, keysOf);
   ctx.post(
-    { type: 'grid-ready', id: req.id, gridId, prompt: req.prompt, seed: req.seed, loraVersion: version, images, pairIds, ms: performance.now() - t0 },
+    { type: 'grid-ready', id: req.id, gridId, prompt: req.prompt, seed: req.seed, loraVersion: version, images, pairIds, implicitRewards: rewards, ms: performance.now() - t0 },
     images.map((i) => i.rgba),
   );
 }

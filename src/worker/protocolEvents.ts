@@ -68,6 +68,7 @@ export interface GridReadyEvent {
   loraVersion: string | null;
   images: GeneratedImage[];
   pairIds: Record<string, string>;
+  implicitRewards: number[] | null; // the taste meter: the adapter's implicit reward per image before the vote (null = base model)
   ms: number;
 }
 

@@ -40,7 +40,8 @@ describe('grid flow (fake worker, fake-indexeddb)', () => {
       const pairIds: Record<string, string> = {};
       for (let i = 0; i < p.size; i++) for (let j = i + 1; j < p.size; j++) pairIds[`${i}-${j}`] = `${gridId}-${i}${j}`;
       const images = Array.from({ length: p.size }, () => ({ width: 2, height: 2, rgba: new ArrayBuffer(16) }));
-      return { type: 'grid-ready', id: 1, gridId, prompt: p.prompt, seed: p.seed, loraVersion: null, images, pairIds, ms: 1 };
+      // The adapter's implicit reward per image (the taste meter): image 2 highest, then 0, 3, 1.
+      return { type: 'grid-ready', id: 1, gridId, prompt: p.prompt, seed: p.seed, loraVersion: null, images, pairIds, implicitRewards: [0.3, 0.1, 0.5, 0.2], ms: 1 };
     });
     // Pairs never finish on their own; like the real client, an abort rejects them with an AbortError.
     const pair = (_p: unknown, o: { signal: AbortSignal }) => new Promise((_, reject) => o.signal.addEventListener('abort', () => reject(new DOMException('cancelled', 'AbortError'))));
@@ -55,6 +56,8 @@ describe('grid flow (fake worker, fake-indexeddb)', () => {
     await pickGridImage(1);
     const labels = await listLabels();
     expect(labels.map((l) => `${l.pairId}:${l.vote}`).sort()).toEqual([`${shownGrid.gridId}-01:1`, `${shownGrid.gridId}-12:0`, `${shownGrid.gridId}-13:0`]);
+    // Each pair keeps the pre-vote prediction from the rewards: (0,1) → 0, (1,2) → 1, (1,3) → 1.
+    expect(labels.map((l) => `${l.pairId}:${l.predicted}`).sort()).toEqual([`${shownGrid.gridId}-01:0`, `${shownGrid.gridId}-12:1`, `${shownGrid.gridId}-13:1`]);
     expect(new Set(labels.map((l) => l.time)).size).toBe(1);
     expect(useStudioStore.getState().labeling.counts.labeled).toBe(3);
     expect(useStudioStore.getState().labeling.grid?.gridId).not.toBe(shownGrid.gridId);

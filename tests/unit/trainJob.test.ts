@@ -3,15 +3,15 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MiniSD } from '../../src/core/model/pipeline';
 import { tinyModelConfig } from '../../src/core/config';
-import { openSession, checkpointNow, NonFiniteAdapterError } from '../../src/worker/session';
-import { handlePair } from '../../src/worker/pairJobs';
+import { openSession, checkpointNow, NonFiniteAdapterError, referenceCacheOf } from '../../src/worker/session';
+import { handleGrid, handlePair } from '../../src/worker/pairJobs';
 import { handleTrain } from '../../src/worker/trainJob';
 import { defaultStudioTrainConfig } from '../../src/worker/trainConfig';
 import { saveLabel } from '../../src/storage/labels';
 import { getPair } from '../../src/storage/pairs';
 import { listCheckpoints } from '../../src/storage/checkpoints';
 import { disposeTransitions, transitionLogProb, transitionTensors } from '../../src/core/algorithms/transitions';
-import type { PairReadyEvent, StudioEvent, TrainRequest } from '../../src/worker/protocol';
+import type { GridReadyEvent, PairReadyEvent, StudioEvent, TrainRequest } from '../../src/worker/protocol';
 import { useBackend } from './backend';
 
 beforeAll(() => useBackend('wasm'));
@@ -72,6 +72,15 @@ describe('D3PO train job', () => {
     }
     expect(Math.abs(sums[0] - sums[1])).toBeGreaterThan(1e-4); // the two images differ enough for the test to mean something
     expect(e.predicted).toBe(sums[0] > sums[1] ? 0 : 1);
+    // A best-of-4 grid gets one implicit reward per image; an image's reference log-probs are cached under every pair it is in.
+    await handleGrid(s.session, { type: 'grid', id: 9, prompt: 'dog', seed: 77, size: 4 }, ctxOf(s.events));
+    const g = s.events.filter((x): x is GridReadyEvent => x.type === 'grid-ready').at(-1)!;
+    expect(g.implicitRewards).toHaveLength(4);
+    const cache = referenceCacheOf(s.session);
+    const shared = [cache.full(`${g.pairIds['0-1']}#1`), cache.full(`${g.pairIds['1-2']}#0`), cache.full(`${g.pairIds['1-3']}#0`)];
+    expect(shared.every((v) => v != null && v.length === 4)).toBe(true);
+    expect(Array.from(shared[1]!)).toEqual(Array.from(shared[0]!));
+    expect(Array.from(shared[2]!)).toEqual(Array.from(shared[0]!));
     s.dispose();
   });
 
