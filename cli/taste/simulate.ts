@@ -47,7 +47,7 @@ export interface TasteRunResult {
   shift: number; // (tuned mean − base mean) / sigmaWithin
   winRate: number; // tuned beats base on the same (prompt, seed), ties ½
   quality: { base: ClassifierQuality | null; tuned: ClassifierQuality | null; accuracyDrift: number | null; denoisingBase: number | null; denoisingTuned: number | null };
-  meter: { all: Proportion; lastHalf: Proportion; skipFinal: Proportion; lastHalfSkipFinal: Proportion; clamped: Proportion; studio: Proportion } | null; // online: pre-vote agreement (all steps, without the final one, Σ of D3PO-clamped log-ratios)
+  meter: { all: Proportion; lastHalf: Proportion; skipFinal: Proportion; lastHalfSkipFinal: Proportion; clamped: Proportion; studio: Proportion } | null; // online: pre-vote agreement (all steps, without the METER_SKIP_FINAL final ones, Σ of D3PO-clamped log-ratios)
   deltaByStep: number[]; // mean |log π_θ − log π_ref| per denoising step (index 0 = t 951, last = t 1) on 8 base pairs, after training
   seconds: { sampling: number; training: number; eval: number };
 }
@@ -119,7 +119,7 @@ export async function runTaste(ctx: TasteContext, recipe: TasteRecipe, reward: R
             const refs = await Promise.all(s.pair.trajectories.map((t, k) => trainer.cache.resolve(model, trajectoryRows(`${s.pair.id}#${k}`, t), trainer.reference ?? undefined)));
             const [t0r, t1r] = s.pair.trajectories;
             const judge = (p: 0 | 1 | null) => (p === null || (pair.vote !== 0 && pair.vote !== 1) ? null : p === pair.vote);
-            for (const [key, skip] of [['all', 0], ['skip', 1]] as const) outcomes[key].push(judge(predictedPreference(implicitReward(t0r.logProbs, refs[0], skip), implicitReward(t1r.logProbs, refs[1], skip))));
+            for (const [key, skip] of [['all', 0], ['skip', METER_SKIP_FINAL]] as const) outcomes[key].push(judge(predictedPreference(implicitReward(t0r.logProbs, refs[0], skip), implicitReward(t1r.logProbs, refs[1], skip))));
             outcomes.clamped.push(judge(predictedPreference(clampedSum(t0r.logProbs, refs[0]), clampedSum(t1r.logProbs, refs[1]))));
           } else {
             outcomes.all.push(null);
@@ -180,7 +180,7 @@ export async function runTaste(ctx: TasteContext, recipe: TasteRecipe, reward: R
       `  ${protocol} ${reward.name} seed ${seed}: shift ${result.shift.toFixed(2)} σ, win ${(100 * result.winRate).toFixed(0)} %, ` +
         `accuracy drift ${result.quality.accuracyDrift === null ? 'n/a' : (100 * result.quality.accuracyDrift).toFixed(1) + ' pts'}, ` +
         `denoising ${denoisingTuned?.toFixed(4) ?? 'n/a'} (base ${ctx.quality?.proxyBase?.toFixed(4) ?? 'n/a'}), ${steps} steps, train ${seconds.training.toFixed(0)} s` +
-        (result.meter ? `, meter ${(100 * result.meter.all.rate).toFixed(0)} % (last half ${(100 * result.meter.lastHalf.rate).toFixed(0)} %, w/o final step ${(100 * result.meter.skipFinal.rate).toFixed(0)} %)` : ''),
+        (result.meter ? `, meter ${(100 * result.meter.all.rate).toFixed(0)} % (last half ${(100 * result.meter.lastHalf.rate).toFixed(0)} %, w/o final ${METER_SKIP_FINAL} steps ${(100 * result.meter.skipFinal.rate).toFixed(0)} %)` : ''),
     );
     return result;
   } finally {
@@ -190,7 +190,7 @@ export async function runTaste(ctx: TasteContext, recipe: TasteRecipe, reward: R
   }
 }
 
-/** Mean |Δ_t| per step index over the pairs' trajectories: how the log-ratios of the steps compare (the final step's σ ≈ 0.009). */
+/** Mean |Δ_t| per step index over the pairs' trajectories: how the log-ratios of the steps compare (the second-to-last step, t = 51 → 1, has σ ≈ 0.009). */
 async function meanAbsLogRatioByStep(model: MiniSD, lora: LoraAdapter, pool: SampledPair[]): Promise<number[]> {
   const sums: number[] = [];
   let n = 0;

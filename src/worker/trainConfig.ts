@@ -18,5 +18,10 @@ export function validateTrainConfig(cfg: StudioTrainConfig): string | null {
     const [lo, hi] = trainConfigLimits[key];
     if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi) return `Training setting ${key} = ${String(v)} is out of range; use an integer from ${lo} to ${hi}.`;
   }
-  return validateRecipe(cfg);
+  const problem = validateRecipe(cfg);
+  if (problem) return problem;
+  // The worker samples, checkpoints and exports the trained adapter itself; a LoRA EMA (src/core/taste/loraEma.ts) is a CLI option only.
+  // The taste sweep found it no better than a lower learning rate (README, "Taste"), so the studio refuses it rather than ignore it.
+  if (cfg.emaDecay !== 0) return `Training setting emaDecay = ${cfg.emaDecay}: the studio trains without a LoRA EMA (use the CLI's \`train --ema\`); set it to 0.`;
+  return null;
 }

@@ -277,6 +277,7 @@ const evalArgs = (dir: string, out: string) => ({
   model: path.join(dir, 'model.safetensors'),
   out: path.join(dir, out),
   classifier: path.join(dir, 'clf', 'classifier.safetensors'),
+  'classifier-checkpoint': path.join(dir, 'clf', 'checkpoint.safetensors'),
   'per-prompt': '2',
   steps: '2',
   'classifier-epochs': '16',

@@ -42,5 +42,7 @@ describe('validateTrainConfig', () => {
     expect(validateTrainConfig({ ...defaultStudioTrainConfig, rank: 2.5 })).toMatch(/rank = 2.5 .*integer from 1 to 64/);
     expect(validateTrainConfig({ ...defaultStudioTrainConfig, learningRate: Number.NaN })).toMatch(/learningRate/);
     expect(validateTrainConfig({ ...defaultStudioTrainConfig, eps: 1 })).toMatch(/eps = 1 is out of range/);
+    // A LoRA EMA is a CLI option; the studio's worker would ignore it, so it is refused with what to do.
+    expect(validateTrainConfig({ ...defaultStudioTrainConfig, emaDecay: 0.9 })).toMatch(/emaDecay = 0.9.*train --ema.*set it to 0/);
   });
 });

@@ -1,7 +1,10 @@
 // The taste meter's and the blind test's statistics: the Wilson interval against published values and its closed form re-derived, rolling agreement, the implicit-reward prediction, and the blind tally (slots swapped, ties half).
 import { describe, expect, it } from 'vitest';
 import { rollingAgreement, wilson } from '../../src/core/taste/agreement';
-import { implicitReward, predictedPreference } from '../../src/core/taste/implicitReward';
+import fs from 'node:fs';
+import { implicitReward, METER_SKIP_FINAL, predictedPreference } from '../../src/core/taste/implicitReward';
+import { alphasCumprod, ddimCoefficients, ddimTimesteps, prevTimestep } from '../../src/core/diffusion/schedule';
+import type { SchedulerConfig } from '../../src/core/config';
 import { meterCurve, meterNow, meterOutcomes } from '../../src/store/tasteMeter';
 import { blindTally } from '../../src/store/blindTally';
 import type { Label } from '../../src/storage/labels';
@@ -95,5 +98,40 @@ describe('blindTally', () => {
     const swapped = blindTally(votes, s40, base);
     expect(swapped.rate).toBeCloseTo(1.5 / 5, 12);
     expect(blindTally(votes, base, s80).n).toBe(1);
+  });
+});
+
+describe('METER_SKIP_FINAL: which final steps are log-ratio outliers on emoji-sd', () => {
+  // A step's log-ratio is −(|x − μ_θ|² − |x − μ_ref|²)/2σ² with μ_θ − μ_ref = c_ε·(ε_θ − ε_ref), so it scales with (c_ε/σ)².
+  // Re-derived here from the cosine ᾱ(t) = cos²((t/N + 0.008)/1.008 · π/2) in closed form (ᾱ_t = Π(1 − β_i) telescopes to
+  // ᾱ((t+1)/N)/ᾱ(0) while no β hits the 0.999 cap) and DDIM's σ and ε coefficient (Song et al. 2021, eq. 12/16).
+  const cfg = JSON.parse(fs.readFileSync('public/models/emoji-sd/config.json', 'utf8')) as { scheduler: SchedulerConfig; sample: { steps: number; eta: number } };
+  const N = cfg.scheduler.numTrainTimesteps;
+  const abar = (t: number) => Math.cos(((t / N + 0.008) / 1.008) * (Math.PI / 2)) ** 2 / Math.cos((0.008 / 1.008) * (Math.PI / 2)) ** 2;
+  const gain = (t: number, prev: number, eta: number) => {
+    const a = abar(t + 1);
+    const ap = abar(prev + 1);
+    const sigma = eta * Math.sqrt(((1 - ap) / (1 - a)) * (1 - a / ap));
+    const cEps = Math.sqrt(Math.max(1 - ap - sigma ** 2, 0)) - (Math.sqrt(ap) * Math.sqrt(1 - a)) / Math.sqrt(a);
+    return Math.abs(cEps) / sigma;
+  };
+  it('the second-to-last step (t = 51 → 1) and only it has a (c_ε/σ)² far above the rest, so the meter skips the final two', () => {
+    const { steps, eta } = cfg.sample;
+    const ts = ddimTimesteps(cfg.scheduler, steps);
+    const g = ts.map((t) => gain(t, prevTimestep(cfg.scheduler, t, steps), eta));
+    // The project's own tables agree with the closed form.
+    const table = alphasCumprod(cfg.scheduler);
+    ts.forEach((t) => {
+      const c = ddimCoefficients(table, t, prevTimestep(cfg.scheduler, t, steps), eta);
+      expect(c.sigma / (eta * Math.sqrt(((1 - abar(Math.max(t - N / steps, 0) + 1)) / (1 - abar(t + 1))) * (1 - abar(t + 1) / abar(Math.max(t - N / steps, 0) + 1))))).toBeCloseTo(1, 3);
+    });
+    const T = ts.length;
+    expect([ts[T - 2], ts[T - 1]]).toEqual([51, 1]);
+    const others = g.slice(0, T - 2).map((x) => x * x);
+    const median = [...others].sort((a, b) => a - b)[others.length >> 1];
+    expect(g[T - 2] ** 2 / median).toBeGreaterThan(50); // ~100× the typical step
+    expect(g[T - 1] ** 2 / median).toBeLessThan(5); // t = 1 → 0 is ordinary
+    expect(Math.max(...others) / median).toBeLessThan(10);
+    expect(METER_SKIP_FINAL).toBe(2);
   });
 });

@@ -23,7 +23,7 @@ export interface D3poTrainConfig extends D3poLossConfig {
   maxGradNorm: number; // clip the global gradient norm to this (paper 1.0)
   timestepFraction: number; // share of the T steps trained per pair (paper 1.0; lower is cheaper)
   stepsPerChunk: number; // timesteps per forward/backward chunk; gradients accumulate across chunks (memory bound on WebGPU)
-  skipFinalSteps?: number; // final denoising steps never trained (default 0 = all, as the paper): with steps offset 1 the last step's σ ≈ 0.009 makes its log-ratio ~100× the others'
+  skipFinalSteps?: number; // final denoising steps never trained (default 0 = all, as the paper): with 20 steps, offset 1 and the cosine schedule the second-to-last step (t = 51 → 1, σ ≈ 0.009) has a log-ratio ~100× the others', so 2 leaves it (and t = 1 → 0) out
 }
 
 export const defaultD3poTrainConfig: D3poTrainConfig = {

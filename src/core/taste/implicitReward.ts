@@ -1,16 +1,17 @@
 /**
  * The adapter's own preference between two images it sampled, before anyone votes: D3PO's implicit reward
  * r(x) = β Σ_t log π_θ(x_{t−1}|x_t)/π_ref(x_{t−1}|x_t) (Yang et al. 2024 §4.2: Q* = β·log(π* ÷ π_ref) per step; summed over
- * the trajectory's segments). β only scales it, so the prediction uses Σ_t Δ_t. Steps whose noise σ_t is tiny (the final
- * t = 51 → 1 step of the cosine schedule, σ ≈ 0.009) have log-ratios ~100× the others that say little about the image,
- * so they can be left out (`skipFinal`).
+ * the trajectory's segments). β only scales it, so the prediction uses Σ_t Δ_t. A step's log-ratio scales with
+ * (c_ε/σ_t)², c_ε the DDIM mean's ε coefficient: with 20 steps, offset 1 and the cosine schedule, the second-to-last step
+ * (t = 51 → 1, σ ≈ 0.009, c_ε/σ ≈ 9.9 against 0.6–1.8 elsewhere) has a log-ratio ~100× the others' that says little about
+ * the image; the last (t = 1 → 0) is ordinary but tiny. `skipFinal` = 2 leaves both out.
  */
 
 /** Predicted votes the studio's meter headline covers (the newest ones). */
 export const METER_WINDOW = 30;
 
-/** Final steps the studio's meter leaves out (README, "Taste meter": agreement with and without the final step). */
-export const METER_SKIP_FINAL = 1;
+/** Final steps the studio's meter leaves out: the outlier t = 51 → 1 and t = 1 → 0 (README, "Taste": agreement with and without them). */
+export const METER_SKIP_FINAL = 2;
 
 /** Σ_t (policy − ref) over the first T − skipFinal steps. */
 export function implicitReward(policyLogProbs: ArrayLike<number>, refLogProbs: ArrayLike<number>, skipFinal = 0): number {

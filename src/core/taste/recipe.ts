@@ -13,7 +13,7 @@ export interface TasteRecipe {
   weightDecay: number; // decoupled AdamW weight decay (paper 1e-4)
   maxGradNorm: number; // global-norm gradient clip (paper 1.0)
   timestepFraction: number; // share of each pair's T denoising steps trained per optimizer step (paper 1.0)
-  skipFinalSteps: number; // final denoising steps left out of training (paper 0; the last step's log-ratio is ~100× the others')
+  skipFinalSteps: number; // final denoising steps left out of training (paper 0; 2 drops t = 51 → 1, whose log-ratio is ~100× the others', and t = 1 → 0)
   stepsPerChunk: number; // (pair, step) terms per forward/backward chunk; bounds memory on WebGPU, not the result
   pairsPerStep: number; // labeled pairs per optimizer step (drawn without replacement, a new shuffle per pass)
   votesPerRound: number; // the studio trains after this many new votes; `train` treats n labels as ceil(n / votesPerRound) rounds

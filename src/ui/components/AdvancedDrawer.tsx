@@ -18,7 +18,6 @@ const FIELDS: { key: NumberField; label: string; help: string; step: number }[] 
   { key: 'eps', label: 'ε', help: 'ratio clip [1−ε, 1+ε]', step: 0.01 },
   { key: 'weightDecay', label: 'weight decay', help: 'decoupled AdamW decay', step: 1e-5 },
   { key: 'maxGradNorm', label: 'max grad norm', help: 'global-norm clip', step: 0.1 },
-  { key: 'emaDecay', label: 'LoRA EMA', help: '0 = off; else sample with an average of the weights', step: 0.01 },
   { key: 'stepsPerChunk', label: 'timesteps per chunk', help: 'memory bound per forward/backward', step: 1 },
   { key: 'checkpointEvery', label: 'checkpoint every', help: 'optimizer steps between saves', step: 1 },
   { key: 'rank', label: 'LoRA rank', help: 'applies to a new adapter', step: 1 },
