@@ -11,6 +11,7 @@ import { saveLabel } from '../../src/storage/labels';
 import { getPair } from '../../src/storage/pairs';
 import { listCheckpoints } from '../../src/storage/checkpoints';
 import { disposeTransitions, transitionLogProb, transitionTensors } from '../../src/core/algorithms/transitions';
+import { METER_SKIP_FINAL } from '../../src/core/taste/implicitReward';
 import type { GridReadyEvent, PairReadyEvent, StudioEvent, TrainRequest } from '../../src/worker/protocol';
 import { useBackend } from './backend';
 
@@ -59,7 +60,7 @@ describe('D3PO train job', () => {
     await handleTrain(s.session, trainReq(3, 'run-meter'), ctxOf(s.events));
     const e = await labeledPair(s, 4, 0);
     expect(e.loraVersion).toBe('step-3');
-    // Independently: re-score the stored trajectories under the adapter and under LoRA off, sum all but the final step.
+    // Independently: re-score the stored trajectories under the adapter and under LoRA off, sum all but the final METER_SKIP_FINAL steps.
     const stored = (await getPair(e.pairId))!;
     const sums: number[] = [];
     for (const tr of stored.trajectories) {
@@ -68,7 +69,7 @@ describe('D3PO train job', () => {
       const v = await d.data();
       d.dispose();
       disposeTransitions(tt);
-      sums.push(Array.from(v).slice(0, -1).reduce((a, b) => a + b, 0));
+      sums.push(Array.from(v).slice(0, v.length - METER_SKIP_FINAL).reduce((a, b) => a + b, 0));
     }
     expect(Math.abs(sums[0] - sums[1])).toBeGreaterThan(1e-4); // the two images differ enough for the test to mean something
     expect(e.predicted).toBe(sums[0] > sums[1] ? 0 : 1);
