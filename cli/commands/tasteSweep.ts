@@ -12,7 +12,7 @@ import { basePairPool, type SampledPair } from '../taste/basePairs';
 import { heldOutPrompts, heldOutSet, sampleHeldOut } from '../taste/heldOut';
 import { QualityProbe } from '../taste/quality';
 import { runTaste, type Protocol, type TasteContext, type TasteRunResult } from '../taste/simulate';
-import { parseVariants, summarize, sweepMarkdown, sweepSvg, type Variant } from '../taste/sweepReport';
+import { parseVariants, summarize, sweepMarkdown, sweepSvg, sweepWideMarkdown, type Variant } from '../taste/sweepReport';
 
 export const DEFAULT_SWEEP_REWARDS = 'brightness,colourfulness,jpeg_compressibility,prompt_alignment';
 
@@ -110,7 +110,7 @@ export async function tasteSweepCommand(args: Args, log: (s: string) => void = c
     const summary = results.map((r) => summarize(r.variant, r.recipe, r.runs));
     fs.mkdirSync(out, { recursive: true });
     const md = sweepMarkdown(summary, { protocol, labels, model: handle.id, heldOut: `${heldOut.prompts.length} prompts × ${heldOut.seeds.length} seeds` });
-    fs.writeFileSync(path.join(out, `sweep-${protocol}.md`), md);
+    fs.writeFileSync(path.join(out, `sweep-${protocol}.md`), `${md}\nAt a glance (per reward: win % / shift σ / accuracy drift pts, mean ± std over seeds):\n\n${sweepWideMarkdown(summary)}`);
     fs.writeFileSync(path.join(out, `sweep-${protocol}.json`), JSON.stringify(summary, null, 1) + '\n');
     fs.writeFileSync(path.join(out, `sweep-${protocol}.svg`), sweepSvg(summary, 'accuracy'));
     fs.writeFileSync(path.join(out, `sweep-${protocol}-denoising.svg`), sweepSvg(summary, 'denoising'));

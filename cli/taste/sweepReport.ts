@@ -114,6 +114,27 @@ export function sweepMarkdown(summary: VariantSummary[], info: { protocol: strin
   ].join('\n');
 }
 
+const pmShort = (s: Stat, digits: number, scale = 1) => (s.n === 0 ? '—' : s.n === 1 ? (s.mean * scale).toFixed(digits) : `${(s.mean * scale).toFixed(digits)} ± ${(s.std * scale).toFixed(digits)}`);
+
+/** One row per variant, one column per reward ("win % / shift σ / accuracy drift pts", mean ± std over seeds), for the README. */
+export function sweepWideMarkdown(summary: VariantSummary[]): string {
+  const rewards = [...new Set(summary.flatMap((v) => v.rewards.map((r) => r.reward)))];
+  const seeds = (v: VariantSummary) => [...new Set(v.rewards.map((r) => r.winRate.n))].join('/');
+  const rows = summary.map((v) => {
+    const cells = rewards.map((name) => {
+      const r = v.rewards.find((x) => x.reward === name);
+      return r ? `${pmShort(r.winRate, 0, 100)} / ${pmShort(r.shift, 2)} / ${pmShort(r.accuracyDrift, 1)}` : '—';
+    });
+    return `| ${v.name} | ${overridesText(v.overrides)} | ${seeds(v)} | ${cells.join(' | ')} | ${pmShort(v.overall.denoisingDrift, 4)} | ${pmShort(v.overall.trainSeconds, 0)} |`;
+  });
+  return [
+    `| variant | settings | seeds | ${rewards.map((r) => `${r}: win % / shift σ / Δacc pts`).join(' | ')} | denoising-loss drift | train time (s) |`,
+    `|---|---|---:|${rewards.map(() => '---:|').join('')}---:|---:|`,
+    ...rows,
+    '',
+  ].join('\n');
+}
+
 /** What the scatter's x axis shows: classifier-accuracy drift (points, guard ≥ −2) or denoising-loss drift (guard ≤ +0.005). */
 export type DriftAxis = 'accuracy' | 'denoising';
 
