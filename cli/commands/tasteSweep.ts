@@ -12,18 +12,20 @@ import { basePairPool, type SampledPair } from '../taste/basePairs';
 import { heldOutPrompts, heldOutSet, sampleHeldOut } from '../taste/heldOut';
 import { QualityProbe } from '../taste/quality';
 import { runTaste, type Protocol, type TasteContext, type TasteRunResult } from '../taste/simulate';
-import { parseVariants, summarize, sweepMarkdown, sweepSvg, sweepWideMarkdown, type Variant } from '../taste/sweepReport';
+import { parseVariants, summarize, sweepMarkdown, sweepSvg, sweepWideMarkdown, type Variant, type VariantSummary } from '../taste/sweepReport';
 
 export const DEFAULT_SWEEP_REWARDS = 'brightness,colourfulness,jpeg_compressibility,prompt_alignment';
 
 export const tasteSweepHelp = `taste-sweep [--variants "name:key=value,key=value;name2:…"] [--rewards ${DEFAULT_SWEEP_REWARDS}] [--seeds 0,1,2]
-      [--labels 100] [--protocol offline|online] [--eval-seeds 3] [--out runs/taste-sweep] [--model ${DEFAULT_MODEL_PATH}] [--data data] [--no-default] [--quick]
+      [--labels 100] [--protocol offline|online] [--eval-seeds 3] [--out runs/taste-sweep] [--model ${DEFAULT_MODEL_PATH}] [--data data] [--no-default] [--quick] [--report]
   For each recipe variant (overrides of the default recipe; "default" too unless --no-default) × reward × seed: a fresh LoRA learns
   from --labels scripted-oracle votes and is judged on the ${DEFAULT_PROMPTS.length} built-in prompts × --eval-seeds held-out seeds:
   attribute shift in within-prompt σ, win rate vs base, classifier accuracy drift and denoising-loss drift (needs
   \`npm run data\`). offline = pairs from the base model (pairs + label + train); online = the studio's loop (each round's
   pairs sampled from the current adapter; the taste meter's pre-vote agreement is recorded). Runs are cached in
-  <out>/runs/ (re-running resumes). Recipe keys: ${Object.keys(defaultTasteRecipe).join(', ')} (targets as to_q+to_v).
+  <out>/runs/ by name and recipe (re-running resumes; a cached run keeps the held-out set it was judged on).
+  --report: only rebuild the tables and plots from the cached runs (each with the recipe it was trained with; missing
+  runs are left out), e.g. after the default recipe changed. Recipe keys: ${Object.keys(defaultTasteRecipe).join(', ')} (targets as to_q+to_v).
   --quick: CI smoke run on the random tiny model (2 labels, 1 seed, brightness).`;
 
 function parseList(text: string, what: string): string[] {
@@ -59,6 +61,10 @@ export async function tasteSweepCommand(args: Args, log: (s: string) => void = c
   for (const v of variants) {
     const problem = validateRecipe({ ...defaultTasteRecipe, ...quickRecipe, ...v.overrides });
     if (problem) throw new Error(`variant ${v.name}: ${problem}`);
+  }
+  if (flag(args, 'report')) {
+    const heldOutText = `${quick ? 2 : DEFAULT_PROMPTS.length} prompts × ${num(args, 'eval-seeds', quick ? 1 : 3)} seeds`;
+    return reportFromRuns(out, protocol, labels, variants, (v) => ({ ...defaultTasteRecipe, ...quickRecipe, ...v.overrides }), rewardNames, seeds, heldOutText, log);
   }
   const handle: ModelHandle = quick ? tinyMemoryModel(0) : openModel(str(args, 'model', DEFAULT_MODEL_PATH));
   const { model } = handle;
@@ -107,17 +113,51 @@ export async function tasteSweepCommand(args: Args, log: (s: string) => void = c
       }
       results.push({ variant: v, recipe, runs });
     }
-    const summary = results.map((r) => summarize(r.variant, r.recipe, r.runs));
-    fs.mkdirSync(out, { recursive: true });
-    const md = sweepMarkdown(summary, { protocol, labels, model: handle.id, heldOut: `${heldOut.prompts.length} prompts × ${heldOut.seeds.length} seeds` });
-    fs.writeFileSync(path.join(out, `sweep-${protocol}.md`), `${md}\nAt a glance (per reward: win % / shift σ / accuracy drift pts, mean ± std over seeds):\n\n${sweepWideMarkdown(summary)}`);
-    fs.writeFileSync(path.join(out, `sweep-${protocol}.json`), JSON.stringify(summary, null, 1) + '\n');
-    fs.writeFileSync(path.join(out, `sweep-${protocol}.svg`), sweepSvg(summary, 'accuracy'));
-    fs.writeFileSync(path.join(out, `sweep-${protocol}-denoising.svg`), sweepSvg(summary, 'denoising'));
-    log(md);
-    log(`wrote ${path.join(out, `sweep-${protocol}.md`)}, .json, .svg (shift vs accuracy drift), -denoising.svg (shift vs denoising-loss drift)`);
+    writeReport(out, protocol, results.map((r) => summarize(r.variant, r.recipe, r.runs)), { protocol, labels, model: handle.id, heldOut: `${heldOut.prompts.length} prompts × ${heldOut.seeds.length} seeds` }, log);
   } finally {
     quality?.dispose();
     model.dispose();
   }
+}
+
+function writeReport(out: string, protocol: Protocol, summary: VariantSummary[], info: Parameters<typeof sweepMarkdown>[1], log: (s: string) => void): void {
+  fs.mkdirSync(out, { recursive: true });
+  const md = sweepMarkdown(summary, info);
+  fs.writeFileSync(path.join(out, `sweep-${protocol}.md`), `${md}\nAt a glance (per reward: win % / shift σ / accuracy drift pts, mean ± std over seeds):\n\n${sweepWideMarkdown(summary)}`);
+  fs.writeFileSync(path.join(out, `sweep-${protocol}.json`), JSON.stringify(summary, null, 1) + '\n');
+  fs.writeFileSync(path.join(out, `sweep-${protocol}.svg`), sweepSvg(summary, 'accuracy'));
+  fs.writeFileSync(path.join(out, `sweep-${protocol}-denoising.svg`), sweepSvg(summary, 'denoising'));
+  log(md);
+  log(`wrote ${path.join(out, `sweep-${protocol}.md`)}, .json, .svg (shift vs accuracy drift), -denoising.svg (shift vs denoising-loss drift)`);
+}
+
+/** --report: the tables and plots from the cached runs alone (each with the recipe it was trained with); runs not cached are left out, nothing is trained. */
+function reportFromRuns(out: string, protocol: Protocol, labels: number, variants: Variant[], recipeOf: (v: Variant) => TasteRecipe, rewards: string[], seeds: number[], heldOut: string, log: (s: string) => void): void {
+  let model = '';
+  const summary: VariantSummary[] = [];
+  for (const v of variants) {
+    const runs: TasteRunResult[] = [];
+    const recipe = recipeOf(v);
+    for (const reward of rewards) {
+      for (const seed of seeds) {
+        const file = path.join(out, 'runs', `${v.name}-${protocol}-${labels}-${reward}-s${seed}.json`);
+        if (!fs.existsSync(file)) continue;
+        const cached = JSON.parse(fs.readFileSync(file, 'utf8')) as { recipe: TasteRecipe; model: string; result: TasteRunResult };
+        const differs = (Object.keys(recipe) as (keyof TasteRecipe)[]).filter((k) => JSON.stringify(recipe[k]) !== JSON.stringify(cached.recipe[k]));
+        if (differs.length > 0) {
+          log(`--report: ${file} was trained with other settings (${differs.map((k) => `${k}=${JSON.stringify(cached.recipe[k])}`).join(', ')}); left out — state them in the variant`);
+          continue;
+        }
+        model ||= cached.model;
+        runs.push(cached.result);
+      }
+    }
+    if (runs.length === 0) {
+      log(`--report: no cached runs for variant ${v.name} in ${path.join(out, 'runs')}; left out`);
+      continue;
+    }
+    summary.push(summarize(v, recipe, runs));
+  }
+  if (summary.length === 0) throw new Error(`--report: no cached runs in ${path.join(out, 'runs')} for these variants; run the sweep without --report first.`);
+  writeReport(out, protocol, summary, { protocol, labels, model, heldOut }, log);
 }

@@ -91,6 +91,18 @@ describe('taste-sweep --quick (tiny model in memory)', () => {
     expect(svg).toMatch(/^<svg[\s\S]*attribute shift \(within-prompt σ; target ≥ 0.5\)[\s\S]*<\/svg>\n$/); // no quality probe in --quick: no drift, so no points
     const summary = JSON.parse(fs.readFileSync(path.join(out, 'sweep-offline.json'), 'utf8'));
     expect(summary.map((v: { name: string }) => v.name)).toEqual(['default', 'hot']);
+
+    // --report rebuilds the same tables from the run files alone; a variant without runs is left out, none at all is an error.
+    fs.rmSync(path.join(out, 'sweep-offline.md'));
+    const said: string[] = [];
+    await tasteSweepCommand(args({ quick: true, out, report: true, variants: 'hot:learningRate=1e-2;cold:learningRate=1e-5' }), (s) => said.push(s));
+    expect(fs.readFileSync(path.join(out, 'sweep-offline.md'), 'utf8')).toBe(md);
+    expect(said.some((l) => /no cached runs for variant cold/.test(l))).toBe(true);
+    await expect(tasteSweepCommand(args({ quick: true, out, report: true, 'no-default': true, variants: 'cold:learningRate=1e-5' }), () => {})).rejects.toThrow(/no cached runs/);
+    // A run trained with other settings than the variant states is left out, with what differs.
+    const told: string[] = [];
+    await expect(tasteSweepCommand(args({ quick: true, out, report: true, 'no-default': true, variants: 'hot:learningRate=2e-2' }), (s) => told.push(s))).rejects.toThrow(/no cached runs/);
+    expect(told.some((l) => /other settings \(learningRate=0.01\)/.test(l))).toBe(true);
   }, 120_000);
 
   it('online: the meter predicts the votes after the first round and says how often it agreed', async () => {

@@ -53,7 +53,7 @@ const trainReq = (steps: number, runId: string, over: Partial<TrainRequest['conf
 });
 
 describe('D3PO train job', () => {
-  it('pairs carry the pre-vote prediction: none from the base model, then the larger Σ log π_θ/π_ref (final step left out)', async () => {
+  it('pairs carry the pre-vote prediction: none from the base model, then the larger Σ log π_θ/π_ref (the final METER_SKIP_FINAL steps left out)', async () => {
     const s = await tinySession('tiny-meter', 5);
     const first = [await labeledPair(s, 1, 0), await labeledPair(s, 2, 1), await labeledPair(s, 3, 0)];
     expect(first.map((e) => e.predicted)).toEqual([null, null, null]); // the adapter is still the base model
