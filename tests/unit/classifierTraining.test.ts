@@ -3,7 +3,8 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { augmentGeometry, augmentImage, drawAugment, hueSaturationMatrix, IDENTITY_AUGMENT, jitterColour, MEANING_KEEPING_AUGMENT } from '../../src/core/eval/augment';
 import { classifyAll, accuracyOf, defaultClassifierConfig, EmojiClassifier, tinyClassifierConfig, type ClassifierConfig } from '../../src/core/eval/classifier';
-import { ClassifierTrainer, defaultClassifierTrainConfig, trainClassifier, type ClassifierData } from '../../src/core/eval/classifierTraining';
+import { ClassifierTrainer, defaultClassifierTrainConfig, trainClassifier } from '../../src/core/eval/classifierTraining';
+import { shapesData } from './shapesData';
 import { classifierDataFromRecords, LEGACY_SAMPLING, RESIDUAL_SAMPLING, trainEmojiClassifier } from '../../cli/eval/classifierData';
 import { loadEmojiDataset, type EmojiDataset } from '../../cli/pretrain/emojiData';
 import type { EmojiRecord } from '../../src/core/data/emojiDataset';
@@ -139,24 +140,6 @@ describe('classifier batches', () => {
   });
 });
 
-/** Discs (0) vs squares (1) of random colour on white, as in eval.test.ts. */
-const shapesData: ClassifierData = {
-  batch(rng, b) {
-    const images = new Float32Array(b * 3072);
-    const labels = new Int32Array(b);
-    for (let i = 0; i < b; i++) {
-      labels[i] = rng.int(2);
-      const color = [rng.next() * 0.8, rng.next() * 0.8, rng.next() * 0.8];
-      const [cx, cy] = [15.5 + (rng.next() - 0.5) * 4, 15.5 + (rng.next() - 0.5) * 4];
-      for (let y = 0; y < 32; y++)
-        for (let x = 0; x < 32; x++) {
-          const inside = labels[i] === 0 ? (x - cx) ** 2 + (y - cy) ** 2 < 100 : Math.abs(x - cx) < 10 && Math.abs(y - cy) < 10;
-          for (let c = 0; c < 3; c++) images[i * 3072 + (y * 32 + x) * 3 + c] = inside ? color[c] : 1;
-        }
-    }
-    return { images, labels };
-  },
-};
 
 const tinyResidual = (norm: 'none' | 'group'): ClassifierConfig => ({ ...tinyClassifierConfig(['disc', 'square']), block: 'residual', norm, convsPerLevel: 1 });
 
