@@ -72,6 +72,11 @@ test('taste: automatic rounds while the oracle labels, the meter from pre-vote p
   assert.equal(meter.n, window.length, 'the meter counts the predicted votes');
   assert.ok(Math.abs(meter.rate - agree / window.length) < 1e-4, `meter ${meter.rate} vs stored agreement ${agree}/${window.length}`);
   assert.match(meter.text, /agrees with you \d+ % of the time/);
+  // The "not yet different from chance" hint shows exactly when the 95 % Wilson interval (re-derived here) contains 50 %.
+  const [k, n, z] = [agree, window.length, 1.959964];
+  const centre = (k / n + (z * z) / (2 * n)) / (1 + (z * z) / n);
+  const half = (z * Math.sqrt((k / n) * (1 - k / n) / n + (z * z) / (4 * n * n))) / (1 + (z * z) / n);
+  assert.equal(meter.text.includes('Not yet different from chance'), centre - half <= 0.5 && centre + half >= 0.5, `hint vs interval ${(centre - half).toFixed(3)}–${(centre + half).toFixed(3)}`);
   await openTab(page, 'train');
   await page.waitForSelector('[data-testid=agreement-chart]', opts);
   assert.equal(await page.$eval('[data-testid=agreement-chart]', (el) => Number(el.dataset.points)), predicted.length, 'the meter curve has a point per predicted vote');

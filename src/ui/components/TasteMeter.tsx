@@ -24,6 +24,12 @@ export function TasteMeter() {
           (last {p.n} of your votes{p.n < METER_WINDOW ? '' : ` of ${METER_WINDOW}`}; 95 % interval {pct(p.low)}–{pct(p.high)}; chance is 50 %)
         </span>
       </p>
+      {p.low <= 0.5 && p.high >= 0.5 && (
+        <p className="muted" data-testid="meter-unclear">
+          Not yet different from chance. The guess comes from one sample&apos;s log-probabilities and stays weak for a small adapter even when it has learned
+          your taste; the Blind test tab shows whether the tuned model wins.
+        </p>
+      )}
       <div className="meter-bar" aria-hidden="true">
         <div className="meter-interval" style={{ left: pct(p.low), width: `${Math.round(100 * (p.high - p.low))}%` }} />
         <div className="meter-value" style={{ left: pct(p.rate) }} />
