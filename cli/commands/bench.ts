@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { initNodeBackend, type BackendInfo } from '../../src/platform/node';
+import { fmtValue, markdownTable, type BackendBench, type BenchRow } from './benchTable';
 import { fmtS, isSkipped, matmulProbe, measure, repsText, timeOnce, type Measured, type Outcome, type ProbeResult } from './benchTiming';
 
 import type { MiniSD } from '../../src/core/model/pipeline';
@@ -28,35 +29,6 @@ export const TARGETS = { pairGenerationSeconds: 0.5, d3poVsPytorch: 1.5 } as con
 const PAIR_STEPS = 20;
 const QUICK_STEPS = 5;
 const PROMPT = 'red heart';
-
-// ---------------------------------------------------------------------------------------------------------------
-// rows and tables
-
-export interface BenchRow {
-  key: string;
-  label: string;
-  value: number | null; // null when skipped or unavailable
-  unit: string;
-  detail: string;
-  extra?: Record<string, number>;
-}
-
-export interface BackendBench {
-  backend: BackendInfo;
-  rows: BenchRow[];
-}
-
-function fmtValue(r: BenchRow): string {
-  if (r.value === null) return 'n/a';
-  const v = Math.abs(r.value) >= 100 ? r.value.toFixed(0) : Math.abs(r.value) >= 10 ? r.value.toFixed(1) : r.value.toFixed(2);
-  return r.unit === '×' ? `${v}×` : `${v} ${r.unit}`.trim();
-}
-
-export function markdownTable(b: BackendBench): string {
-  const head = `### ${b.backend.name} (threads ${b.backend.threads}${b.backend.simd ? ', SIMD' : ''})${b.backend.reason ? ` — ${b.backend.reason}` : ''}`;
-  const lines = ['| benchmark | result | detail |', '|---|---:|---|', ...b.rows.map((r) => `| ${r.label} | ${fmtValue(r)} | ${r.detail} |`)];
-  return [head, '', ...lines].join('\n');
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 // the individual benchmarks

@@ -99,7 +99,7 @@ export async function tasteSweepCommand(args: Args, log: (s: string) => void = c
           const file = path.join(out, 'runs', `${v.name}-${protocol}-${labels}-${reward.name}-s${seed}.json`);
           if (fs.existsSync(file)) {
             const cached = JSON.parse(fs.readFileSync(file, 'utf8')) as { recipe: TasteRecipe; result: TasteRunResult };
-            if (JSON.stringify(cached.recipe) === JSON.stringify(recipe)) {
+            if (recipeDifferences(recipe, cached.recipe).length === 0) {
               runs.push(cached.result);
               continue;
             }
@@ -143,7 +143,7 @@ function reportFromRuns(out: string, protocol: Protocol, labels: number, variant
         const file = path.join(out, 'runs', `${v.name}-${protocol}-${labels}-${reward}-s${seed}.json`);
         if (!fs.existsSync(file)) continue;
         const cached = JSON.parse(fs.readFileSync(file, 'utf8')) as { recipe: TasteRecipe; model: string; result: TasteRunResult };
-        const differs = (Object.keys(recipe) as (keyof TasteRecipe)[]).filter((k) => JSON.stringify(recipe[k]) !== JSON.stringify(cached.recipe[k]));
+        const differs = recipeDifferences(recipe, cached.recipe);
         if (differs.length > 0) {
           log(`--report: ${file} was trained with other settings (${differs.map((k) => `${k}=${JSON.stringify(cached.recipe[k])}`).join(', ')}); left out — state them in the variant`);
           continue;
@@ -160,4 +160,10 @@ function reportFromRuns(out: string, protocol: Protocol, labels: number, variant
   }
   if (summary.length === 0) throw new Error(`--report: no cached runs in ${path.join(out, 'runs')} for these variants; run the sweep without --report first.`);
   writeReport(out, protocol, summary, { protocol, labels, model, heldOut }, log);
+}
+
+/** The recipe keys whose values differ between the variant's recipe and the one a cached run was trained with. */
+function recipeDifferences(wanted: TasteRecipe, stored: TasteRecipe): (keyof TasteRecipe)[] {
+  const keys = new Set([...Object.keys(wanted), ...Object.keys(stored)]) as Set<keyof TasteRecipe>;
+  return [...keys].filter((k) => JSON.stringify(wanted[k]) !== JSON.stringify(stored[k]));
 }

@@ -16,7 +16,7 @@ import { trajectoryRows } from '../../src/core/algorithms/referenceCache';
 import { TasteTrainer, UNET_PREFIX } from '../../src/core/taste/tasteTrainer';
 import { roundsFor, type TasteRecipe } from '../../src/core/taste/recipe';
 import { implicitReward, METER_SKIP_FINAL, METER_WINDOW, predictedPreference } from '../../src/core/taste/implicitReward';
-import { rollingAgreement, wilson, type Proportion } from '../../src/core/taste/agreement';
+import { rollingAgreement, type Proportion } from '../../src/core/taste/agreement';
 import { samplePair, type SampledPair } from './basePairs';
 import { heldOutPrompts, sampleHeldOut, scoreImages, withinPromptStd, type HeldOutSet } from './heldOut';
 import type { ClassifierQuality, QualityProbe } from './quality';
@@ -56,11 +56,8 @@ function oracleLabel(s: SampledPair, scores: [number, number], rng: Rng): Prefer
   return { id: s.pair.id, trajectories: s.pair.trajectories, vote: oracleVote(scores[0], scores[1], { tieMargin: 0, temperature: 0 }, rng) };
 }
 
-/** Agreement of pre-vote predictions with votes (no-prediction cases excluded). */
-function agreement(outcomes: (boolean | null)[]): Proportion {
-  const judged = outcomes.filter((o): o is boolean => o !== null);
-  return wilson(judged.filter(Boolean).length, judged.length);
-}
+/** Agreement of pre-vote predictions with votes over all of them (no-prediction cases excluded). */
+const agreement = (outcomes: (boolean | null)[]): Proportion => rollingAgreement(outcomes, Infinity);
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 

@@ -101,6 +101,7 @@ export async function handleGrid(s: Session, req: GridRequest, ctx: JobContext):
   const images = await decodeToImages(s, final);
   const gridId = `grid-${Date.now().toString(36)}-${crypto.randomUUID().slice(0, 8)}`;
   const pairIds: Record<string, string> = {};
+  const keys: string[][] = trajectories.map(() => []); // image k is trajectory 0 of its pairs with later images, 1 of those with earlier ones
   const createdAt = Date.now();
   for (let i = 0; i < req.size; i++) {
     for (let j = i + 1; j < req.size; j++) {
@@ -117,11 +118,11 @@ export async function handleGrid(s: Session, req: GridRequest, ctx: JobContext):
         group: gridId,
       });
       pairIds[`${i}-${j}`] = pairId;
+      keys[i].push(`${pairId}#0`);
+      keys[j].push(`${pairId}#1`);
     }
   }
-  // Image i is trajectory 0 of its pairs with later images and trajectory 1 of those with earlier ones.
-  const keysOf = (k: number) => Object.entries(pairIds).map(([ij, id]) => (Number(ij.split('-')[0]) === k ? `${id}#0` : Number(ij.split('-')[1]) === k ? `${id}#1` : '')).filter(Boolean);
-  const rewards = await implicitRewards(s, trajectories, keysOf);
+  const rewards = await implicitRewards(s, trajectories, (k) => keys[k]);
   ctx.post(
     { type: 'grid-ready', id: req.id, gridId, prompt: req.prompt, seed: req.seed, loraVersion: version, images, pairIds, implicitRewards: rewards, ms: performance.now() - t0 },
     images.map((i) => i.rgba),

@@ -23,8 +23,8 @@ export function wilson(successes: number, n: number, z = Z95): Proportion {
 /** One judged prediction: did the adapter's pre-vote preference match the vote? null = no prediction (tie / untrained). */
 export type Outcome = boolean | null;
 
-/** Agreement over the newest `window` outcomes that carried a prediction. */
-export function rollingAgreement(outcomes: readonly Outcome[], window: number): Proportion {
-  const judged = outcomes.filter((o): o is boolean => o !== null).slice(-window);
+/** Agreement over the newest `size` outcomes that carried a prediction (Infinity: all of them). */
+export function rollingAgreement(outcomes: readonly Outcome[], size: number): Proportion {
+  const judged = outcomes.filter((o): o is boolean => o !== null).slice(-size);
   return wilson(judged.filter(Boolean).length, judged.length);
 }
