@@ -4,7 +4,8 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { MiniSD } from '../../src/core/model/pipeline';
 import type { LoraAdapter } from '../../src/core/model/lora';
-import { imagesToRgba, sampleWithTrajectory } from '../../src/core/diffusion/sample';
+import { imagesToRgba, sampleWithTrajectory, type Trajectory } from '../../src/core/diffusion/sample';
+import { sampleCheckPair } from '../../src/core/taste/checkPairs';
 import { decodePairs, encodePairs, type LabeledPair } from '../../src/core/algorithms/trajectoryCodec';
 import { createRng, type Rng } from '../../src/core/rng';
 import { latentShape } from '../../src/core/config';
@@ -17,10 +18,20 @@ export interface SampledPair {
 /** Samples one pair (shared x_T) with an adapter (undefined = the base model) and decodes both images. */
 export async function samplePair(model: MiniSD, lora: LoraAdapter | undefined, id: string, prompt: string, seed: number): Promise<SampledPair> {
   const r = await sampleWithTrajectory(model, { prompts: [prompt, prompt], seed, sharedInitialNoise: true, lora, loraScale: lora ? undefined : 0 });
-  const img = model.decode(r.final);
+  return withImages(model, id, [r.trajectories[0], r.trajectories[1]], r.final);
+}
+
+/** A check pair (the adapter's image and the reference's from one x_T and the same noise; trajectory 0 is the adapter's), decoded. */
+export async function sampleCheck(model: MiniSD, lora: LoraAdapter, id: string, prompt: string, seed: number): Promise<SampledPair> {
+  const r = await sampleCheckPair(model, lora, prompt, seed);
+  return withImages(model, id, r.trajectories, r.final);
+}
+
+async function withImages(model: MiniSD, id: string, trajectories: [Trajectory, Trajectory], final: tf.Tensor4D): Promise<SampledPair> {
+  const img = model.decode(final);
   const rgba = await imagesToRgba(img);
-  tf.dispose([img, r.final]);
-  return { pair: { id, trajectories: [r.trajectories[0], r.trajectories[1]] }, images: [rgba[0], rgba[1]] };
+  tf.dispose([img, final]);
+  return { pair: { id, trajectories }, images: [rgba[0], rgba[1]] };
 }
 
 /** Decodes the final latents of every trajectory of the pairs to RGBA (the images a person saw). */

@@ -15,9 +15,10 @@ import { winRate } from '../../src/core/algorithms/onlineLoop';
 import { trajectoryRows } from '../../src/core/algorithms/referenceCache';
 import { TasteTrainer, UNET_PREFIX } from '../../src/core/taste/tasteTrainer';
 import { roundsFor, type TasteRecipe } from '../../src/core/taste/recipe';
-import { implicitReward, METER_SKIP_FINAL, METER_WINDOW, predictedPreference } from '../../src/core/taste/implicitReward';
+import { implicitReward, GUESS_SKIP_FINAL, GUESS_WINDOW, predictedPreference } from '../../src/core/taste/implicitReward';
 import { rollingAgreement, type Proportion } from '../../src/core/taste/agreement';
-import { samplePair, type SampledPair } from './basePairs';
+import { sampleCheck, samplePair, type SampledPair } from './basePairs';
+import { CHECK_TUNED, CHECK_WINDOW, isCheckTurn } from '../../src/core/taste/checkPairs';
 import { heldOutPrompts, sampleHeldOut, scoreImages, withinPromptStd, type HeldOutSet } from './heldOut';
 import type { ClassifierQuality, QualityProbe } from './quality';
 
@@ -47,7 +48,21 @@ export interface TasteRunResult {
   shift: number; // (tuned mean − base mean) / sigmaWithin
   winRate: number; // tuned beats base on the same (prompt, seed), ties ½
   quality: { base: ClassifierQuality | null; tuned: ClassifierQuality | null; accuracyDrift: number | null; denoisingBase: number | null; denoisingTuned: number | null };
-  meter: { all: Proportion; lastHalf: Proportion; skipFinal: Proportion; lastHalfSkipFinal: Proportion; clamped: Proportion; studio: Proportion } | null; // online: pre-vote agreement (all steps, without the METER_SKIP_FINAL final ones, Σ of D3PO-clamped log-ratios)
+  // online: pre-vote agreement. check*: the studio's meter, check pairs (adapter vs reference, same noise; every CHECK_EVERY-th
+  // pair once trained), over all of them, the newest CHECK_WINDOW at the last vote, and per check pair (1-based vote index,
+  // did the vote pick the adapter's image). The rest: the implicit-reward guess on ordinary pairs (all steps, without the
+  // GUESS_SKIP_FINAL final ones, Σ of D3PO-clamped log-ratios; studio = its rolling GUESS_WINDOW, the meter before check pairs).
+  meter: {
+    check?: Proportion;
+    checkStudio?: Proportion;
+    checks?: { vote: number; agree: boolean | null }[];
+    all: Proportion;
+    lastHalf: Proportion;
+    skipFinal: Proportion;
+    lastHalfSkipFinal: Proportion;
+    clamped: Proportion;
+    studio: Proportion;
+  } | null;
   deltaByStep: number[]; // mean |log π_θ − log π_ref| per denoising step (index 0 = t 951, last = t 1) on 8 base pairs, after training
   seconds: { sampling: number; training: number; eval: number };
 }
@@ -80,6 +95,7 @@ export async function runTaste(ctx: TasteContext, recipe: TasteRecipe, reward: R
   const sigmaWithin = withinPromptStd(poolScores, basePool.flatMap((s) => [s.pair.trajectories[0].prompt, s.pair.trajectories[1].prompt]));
   const labeled: PreferencePair[] = [];
   const outcomes: { all: (boolean | null)[]; skip: (boolean | null)[]; clamped: (boolean | null)[] } = { all: [], skip: [], clamped: [] };
+  const checks: { vote: number; agree: boolean | null }[] = [];
   const clampedSum = (pol: ArrayLike<number>, ref: ArrayLike<number>) => {
     let s = 0;
     for (let t = 0; t < pol.length; t++) s += Math.min(Math.log(1 + recipe.eps), Math.max(Math.log(1 - recipe.eps), pol[t] - ref[t]));
@@ -101,22 +117,28 @@ export async function runTaste(ctx: TasteContext, recipe: TasteRecipe, reward: R
       while (labeled.length < labels) {
         const n = Math.min(recipe.votesPerRound, labels - labeled.length);
         const t0 = performance.now();
-        const fresh: SampledPair[] = [];
+        const fresh: { s: SampledPair; check: boolean }[] = [];
         for (let i = 0; i < n; i++) {
           const k = labeled.length + i;
-          fresh.push(await samplePair(model, trainer.samplingAdapter, `s${seed}-on${k}`, ctx.prompts[k % ctx.prompts.length], pairRng.int(2 ** 31)));
+          const prompt = ctx.prompts[k % ctx.prompts.length];
+          const pairSeed = pairRng.int(2 ** 31);
+          // As the studio: once the adapter has trained, every CHECK_EVERY-th pair is a check pair (adapter vs reference).
+          const check = steps > 0 && isCheckTurn(k);
+          fresh.push({ check, s: check ? await sampleCheck(model, trainer.samplingAdapter, `s${seed}-check${k}`, prompt, pairSeed) : await samplePair(model, trainer.samplingAdapter, `s${seed}-on${k}`, prompt, pairSeed) });
         }
         const t1 = performance.now();
         seconds.sampling += (t1 - t0) / 1000;
-        const scores = await scoreImages(reward, fresh.flatMap((s) => s.images), fresh.flatMap((s) => [s.pair.trajectories[0].prompt, s.pair.trajectories[1].prompt]));
-        for (const [i, s] of fresh.entries()) {
+        const scores = await scoreImages(reward, fresh.flatMap(({ s }) => s.images), fresh.flatMap(({ s }) => [s.pair.trajectories[0].prompt, s.pair.trajectories[1].prompt]));
+        for (const [i, { s, check }] of fresh.entries()) {
           const pair = oracleLabel(s, [scores[2 * i], scores[2 * i + 1]], rng);
-          // The meter: the adapter that sampled the pair predicts the vote from its implicit reward (before training on it).
-          if (steps > 0) {
+          const judge = (p: 0 | 1 | null) => (p === null || (pair.vote !== 0 && pair.vote !== 1) ? null : p === pair.vote);
+          if (check) {
+            checks.push({ vote: labeled.length + 1, agree: judge(CHECK_TUNED) });
+          } else if (steps > 0) {
+            // The implicit-reward guess: the adapter that sampled the pair predicts the vote (before training on it).
             const refs = await Promise.all(s.pair.trajectories.map((t, k) => trainer.cache.resolve(model, trajectoryRows(`${s.pair.id}#${k}`, t), trainer.reference ?? undefined)));
             const [t0r, t1r] = s.pair.trajectories;
-            const judge = (p: 0 | 1 | null) => (p === null || (pair.vote !== 0 && pair.vote !== 1) ? null : p === pair.vote);
-            for (const [key, skip] of [['all', 0], ['skip', METER_SKIP_FINAL]] as const) outcomes[key].push(judge(predictedPreference(implicitReward(t0r.logProbs, refs[0], skip), implicitReward(t1r.logProbs, refs[1], skip))));
+            for (const [key, skip] of [['all', 0], ['skip', GUESS_SKIP_FINAL]] as const) outcomes[key].push(judge(predictedPreference(implicitReward(t0r.logProbs, refs[0], skip), implicitReward(t1r.logProbs, refs[1], skip))));
             outcomes.clamped.push(judge(predictedPreference(clampedSum(t0r.logProbs, refs[0]), clampedSum(t1r.logProbs, refs[1]))));
           } else {
             outcomes.all.push(null);
@@ -162,12 +184,15 @@ export async function runTaste(ctx: TasteContext, recipe: TasteRecipe, reward: R
       meter:
         protocol === 'online'
           ? {
+              check: agreement(checks.map((c) => c.agree)),
+              checkStudio: rollingAgreement(checks.map((c) => c.agree), CHECK_WINDOW), // what the studio's meter shows at the last vote
+              checks,
               all: agreement(outcomes.all),
               lastHalf: agreement(outcomes.all.slice(half)),
               skipFinal: agreement(outcomes.skip),
               lastHalfSkipFinal: agreement(outcomes.skip.slice(half)),
               clamped: agreement(outcomes.clamped),
-              studio: rollingAgreement(METER_SKIP_FINAL ? outcomes.skip : outcomes.all, METER_WINDOW), // what the studio's meter shows at the last vote
+              studio: rollingAgreement(GUESS_SKIP_FINAL ? outcomes.skip : outcomes.all, GUESS_WINDOW), // the implicit-reward meter the studio showed before check pairs
             }
           : null,
       deltaByStep,
@@ -177,7 +202,9 @@ export async function runTaste(ctx: TasteContext, recipe: TasteRecipe, reward: R
       `  ${protocol} ${reward.name} seed ${seed}: shift ${result.shift.toFixed(2)} σ, win ${(100 * result.winRate).toFixed(0)} %, ` +
         `accuracy drift ${result.quality.accuracyDrift === null ? 'n/a' : (100 * result.quality.accuracyDrift).toFixed(1) + ' pts'}, ` +
         `denoising ${denoisingTuned?.toFixed(4) ?? 'n/a'} (base ${ctx.quality?.proxyBase?.toFixed(4) ?? 'n/a'}), ${steps} steps, train ${seconds.training.toFixed(0)} s` +
-        (result.meter ? `, meter ${(100 * result.meter.all.rate).toFixed(0)} % (last half ${(100 * result.meter.lastHalf.rate).toFixed(0)} %, w/o final ${METER_SKIP_FINAL} steps ${(100 * result.meter.skipFinal.rate).toFixed(0)} %)` : ''),
+        (result.meter
+          ? `, meter (check pairs) ${(100 * (result.meter.checkStudio?.rate ?? NaN)).toFixed(0)} % of the last ${result.meter.checkStudio?.n ?? 0} (all ${result.meter.check?.n ?? 0}: ${(100 * (result.meter.check?.rate ?? NaN)).toFixed(0)} %), implicit-reward guess ${(100 * result.meter.all.rate).toFixed(0)} % (w/o final ${GUESS_SKIP_FINAL} steps ${(100 * result.meter.skipFinal.rate).toFixed(0)} %)`
+          : ''),
     );
     return result;
   } finally {

@@ -54,7 +54,8 @@ export interface RewardSummary {
   shift: Stat;
   accuracyDrift: Stat; // points of classifier accuracy (tuned − base)
   denoisingDrift: Stat; // tuned − base denoising loss
-  meter: Stat; // online: pre-vote agreement over all votes
+  meter: Stat; // online: the studio's meter at the last vote (check pairs: newest CHECK_WINDOW; runs before check pairs: the implicit-reward guess)
+  meterGuess: Stat; // online: the implicit-reward guess on ordinary pairs, over all of them
   meterLastHalf: Stat;
   trainSeconds: Stat;
 }
@@ -73,7 +74,8 @@ function summarizeRuns(runs: TasteRunResult[]): Omit<RewardSummary, 'reward'> {
     shift: stat(runs.map((r) => r.shift)),
     accuracyDrift: stat(runs.map((r) => (r.quality.accuracyDrift === null ? NaN : 100 * r.quality.accuracyDrift))),
     denoisingDrift: stat(runs.map((r) => (r.quality.denoisingTuned === null || r.quality.denoisingBase === null ? NaN : r.quality.denoisingTuned - r.quality.denoisingBase))),
-    meter: stat(runs.map((r) => r.meter?.studio?.rate ?? r.meter?.all.rate ?? NaN)),
+    meter: stat(runs.map((r) => r.meter?.checkStudio?.rate ?? r.meter?.studio?.rate ?? r.meter?.all.rate ?? NaN)),
+    meterGuess: stat(runs.map((r) => r.meter?.all.rate ?? NaN)),
     meterLastHalf: stat(runs.map((r) => r.meter?.lastHalf.rate ?? NaN)),
     trainSeconds: stat(runs.map((r) => r.seconds.training)),
   };
@@ -94,13 +96,13 @@ const overridesText = (o: Partial<TasteRecipe>) =>
 
 export function sweepMarkdown(summary: VariantSummary[], info: { protocol: string; labels: number; model: string; heldOut: string }): string {
   const online = info.protocol === 'online';
-  const head = `| variant | settings | reward | win rate vs base (%) | shift (σ) | accuracy drift (pts) | denoising-loss drift | ${online ? 'meter agreement (%) | ' : ''}train time (s) |`;
-  const sep = `|---|---|---|---:|---:|---:|---:|${online ? '---:|' : ''}---:|`;
+  const head = `| variant | settings | reward | win rate vs base (%) | shift (σ) | accuracy drift (pts) | denoising-loss drift | ${online ? 'meter at vote N (%) | implicit-reward guess (%) | ' : ''}train time (s) |`;
+  const sep = `|---|---|---|---:|---:|---:|---:|${online ? '---:|---:|' : ''}---:|`;
   const rows: string[] = [];
   for (const v of summary) {
     for (const r of [...v.rewards, { reward: '**all**', ...v.overall }]) {
       rows.push(
-        `| ${v.name} | ${r.reward === '**all**' ? overridesText(v.overrides) : ''} | ${r.reward} | ${pm(r.winRate, 1, 100)} | ${pm(r.shift, 2)} | ${pm(r.accuracyDrift, 1)} | ${pm(r.denoisingDrift, 4)} | ${online ? `${pm(r.meter, 1, 100)} | ` : ''}${pm(r.trainSeconds, 0)} |`,
+        `| ${v.name} | ${r.reward === '**all**' ? overridesText(v.overrides) : ''} | ${r.reward} | ${pm(r.winRate, 1, 100)} | ${pm(r.shift, 2)} | ${pm(r.accuracyDrift, 1)} | ${pm(r.denoisingDrift, 4)} | ${online ? `${pm(r.meter, 1, 100)} | ${pm(r.meterGuess, 1, 100)} | ` : ''}${pm(r.trainSeconds, 0)} |`,
       );
     }
   }

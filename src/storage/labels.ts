@@ -2,6 +2,7 @@
 import type { Vote } from '../core/algorithms/d3po';
 import { KEY, KIND, RECORD_VERSION } from './keys';
 import { valuesWithPrefix, writeEntries, type Key } from './db';
+import { CHECK_TUNED } from '../core/taste/checkPairs';
 
 /** One vote. `vote` is in trajectory order (0 = trajectories[0] preferred); `leftIsFirst` records which one was shown on the left. */
 export interface Label {
@@ -16,7 +17,8 @@ export interface Label {
   annotator?: string;
   weight?: number; // agreement of averaged imports, 0..1 (|2·mean label_0 − 1|); absent = a single person's vote
   rewards?: [number, number]; // the scripted oracle's reward of trajectories 0 and 1 (oracle votes only)
-  predicted?: 0 | 1; // the taste meter: the trajectory the sampling adapter preferred before this vote (absent = no prediction)
+  predicted?: 0 | 1; // the trajectory the sampling adapter preferred before this vote (absent = no prediction)
+  check?: true; // a check pair (the taste meter's question): trajectory 0 the adapter's, 1 the reference's, same x_T and noise
 }
 
 type LabelRecord = Label & { v: number };
@@ -42,6 +44,8 @@ function labelProblem(l: Partial<Label>): string | null {
   if (l.weight !== undefined && !(isNum(l.weight) && l.weight >= 0 && l.weight <= 1)) return 'weight must be a number in [0, 1] when given';
   if (l.rewards !== undefined && !(Array.isArray(l.rewards) && l.rewards.length === 2 && l.rewards.every(isNum))) return 'rewards must be two finite numbers when given';
   if (l.predicted !== undefined && l.predicted !== 0 && l.predicted !== 1) return 'predicted must be 0 or 1 when given';
+  if (l.check !== undefined && l.check !== true) return 'check must be true when given';
+  if (l.check === true && l.predicted !== CHECK_TUNED) return `a check pair's prediction is the adapter's image (${CHECK_TUNED})`;
   return null;
 }
 
@@ -61,6 +65,7 @@ function toRecord(l: Label): LabelRecord {
   if (l.weight !== undefined) r.weight = l.weight;
   if (l.rewards !== undefined) r.rewards = [l.rewards[0], l.rewards[1]];
   if (l.predicted !== undefined) r.predicted = l.predicted;
+  if (l.check !== undefined) r.check = l.check;
   const problem = labelProblem(r);
   if (problem) throw new Error(`Cannot save the vote on pair ${JSON.stringify(l.pairId)}: ${problem}.`);
   return r;

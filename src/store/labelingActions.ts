@@ -27,6 +27,7 @@ export async function vote(choice: VoteLetter, annotator?: string, rewards?: [nu
     annotator: annotator ?? (s.settings.annotator || undefined),
     ...(rewards ? { rewards } : {}),
     ...(pair.predicted === 0 || pair.predicted === 1 ? { predicted: pair.predicted } : {}),
+    ...(pair.check ? { check: true as const } : {}),
   };
   patch('labeling', { saving: true });
   try {
@@ -79,7 +80,7 @@ export async function undo(): Promise<void> {
     patch('settings', { labelMode: 'human' });
     patch('labeling', { oracleLast: null });
   }
-  const back: PairView = { pairId: last.pairId, prompt: last.prompt, seed: last.seed, loraVersion: last.loraVersion, images, leftIsFirst: last.leftIsFirst, predicted: last.predicted ?? null };
+  const back: PairView = { pairId: last.pairId, prompt: last.prompt, seed: last.seed, loraVersion: last.loraVersion, images, leftIsFirst: last.leftIsFirst, predicted: last.predicted ?? null, check: last.check === true };
   const { current, queue } = useStudioStore.getState().labeling;
   if (useStudioStore.getState().settings.gridMode) return;
   patch('labeling', { current: back, queue: current ? [current, ...queue] : queue, shown: false });

@@ -13,7 +13,8 @@ export interface PairView {
   loraVersion: string | null;
   images: [GeneratedImage, GeneratedImage];
   leftIsFirst: boolean; // images[0] on the left (A) when true
-  predicted?: 0 | 1 | null; // the taste meter: the image (trajectory order) the sampling adapter preferred before the vote
+  predicted?: 0 | 1 | null; // the image (trajectory order) the sampling adapter preferred before the vote
+  check?: boolean; // a check pair (the taste meter's question): image 0 the adapter's, image 1 the reference's; sides still randomised
 }
 
 /** A best-of-k grid on screen: k images from one x_T; pairIds[`${i}-${j}`] (i < j) is the stored pair of images i and j. */

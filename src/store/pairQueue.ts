@@ -3,14 +3,17 @@ import { errorMessage, getClient, hasClient, isAbort } from './client';
 import { patch, useStudioStore } from './index';
 import { AHEAD, GRID_SIZE, type GridView, type PairView } from './labelingSlice';
 import { activePrompts } from './settingsSlice';
+import { isCheckTurn } from '../core/taste/checkPairs';
 
 const MAX_SEED = 2 ** 31 - 1;
 const inFlight = new Set<AbortController>();
 let random: () => number = Math.random;
+let pairRequests = 0; // pair requests of this page so far: every CHECK_EVERY-th asks for a check pair (the taste meter)
 
-/** Tests make side randomisation and seeds reproducible. */
+/** Tests make side randomisation and seeds reproducible (and restart the check-pair count). */
 export function setRandomSource(r: () => number): void {
   random = r;
+  pairRequests = 0;
 }
 
 function cancelInFlight(): void {
@@ -94,10 +97,11 @@ function requestGrid(prompt: string): void {
 
 function requestPair(prompt: string): void {
   const seed = Math.floor(random() * MAX_SEED);
+  const check = isCheckTurn(pairRequests++);
   track(
-    (signal) => getClient().pair({ prompt, seed }, { signal }),
+    (signal) => getClient().pair({ prompt, seed, check }, { signal }),
     (e) => {
-      const view: PairView = { pairId: e.pairId, prompt: e.prompt, seed: e.seed, loraVersion: e.loraVersion, images: e.images, leftIsFirst: random() < 0.5, predicted: e.predicted };
+      const view: PairView = { pairId: e.pairId, prompt: e.prompt, seed: e.seed, loraVersion: e.loraVersion, images: e.images, leftIsFirst: random() < 0.5, predicted: e.predicted, check: e.check };
       const { labeling, settings } = useStudioStore.getState();
       if (settings.gridMode) return; // the mode changed while it was generating
       if (labeling.current == null) patch('labeling', { current: view, shown: false });

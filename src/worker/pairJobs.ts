@@ -7,7 +7,8 @@ import type { JobContext } from './jobContext';
 import { loraVersion, referenceCacheOf, type Session } from './session';
 import type { Trajectory } from '../core/diffusion/sample';
 import { trajectoryRows } from '../core/algorithms/referenceCache';
-import { implicitReward, METER_SKIP_FINAL, predictedPreference } from '../core/taste/implicitReward';
+import { implicitReward, GUESS_SKIP_FINAL, predictedPreference } from '../core/taste/implicitReward';
+import { CHECK_TUNED, sampleCheckPair } from '../core/taste/checkPairs';
 
 const MAX_STEPS = 1000;
 
@@ -31,7 +32,7 @@ async function decodeToImages(s: Session, latents: tf.Tensor4D): Promise<Generat
 }
 
 /**
- * The taste meter's prediction: which of the two images the adapter that sampled them prefers, by D3PO's implicit reward,
+ * The implicit-reward guess: which of the two images the adapter that sampled them prefers, by D3PO's implicit reward,
  * before the person votes (null while the adapter is still the base model). The reference log-probs go into the session's
  * cache under the pair's id, where training finds them.
  */
@@ -52,7 +53,7 @@ async function implicitRewards(s: Session, trajectories: Trajectory[], keysOf: (
     const [first, ...more] = keysOf(k);
     const ref = await cache.resolve(s.model, trajectoryRows(first ?? null, t), s.reference ?? undefined);
     for (const key of more) cache.seed(key, ref);
-    rewards.push(implicitReward(t.logProbs, ref, METER_SKIP_FINAL));
+    rewards.push(implicitReward(t.logProbs, ref, GUESS_SKIP_FINAL));
   }
   return rewards;
 }
@@ -62,14 +63,15 @@ export async function handlePair(s: Session, req: PairRequest, ctx: JobContext):
   checkSampleArgs(req.prompt, req.seed, steps);
   const t0 = performance.now();
   const version = loraVersion(s);
-  const { trajectories, final } = await sampleWithTrajectory(
-    s.model,
-    { prompts: [req.prompt, req.prompt], seed: req.seed, sharedInitialNoise: true, sample: { steps }, lora: s.lora },
-    { onStep: (step, total) => ctx.post({ type: 'generate-progress', id: req.id, step, total }), shouldCancel: ctx.cancelled },
-  );
+  // A check pair needs an adapter that has trained (before that both images would be the base model's).
+  const check = req.check === true && version != null;
+  const hooks = { onStep: (step: number, total: number) => ctx.post({ type: 'generate-progress', id: req.id, step, total }), shouldCancel: ctx.cancelled };
+  const { trajectories, final } = check
+    ? await sampleCheckPair(s.model, s.lora, req.prompt, req.seed, { steps }, hooks)
+    : await sampleWithTrajectory(s.model, { prompts: [req.prompt, req.prompt], seed: req.seed, sharedInitialNoise: true, sample: { steps }, lora: s.lora }, hooks);
   const images = await decodeToImages(s, final);
   const pairId = `pair-${Date.now().toString(36)}-${crypto.randomUUID().slice(0, 8)}`;
-  const predicted = await adapterPrediction(s, pairId, [trajectories[0], trajectories[1]]);
+  const predicted = check ? CHECK_TUNED : await adapterPrediction(s, pairId, [trajectories[0], trajectories[1]]);
   // Stored before the images are transferred away (the record keeps its own copies).
   await savePair({
     id: pairId,
@@ -82,7 +84,7 @@ export async function handlePair(s: Session, req: PairRequest, ctx: JobContext):
     images: [new Uint8Array(images[0].rgba.slice(0)), new Uint8Array(images[1].rgba.slice(0))],
   });
   ctx.post(
-    { type: 'pair-ready', id: req.id, pairId, prompt: req.prompt, seed: req.seed, loraVersion: version, images: [images[0], images[1]], predicted, ms: performance.now() - t0 },
+    { type: 'pair-ready', id: req.id, pairId, prompt: req.prompt, seed: req.seed, loraVersion: version, images: [images[0], images[1]], predicted, check, ms: performance.now() - t0 },
     images.map((i) => i.rgba),
   );
 }

@@ -1,4 +1,4 @@
-// Browser test of "taste that shows" on wasm with tiny-test: with oracle clicks the studio learns by itself in rounds while pairs keep coming, each new pair carries the adapter's pre-vote prediction, the taste meter and its dashboard curve agree with the stored votes; the checkpoint gallery samples base + checkpoints; the blind test hides the models until the vote, stores votes apart from the labels and keeps them across a reload.
+// Browser test of "taste that shows" on wasm with tiny-test: with oracle clicks the studio learns by itself in rounds while pairs keep coming, every third pair is a check pair (the model's image against the base model's), the taste meter and its dashboard curve agree with the stored check votes; the checkpoint gallery samples base + checkpoints; the blind test hides the models until the vote, stores votes apart from the labels and keeps them across a reload.
 import { assert, assertRealImages, openStudio, openTab, readCanvasesOf, readIdb, test, trainByHand, WAIT_MS, waitForPhase } from './harness.mjs';
 
 const LABELS_DB = 'd3po-studio-labels-v1';
@@ -9,7 +9,7 @@ async function setField(page, key, value) {
   await page.fill(`[data-testid=cfg-${key}]`, String(value));
 }
 
-test('taste: automatic rounds while the oracle labels, the meter from pre-vote predictions, gallery, blind test', async (ctx) => {
+test('taste: automatic rounds while the oracle labels, the meter from check pairs, gallery, blind test', async (ctx) => {
   const t0 = Date.now();
   const lap = (what) => ctx.log(`${what} at ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   const s = await openStudio(ctx, '/?backend=wasm&model=tiny-test');
@@ -39,6 +39,7 @@ test('taste: automatic rounds while the oracle labels, the meter from pre-vote p
         status: c?.dataset.status,
         kind: c?.dataset.runKind,
         step: Number(c?.dataset.step ?? 0),
+        checks: Number(document.querySelector('[data-testid=taste-meter]')?.dataset.n ?? 0),
         activity: document.querySelector('[data-testid=trainer-activity]')?.textContent ?? '',
         error: document.querySelector('[data-testid=train-error], [data-testid=labeling-error], [data-testid=fatal]')?.textContent ?? null,
       };
@@ -49,7 +50,7 @@ test('taste: automatic rounds while the oracle labels, the meter from pre-vote p
       if (st.labeled > lastLabeled && lastLabeled > 0) votedDuringRound = true;
     }
     lastLabeled = st.labeled;
-    if (st.labeled >= 16 && st.step >= 9) break;
+    if (st.labeled >= 16 && st.step >= 9 && st.checks >= 3) break;
     if (Date.now() - t0 > WAIT_MS) throw new Error(`no progress: ${JSON.stringify(st)}`);
     await page.waitForTimeout(150);
   }
@@ -59,19 +60,25 @@ test('taste: automatic rounds while the oracle labels, the meter from pre-vote p
   assert.ok([...activity].some((a) => /^Learning from \d+ votes… step …$/.test(a)), `the status line says what the trainer does: ${[...activity]}`);
   ctx.log(`trainer status seen: ${[...activity].join(' | ')}; a vote landed while a round ran: ${votedDuringRound}`);
 
-  // ---- pre-vote predictions: none before the first round, then on every A/B vote; the meter is the stored agreement
+  // ---- pre-vote predictions: none before the first round; then every third pair request is a check pair (the model's image
+  // beside the base model's from the same noise, predicted to go to the model's), the others carry the implicit-reward guess.
+  // The meter is the stored share of check votes that picked the model's image.
   const labels = (await readIdb(page, LABELS_DB)).sort((a, b) => a.time - b.time);
   const ab = labels.filter((l) => l.vote === 0 || l.vote === 1);
   assert.ok(ab.length >= 8, `A/B votes: ${ab.length}`);
   assert.equal(labels[0].predicted, undefined, 'the first pairs come from the base model: no prediction');
-  const predicted = ab.filter((l) => l.predicted === 0 || l.predicted === 1);
-  assert.ok(predicted.length >= 4, `votes with a prediction: ${predicted.length} of ${ab.length}`);
-  const window = predicted.slice(-30);
+  assert.equal(labels[0].check, undefined, 'no check pair before the model has trained');
+  const checks = ab.filter((l) => l.check === true);
+  assert.ok(checks.length >= 3, `check votes: ${checks.length} of ${ab.length}`);
+  assert.ok(checks.every((l) => l.predicted === 0), 'a check pair predicts the model\'s image (trajectory 0)');
+  assert.ok(ab.filter((l) => l.check !== true && l.loraVersion != null).every((l) => l.predicted === 0 || l.predicted === 1), 'ordinary pairs from a trained adapter carry the guess');
+  const window = checks.slice(-20);
   const agree = window.filter((l) => l.predicted === l.vote).length;
   const meter = await page.$eval('[data-testid=taste-meter]', (el) => ({ n: Number(el.dataset.n), rate: Number(el.dataset.rate), text: el.textContent }));
-  assert.equal(meter.n, window.length, 'the meter counts the predicted votes');
+  assert.equal(meter.n, window.length, 'the meter counts the check votes');
   assert.ok(Math.abs(meter.rate - agree / window.length) < 1e-4, `meter ${meter.rate} vs stored agreement ${agree}/${window.length}`);
   assert.match(meter.text, /agrees with you \d+ % of the time/);
+  assert.match(meter.text, new RegExp(`picked its image in ${agree} of the last ${window.length} check pairs`));
   // The "not yet different from chance" hint shows exactly when the 95 % Wilson interval (re-derived here) contains 50 %.
   const [k, n, z] = [agree, window.length, 1.959964];
   const centre = (k / n + (z * z) / (2 * n)) / (1 + (z * z) / n);
@@ -79,8 +86,8 @@ test('taste: automatic rounds while the oracle labels, the meter from pre-vote p
   assert.equal(meter.text.includes('Not yet different from chance'), centre - half <= 0.5 && centre + half >= 0.5, `hint vs interval ${(centre - half).toFixed(3)}–${(centre + half).toFixed(3)}`);
   await openTab(page, 'train');
   await page.waitForSelector('[data-testid=agreement-chart]', opts);
-  assert.equal(await page.$eval('[data-testid=agreement-chart]', (el) => Number(el.dataset.points)), predicted.length, 'the meter curve has a point per predicted vote');
-  ctx.log(`meter: ${agree}/${window.length} on the tiny random model (mechanics only; the emoji-sd number is in the README)`);
+  assert.equal(await page.$eval('[data-testid=agreement-chart]', (el) => Number(el.dataset.points)), checks.length, 'the meter curve has a point per check vote');
+  ctx.log(`meter: ${agree}/${window.length} check votes on the tiny random model (mechanics only; the emoji-sd number is in the README)`);
   lap('meter checked');
 
   // ---- checkpoint gallery: base + the checkpoints (one per round), 4 prompts × 2 seeds each; the base row is the same images twice

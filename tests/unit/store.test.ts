@@ -18,6 +18,7 @@ const { initialLabeling } = await import('../../src/store/labelingSlice');
 const { mergeSettings, migrateSettings, defaultSettings } = await import('../../src/store/settingsSlice');
 const { addPrompts } = await import('../../src/store/settingsActions');
 const { listLabels } = await import('../../src/storage/labels');
+const { meterNow } = await import('../../src/store/tasteMeter');
 const { appendMetrics, clearRun, getMetrics } = await import('../../src/storage/runs');
 
 const lora = (step = 0): LoraStatus => ({
@@ -42,28 +43,34 @@ function row(step: number, labeled = 1): MetricRow {
 
 /** A fake worker client: pair requests wait until the test releases them; train emits one row per step. */
 function fakeClient() {
-  const pairWaiters: { prompt: string; seed: number; resolve: (e: PairReadyEvent) => void }[] = [];
+  const pairWaiters: { prompt: string; seed: number; check?: boolean; resolve: (e: PairReadyEvent) => void }[] = [];
+  const checkAsked: boolean[] = [];
   let n = 0;
   let step = 0;
   const trainCalls: number[] = [];
   const client = {
     ...bootCalls(lora()),
-    pair: (p: { prompt: string; seed: number }) =>
-      new Promise<PairReadyEvent>((resolve) => pairWaiters.push({ ...p, resolve })),
+    pair: (p: { prompt: string; seed: number; check?: boolean }) =>
+      new Promise<PairReadyEvent>((resolve) => {
+        checkAsked.push(p.check === true);
+        pairWaiters.push({ ...p, resolve });
+      }),
     train: async (p: { steps: number }, o: { onProgress?: (e: { type: 'train-step'; id: number; row: MetricRow; index: number; total: number }) => void }) => {
       trainCalls.push(p.steps);
       for (let i = 1; i <= p.steps; i++) o.onProgress?.({ type: 'train-step', id: 3, row: row(++step), index: i, total: p.steps });
       return { type: 'trained', id: 3, stepsDone: p.steps, stopped: false, lora: lora(step) } satisfies TrainedEvent;
     },
   } as unknown as StudioApi;
+  /** Answers the oldest request; a check request gets a check pair (the worker's prediction for it: image 0, the adapter's). */
   const releasePair = (predicted: 0 | 1 | null = null) => {
     const w = pairWaiters.shift();
     if (!w) throw new Error('no pair request pending');
     const id = `pair-${(n++).toString(36)}-test`;
-    w.resolve({ type: 'pair-ready', id: 9, pairId: id, prompt: w.prompt, seed: w.seed, loraVersion: null, images: [image(10), image(20)], predicted, ms: 1 });
+    const check = w.check === true;
+    w.resolve({ type: 'pair-ready', id: 9, pairId: id, prompt: w.prompt, seed: w.seed, loraVersion: null, images: [image(10), image(20)], predicted: check ? 0 : predicted, check, ms: 1 });
     return id;
   };
-  return { client, pairWaiters, releasePair, trainCalls };
+  return { client, pairWaiters, releasePair, trainCalls, checkAsked };
 }
 
 const flush = () => new Promise((r) => setTimeout(r, 0));
@@ -73,6 +80,7 @@ beforeAll(() => {
 });
 
 beforeEach(() => {
+  queue.setRandomSource(() => 0.25); // also restarts the count of pair requests (every third asks for a check pair)
   useStudioStore.setState({ labeling: { ...initialLabeling }, training: { ...initialTraining }, settings: { ...defaultSettings } });
 });
 
@@ -247,13 +255,17 @@ describe('labeling and training actions (fake worker, fake-indexeddb)', () => {
     t = useStudioStore.getState().training;
     expect(t.rows.map((r) => r.step)).toEqual([1, 2, 3, 4, 5, 6, 7]);
     expect(t.votesSinceRound).toBe(0);
-    // Each vote kept the sampling adapter's prediction (trajectory order; leftIsFirst here): right, no prediction on the tie kept, wrong.
+    // Every third pair request asks for a check pair (requests 0, 1, 2 went out when labeling opened, the rest as pairs left).
+    expect(fake.checkAsked.slice(0, 6)).toEqual([false, false, true, false, false, true]);
+    // Each vote kept the sampling adapter's prediction (trajectory order; leftIsFirst here): right, the tie's, wrong on the check pair.
     const stored = (await listLabels()).slice(-3);
-    expect(stored.map((l) => [l.vote, l.predicted])).toEqual([
-      [0, 0],
-      ['tie', 1],
-      [1, 0],
+    expect(stored.map((l) => [l.vote, l.predicted, l.check])).toEqual([
+      [0, 0, undefined],
+      ['tie', 1, undefined],
+      [1, 0, true],
     ]);
+    // The meter counts check votes only: one, which did not pick the model's image.
+    expect(meterNow(stored)).toMatchObject({ n: 1, successes: 0 });
     queue.setLabelingActive(false);
   });
 

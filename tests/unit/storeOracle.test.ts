@@ -30,7 +30,7 @@ function fakeClient() {
     const w = waiters.shift();
     if (!w) throw new Error('no pair request pending');
     const id = `pair-${(n++).toString(36)}-oracle`;
-    w.resolve({ type: 'pair-ready', id: 9, pairId: id, prompt: w.prompt, seed: w.seed, loraVersion: null, images: [image(10), image(200)], predicted: null, ms: 1 });
+    w.resolve({ type: 'pair-ready', id: 9, pairId: id, prompt: w.prompt, seed: w.seed, loraVersion: null, images: [image(10), image(200)], predicted: null, check: false, ms: 1 });
     return id;
   };
   return { client, releasePair };

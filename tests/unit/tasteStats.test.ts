@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { rollingAgreement, wilson } from '../../src/core/taste/agreement';
 import fs from 'node:fs';
-import { implicitReward, METER_SKIP_FINAL, predictedPreference } from '../../src/core/taste/implicitReward';
+import { implicitReward, GUESS_SKIP_FINAL, predictedPreference } from '../../src/core/taste/implicitReward';
 import { alphasCumprod, ddimCoefficients, ddimTimesteps, prevTimestep } from '../../src/core/diffusion/schedule';
 import type { SchedulerConfig } from '../../src/core/config';
 import { meterCurve, meterNow, meterOutcomes } from '../../src/store/tasteMeter';
@@ -101,7 +101,7 @@ describe('blindTally', () => {
   });
 });
 
-describe('METER_SKIP_FINAL: which final steps are log-ratio outliers on emoji-sd', () => {
+describe('GUESS_SKIP_FINAL: which final steps are log-ratio outliers on emoji-sd', () => {
   // A step's log-ratio is −(|x − μ_θ|² − |x − μ_ref|²)/2σ² with μ_θ − μ_ref = c_ε·(ε_θ − ε_ref), so it scales with (c_ε/σ)².
   // Re-derived here from the cosine ᾱ(t) = cos²((t/N + 0.008)/1.008 · π/2) in closed form (ᾱ_t = Π(1 − β_i) telescopes to
   // ᾱ((t+1)/N)/ᾱ(0) while no β hits the 0.999 cap) and DDIM's σ and ε coefficient (Song et al. 2021, eq. 12/16).
@@ -132,6 +132,6 @@ describe('METER_SKIP_FINAL: which final steps are log-ratio outliers on emoji-sd
     expect(g[T - 2] ** 2 / median).toBeGreaterThan(50); // ~100× the typical step
     expect(g[T - 1] ** 2 / median).toBeLessThan(5); // t = 1 → 0 is ordinary
     expect(Math.max(...others) / median).toBeLessThan(10);
-    expect(METER_SKIP_FINAL).toBe(2);
+    expect(GUESS_SKIP_FINAL).toBe(2);
   });
 });

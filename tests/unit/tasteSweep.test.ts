@@ -105,16 +105,18 @@ describe('taste-sweep --quick (tiny model in memory)', () => {
     expect(told.some((l) => /other settings \(learningRate=0.01\)/.test(l))).toBe(true);
   }, 120_000);
 
-  it('online: the meter predicts the votes after the first round and says how often it agreed', async () => {
+  it('online: after the first round every third pair is a check pair for the meter; the implicit-reward guess is kept beside it', async () => {
     const out = path.join(dir, 'online');
     await tasteSweepCommand(args({ quick: true, out, protocol: 'online', labels: '6', 'no-default': true, variants: 'hot:learningRate=1e-2' }), () => {});
     const run = JSON.parse(fs.readFileSync(path.join(out, 'runs', 'hot-online-6-brightness-s0.json'), 'utf8'));
     const m = run.result.meter;
-    // Rounds of 2 votes: the first 2 pairs come from the base model (no prediction), the other 4 are predicted.
-    expect(m.all.n).toBeLessThanOrEqual(4);
+    // Rounds of 2 votes: pairs 1–2 come from the base model (no check, no guess); requests 3 and 6 (0-based 2 and 5) are check turns.
+    expect(m.checks.map((c: { vote: number }) => c.vote)).toEqual([3, 6]);
+    const agreed = m.checks.filter((c: { agree: boolean | null }) => c.agree === true).length;
+    const judged = m.checks.filter((c: { agree: boolean | null }) => c.agree !== null).length;
+    expect([m.check.successes, m.check.n]).toEqual([agreed, judged]);
+    expect(m.all.n).toBeLessThanOrEqual(2); // the guess on ordinary pairs 4 and 5
     expect(m.all.n).toBeGreaterThan(0);
-    expect(m.all.rate).toBeGreaterThanOrEqual(0);
-    expect(m.all.rate).toBeLessThanOrEqual(1);
     expect(run.result.seconds.sampling).toBeGreaterThan(0);
   }, 120_000);
 });

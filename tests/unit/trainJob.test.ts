@@ -1,18 +1,18 @@
-// The worker's D3PO job on a tiny model with fake-indexeddb: pairs from handlePair carry the taste meter's prediction (none from the base model, then the implicit-reward preference, recomputed here independently), a round runs the pair requests that arrive between its steps, and a NaN step stops the run and puts back the last good checkpoint.
+// The worker's D3PO job on a tiny model with fake-indexeddb: pairs from handlePair carry the adapter's pre-vote guess (none from the base model, then the implicit-reward preference, recomputed here independently), check pairs are Compare's two images, a round runs the pair requests that arrive between its steps, and a NaN step stops the run and puts back the last good checkpoint.
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MiniSD } from '../../src/core/model/pipeline';
 import { tinyModelConfig } from '../../src/core/config';
 import { openSession, checkpointNow, NonFiniteAdapterError, referenceCacheOf } from '../../src/worker/session';
-import { handleGrid, handlePair } from '../../src/worker/pairJobs';
+import { handleCompare, handleGrid, handlePair } from '../../src/worker/pairJobs';
 import { handleTrain } from '../../src/worker/trainJob';
 import { defaultStudioTrainConfig } from '../../src/worker/trainConfig';
 import { saveLabel } from '../../src/storage/labels';
 import { getPair } from '../../src/storage/pairs';
 import { listCheckpoints } from '../../src/storage/checkpoints';
 import { disposeTransitions, transitionLogProb, transitionTensors } from '../../src/core/algorithms/transitions';
-import { METER_SKIP_FINAL } from '../../src/core/taste/implicitReward';
-import type { GridReadyEvent, PairReadyEvent, StudioEvent, TrainRequest } from '../../src/worker/protocol';
+import { GUESS_SKIP_FINAL } from '../../src/core/taste/implicitReward';
+import type { ComparedEvent, GridReadyEvent, PairReadyEvent, StudioEvent, TrainRequest } from '../../src/worker/protocol';
 import { useBackend } from './backend';
 
 beforeAll(() => useBackend('wasm'));
@@ -53,14 +53,14 @@ const trainReq = (steps: number, runId: string, over: Partial<TrainRequest['conf
 });
 
 describe('D3PO train job', () => {
-  it('pairs carry the pre-vote prediction: none from the base model, then the larger Σ log π_θ/π_ref (the final METER_SKIP_FINAL steps left out)', async () => {
+  it('pairs carry the pre-vote prediction: none from the base model, then the larger Σ log π_θ/π_ref (the final GUESS_SKIP_FINAL steps left out)', async () => {
     const s = await tinySession('tiny-meter', 5);
     const first = [await labeledPair(s, 1, 0), await labeledPair(s, 2, 1), await labeledPair(s, 3, 0)];
     expect(first.map((e) => e.predicted)).toEqual([null, null, null]); // the adapter is still the base model
     await handleTrain(s.session, trainReq(3, 'run-meter'), ctxOf(s.events));
     const e = await labeledPair(s, 4, 0);
     expect(e.loraVersion).toBe('step-3');
-    // Independently: re-score the stored trajectories under the adapter and under LoRA off, sum all but the final METER_SKIP_FINAL steps.
+    // Independently: re-score the stored trajectories under the adapter and under LoRA off, sum all but the final GUESS_SKIP_FINAL steps.
     const stored = (await getPair(e.pairId))!;
     const sums: number[] = [];
     for (const tr of stored.trajectories) {
@@ -69,7 +69,7 @@ describe('D3PO train job', () => {
       const v = await d.data();
       d.dispose();
       disposeTransitions(tt);
-      sums.push(Array.from(v).slice(0, v.length - METER_SKIP_FINAL).reduce((a, b) => a + b, 0));
+      sums.push(Array.from(v).slice(0, v.length - GUESS_SKIP_FINAL).reduce((a, b) => a + b, 0));
     }
     expect(Math.abs(sums[0] - sums[1])).toBeGreaterThan(1e-4); // the two images differ enough for the test to mean something
     expect(e.predicted).toBe(sums[0] > sums[1] ? 0 : 1);
@@ -82,6 +82,30 @@ describe('D3PO train job', () => {
     expect(shared.every((v) => v != null && v.length === 4)).toBe(true);
     expect(Array.from(shared[1]!)).toEqual(Array.from(shared[0]!));
     expect(Array.from(shared[2]!)).toEqual(Array.from(shared[0]!));
+    s.dispose();
+  });
+
+  it('a check pair is the adapter\'s image and the base model\'s from the same prompt and noise (as Compare makes them), predicted to go to the adapter; none before training', async () => {
+    const s = await tinySession('tiny-check', 8);
+    await labeledPair(s, 1, 0);
+    await labeledPair(s, 2, 1);
+    await handlePair(s.session, { type: 'pair', id: 3, prompt: 'dog', seed: 31, check: true }, ctxOf(s.events));
+    const before = s.events.filter((x): x is PairReadyEvent => x.type === 'pair-ready').at(-1)!;
+    expect([before.check, before.predicted]).toEqual([false, null]); // the base model: an ordinary pair
+    await handleTrain(s.session, trainReq(3, 'run-check'), ctxOf(s.events));
+    await handlePair(s.session, { type: 'pair', id: 4, prompt: 'dog', seed: 31, check: true }, ctxOf(s.events));
+    const e = s.events.filter((x): x is PairReadyEvent => x.type === 'pair-ready').at(-1)!;
+    expect([e.check, e.predicted]).toEqual([true, 0]);
+    // Independently: Compare samples base (LoRA scale 0) and tuned (the adapter's own scale alpha / r) one at a time from the same seed.
+    await handleCompare(s.session, { type: 'compare', id: 5, prompt: 'dog', seed: 31 }, ctxOf(s.events));
+    const c = s.events.find((x): x is ComparedEvent => x.type === 'compared')!;
+    const bytes = (b: ArrayBuffer) => Array.from(new Uint8Array(b));
+    expect(bytes(e.images[1].rgba)).toEqual(bytes(c.base.rgba));
+    expect(bytes(e.images[0].rgba)).toEqual(bytes(c.tuned.rgba));
+    expect(bytes(e.images[0].rgba)).not.toEqual(bytes(e.images[1].rgba)); // the adapter changed something, so the question means something
+    // Stored like any pair, both from one x_T.
+    const stored = (await getPair(e.pairId))!;
+    expect(Array.from(stored.trajectories[0].latents[0])).toEqual(Array.from(stored.trajectories[1].latents[0]));
     s.dispose();
   });
 

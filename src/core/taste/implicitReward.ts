@@ -5,13 +5,15 @@
  * (c_ε/σ_t)², c_ε the DDIM mean's ε coefficient: with 20 steps, offset 1 and the cosine schedule, the second-to-last step
  * (t = 51 → 1, σ ≈ 0.009, c_ε/σ ≈ 9.9 against 0.6–1.8 elsewhere) has a log-ratio ~100× the others' that says little about
  * the image; the last (t = 1 → 0) is ordinary but tiny. `skipFinal` = 2 leaves both out.
+ * On pairs whose two images differ only by the sampler's noise this guess agrees with votes barely above chance (README,
+ * "Taste"); the studio's meter therefore asks check pairs (checkPairs.ts), and this guess is recorded beside it.
  */
 
-/** Predicted votes the studio's meter headline covers (the newest ones). */
-export const METER_WINDOW = 30;
+/** Predicted votes on ordinary pairs the sweep's rolling guess covers (the studio's meter before it used check pairs, checkPairs.ts). */
+export const GUESS_WINDOW = 30;
 
-/** Final steps the studio's meter leaves out: the outlier t = 51 → 1 and t = 1 → 0 (README, "Taste": agreement with and without them). */
-export const METER_SKIP_FINAL = 2;
+/** Final steps the guess leaves out: the outlier t = 51 → 1 and t = 1 → 0 (README, "Taste": agreement with and without them). */
+export const GUESS_SKIP_FINAL = 2;
 
 /** Σ_t (policy − ref) over the first T − skipFinal steps. */
 export function implicitReward(policyLogProbs: ArrayLike<number>, refLogProbs: ArrayLike<number>, skipFinal = 0): number {

@@ -1,4 +1,4 @@
-// Dashboard chart of the taste meter: rolling agreement of the model's pre-vote predictions with the person's votes, with its 95 % interval as two faint lines, over the predicted votes.
+// Dashboard chart of the taste meter: rolling share of check votes that picked the model's image (its pre-vote prediction), with its 95 % interval as two faint lines, over the check votes.
 import { useMemo } from 'react';
 import { useStudioStore } from '../../store';
 import { METER_WINDOW, meterCurve, meterOutcomes } from '../../store/tasteMeter';
@@ -12,7 +12,7 @@ export function AgreementChart() {
     <div data-testid="agreement-chart" data-points={points.length}>
       <UPlotChart
         testId="chart-agreement"
-        title={`taste meter: agreement with your votes (rolling ${METER_WINDOW}, 95 % interval)`}
+        title={`taste meter: check votes that picked the model's image (rolling ${METER_WINDOW}, 95 % interval)`}
         xs={points.map((p) => p.vote)}
         series={[
           { label: 'agreement', color: '#2b8a3e', values: points.map((p) => p.rate) },

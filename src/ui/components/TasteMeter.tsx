@@ -1,7 +1,8 @@
-// The taste meter on the Label view: how often the model's own preference, predicted before each vote on a pair it never trained on, matches the person's vote (newest votes, with a 95 % interval).
+// The taste meter on the Label view: on check pairs (the model's image beside the base model's from the same noise, sides hidden) how often the person picks the model's image — its prediction, made before a vote it never trained on (newest check votes, with a 95 % interval).
 import { useMemo } from 'react';
 import { useStudioStore } from '../../store';
 import { METER_WINDOW, meterNow } from '../../store/tasteMeter';
+import { CHECK_EVERY } from '../../core/taste/checkPairs';
 
 const pct = (x: number) => `${Math.round(100 * x)} %`;
 
@@ -11,23 +12,23 @@ export function TasteMeter() {
   if (p.n === 0) {
     return (
       <p className="taste-meter empty" data-testid="taste-meter" data-n={0}>
-        Taste meter: after the first round of learning the model guesses your vote on each new pair before you click; this shows how often it is right.
+        Taste meter: once the model has learned from your first votes, every {ordinal(CHECK_EVERY)} pair shows its own image beside the base model&apos;s from
+        the same noise, sides hidden. The model bets you will pick its image; this shows how often you do.
       </p>
     );
   }
   return (
-    <div className="taste-meter" data-testid="taste-meter" data-n={p.n} data-rate={p.rate.toFixed(4)} title="Predictions are made before your vote, on pairs the model has not trained on. 50 % is chance.">
+    <div className="taste-meter" data-testid="taste-meter" data-n={p.n} data-rate={p.rate.toFixed(4)} title={`Every ${ordinal(CHECK_EVERY)} pair is a check: the tuned model's image against the base model's from the same prompt and noise, sides random. The model has not trained on a vote before you cast it. 50 % is chance.`}>
       <p>
         The model now agrees with you <strong data-testid="meter-rate">{pct(p.rate)}</strong> of the time
         <span className="muted">
           {' '}
-          (last {p.n} of your votes{p.n < METER_WINDOW ? '' : ` of ${METER_WINDOW}`}; 95 % interval {pct(p.low)}–{pct(p.high)}; chance is 50 %)
+          (you picked its image in {p.successes} of the last {p.n} check pairs{p.n < METER_WINDOW ? '' : ` of ${METER_WINDOW}`}; 95 % interval {pct(p.low)}–{pct(p.high)}; chance is 50 %)
         </span>
       </p>
       {p.low <= 0.5 && p.high >= 0.5 && (
         <p className="muted" data-testid="meter-unclear">
-          Not yet different from chance. The guess comes from one sample&apos;s log-probabilities and stays weak for a small adapter even when it has learned
-          your taste; the Blind test tab shows whether the tuned model wins.
+          Not yet different from chance: too few check pairs, or the model has not moved towards your taste yet. The Blind test tab compares any two checkpoints.
         </p>
       )}
       <div className="meter-bar" aria-hidden="true">
@@ -38,3 +39,5 @@ export function TasteMeter() {
     </div>
   );
 }
+
+const ordinal = (n: number) => (n === 2 ? 'second' : n === 3 ? 'third' : n === 4 ? 'fourth' : `${n}th`);
