@@ -1,5 +1,6 @@
-// Export/import actions: LoRA files (via the worker), labels as Pick-a-Pic v2 JSONL/zip (annotator merge on import), and the storage panel (usage, persist, prune, full backup). Returns files for the UI to download; never touches the DOM.
+// Export/import actions: LoRA import (via the worker; export is loraExport.ts), labels as Pick-a-Pic v2 JSONL/zip (annotator merge on import), and the storage panel (usage, persist, prune, full backup). Returns files for the UI to download; never touches the DOM.
 import { jsonlToRows, pairsToPickapicRows, rowsToJsonl, rowsToZip, zipToRows, type PickapicRow } from '../core/preferences/pickapic';
+import { rowsToParquet } from '../core/preferences/pickapicParquet';
 import { mergeAnnotators } from '../core/preferences/annotators';
 import { listLabels, saveLabels, type Label } from '../storage/labels';
 import { getPairSummary, listPairSummaries } from '../storage/pairs';
@@ -18,20 +19,6 @@ export interface ExportedFile {
 function fail(e: unknown): null {
   patch('storage', { busy: false, error: errorMessage(e), message: null });
   return null;
-}
-
-/** The current adapter as a LoRA file (+ adapter_config.json for the PEFT layout). */
-export async function exportLora(layout: 'peft' | 'kohya'): Promise<ExportedFile[] | null> {
-  patch('storage', { busy: true, error: null });
-  try {
-    const e = await getClient().exportLora(layout);
-    const files: ExportedFile[] = [{ fileName: e.fileName, data: e.bytes }];
-    if (e.adapterConfig != null) files.push({ fileName: 'adapter_config.json', data: e.adapterConfig });
-    patch('storage', { busy: false, message: `Exported ${e.fileName} (${(e.bytes.byteLength / 1024).toFixed(1)} KB, ${layout}).` });
-    return files;
-  } catch (e) {
-    return fail(e);
-  }
 }
 
 /** Validates and loads a LoRA file into the worker; a file that does not fit the model changes nothing. */
@@ -54,8 +41,8 @@ export async function importLora(bytes: Uint8Array, fileName: string): Promise<b
   }
 }
 
-/** Labels of this model with their pairs' images as Pick-a-Pic v2 rows (JSONL with base64 JPEGs, or a zip of metadata.jsonl + images/). */
-export async function exportLabels(format: 'jsonl' | 'zip'): Promise<ExportedFile | null> {
+/** Labels of this model with their pairs' images as Pick-a-Pic v2 rows (JSONL with base64 JPEGs, a zip of metadata.jsonl + images/, or Parquet with the JPEGs inside). */
+export async function exportLabels(format: 'jsonl' | 'zip' | 'parquet'): Promise<ExportedFile | null> {
   patch('storage', { busy: true, error: null });
   try {
     const s = useStudioStore.getState();
@@ -66,7 +53,11 @@ export async function exportLabels(format: 'jsonl' | 'zip'): Promise<ExportedFil
     if (rows.length === 0) throw new Error('There are no labeled pairs to export yet; label some pairs first.');
     const stamp = new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-');
     const file: ExportedFile =
-      format === 'jsonl' ? { fileName: `d3po-labels-${stamp}.jsonl`, data: rowsToJsonl(rows) } : { fileName: `d3po-labels-${stamp}.zip`, data: rowsToZip(rows) };
+      format === 'jsonl'
+        ? { fileName: `d3po-labels-${stamp}.jsonl`, data: rowsToJsonl(rows) }
+        : format === 'zip'
+          ? { fileName: `d3po-labels-${stamp}.zip`, data: rowsToZip(rows) }
+          : { fileName: `d3po-labels-${stamp}.parquet`, data: rowsToParquet(rows) };
     patch('storage', { busy: false, message: `Exported ${rows.length} labeled pairs (Pick-a-Pic v2 columns).` });
     return file;
   } catch (e) {

@@ -5,6 +5,7 @@ import type {
   GalleryDoneEvent,
   CallType,
   ComparedEvent,
+  ExportFacts,
   FatalEvent,
   GenerateParams,
   GeneratedEvent,
@@ -80,7 +81,7 @@ export class StudioClient {
   }
 
   /** Generates and stores one D3PO pair from a shared x_T; resolves with its id and both images (trajectories stay in the worker). */
-  pair(params: { prompt: string; seed: number; steps?: number }, options: CallOptions<ProgressOf['pair']> = {}): Promise<PairReadyEvent> {
+  pair(params: { prompt: string; seed: number; steps?: number; check?: boolean }, options: CallOptions<ProgressOf['pair']> = {}): Promise<PairReadyEvent> {
     return this.call('pair', (id) => ({ type: 'pair', id, ...params }), options);
   }
 
@@ -111,8 +112,8 @@ export class StudioClient {
   }
 
   /** The current adapter as a safetensors file (bytes transferred) plus adapter_config.json text for the PEFT layout. */
-  exportLora(layout: 'peft' | 'kohya'): Promise<LoraFileEvent> {
-    return this.call('export-lora', (id) => ({ type: 'export-lora', id, layout }), {});
+  exportLora(layout: 'peft' | 'kohya', facts?: ExportFacts): Promise<LoraFileEvent> {
+    return this.call('export-lora', (id) => ({ type: 'export-lora', id, layout, facts }), {});
   }
 
   /** Validates and loads a LoRA file; the buffer is transferred (copy it first if you still need it). A bad file changes nothing. */

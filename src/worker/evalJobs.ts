@@ -10,7 +10,7 @@ import type { Session } from './session';
 export const GALLERY_LIMITS = { prompts: 8, seeds: 4, models: 12 } as const;
 
 /** One image per prompt for `ref` at `seed`: all prompts in one batch, so every model sees the same x_T and step noise. */
-async function sampleWith(s: Session, ref: ModelRef, prompts: string[], seed: number, steps: number, ctx: JobContext): Promise<GeneratedImage[]> {
+export async function sampleWith(s: Session, ref: ModelRef, prompts: string[], seed: number, steps: number, ctx: JobContext): Promise<GeneratedImage[]> {
   const { lora, loraScale } = await adapterFor(s, ref);
   const { final } = await sampleWithTrajectory(s.model, { prompts, seed, sample: { steps }, lora, loraScale: lora ? loraScale : 0 }, { shouldCancel: ctx.cancelled });
   const img = s.model.decode(final);

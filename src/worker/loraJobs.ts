@@ -1,12 +1,16 @@
-// Worker jobs on the adapter itself: rollback to a checkpoint, start a new adapter, export (PEFT/kohya safetensors + adapter_config.json), validated import, compare scale, and the D3PO reference copy (file layouts: see src/core/model/loraFile/loraFile.ts).
-import { adapterConfigJson, decodeLoraSafetensors, defaultLoraImportLimits, encodeLoraSafetensors, type LoraImportLimits } from '../core/model/loraFile/loraFile';
+// Worker jobs on the adapter itself: rollback to a checkpoint, start a new adapter, export (PEFT/kohya safetensors with ModelSpec metadata and a gallery thumbnail + adapter_config.json), validated import, compare scale, and the D3PO reference copy (file layouts: see src/core/model/loraFile/loraFile.ts).
+import { adapterConfigJson, decodeLoraSafetensors, defaultLoraImportLimits, encodeLoraSafetensors, inspectLoraSafetensors, type LoraImportLimits } from '../core/model/loraFile/loraFile';
 import type { LoraAdapter } from '../core/model/lora';
 import { loraOutputProblem } from '../core/model/loraProbe';
 import { AdamW, defaultAdamWConfig } from '../core/train/adamw';
 import { deleteCheckpoint, listCheckpoints, loadCheckpoint, saveCheckpoint } from '../storage/checkpoints';
 import { clearRun, getMetrics, appendMetrics } from '../storage/runs';
 import { errorText } from '../platform/browser';
-import type { ExportLoraRequest, ImportLoraRequest, NewAdapterRequest, ReferenceRequest, RollbackRequest, SetLoraScaleRequest } from './protocol';
+import type { ExportFacts, ExportLoraRequest, ImportLoraRequest, NewAdapterRequest, ReferenceRequest, RollbackRequest, SetLoraScaleRequest } from './protocol';
+import { modelSpecMetadata, tileImages } from '../core/model/loraFile/modelSpec';
+import { encodeRgbaJpeg } from '../core/io/jpeg';
+import { sampleWith } from './evalJobs';
+import { checkSampleArgs } from './pairJobs';
 import type { JobContext } from './jobContext';
 import { freshAdapter, KEEP_CHECKPOINTS, loraStatus, replaceAdapter, restoreCheckpoint, setReference, UNET_PREFIX, type Session } from './session';
 import { trainConfigLimits } from './trainConfig';
@@ -54,18 +58,38 @@ function ownBuffer(bytes: Uint8Array): ArrayBuffer {
   return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? (bytes.buffer as ArrayBuffer) : (bytes.slice().buffer as ArrayBuffer);
 }
 
+/** The ModelSpec thumbnail: the gallery's prompts at its first seed, sampled with the adapter, tiled 2 × 2, as JPEG. */
+async function thumbnailJpeg(s: Session, t: NonNullable<ExportFacts['thumbnail']>, ctx: JobContext): Promise<Uint8Array> {
+  if (!Array.isArray(t.prompts) || t.prompts.length < 1 || t.prompts.length > 4) throw new Error('A LoRA thumbnail needs 1 to 4 prompts.');
+  const steps = s.model.config.sample.steps;
+  for (const p of t.prompts) checkSampleArgs(p, t.seed, steps);
+  const images = await sampleWith(s, 'current', t.prompts, t.seed, steps, ctx);
+  const size = images[0].width;
+  const grid = tileImages(images.map((im) => new Uint8Array(im.rgba)), size, Math.min(2, images.length));
+  return encodeRgbaJpeg(grid.data, grid.width, grid.height, 90);
+}
+
 export async function handleExport(s: Session, req: ExportLoraRequest, ctx: JobContext): Promise<void> {
   if (req.layout !== 'peft' && req.layout !== 'kohya') throw new Error(`Unknown LoRA layout '${String(req.layout)}'; choose peft (diffusers) or kohya (A1111/ComfyUI).`);
   const step = s.optimizer.step;
-  const bytes = await encodeLoraSafetensors(s.lora, {
+  const facts = req.facts ?? {};
+  const thumbnail = facts.thumbnail ? await thumbnailJpeg(s, facts.thumbnail, ctx) : null;
+  const metadata = modelSpecMetadata({
+    modelId: s.modelId,
     layout: req.layout,
-    baseModel: s.modelId,
-    metadata: { studio_method: 'd3po', studio_step: String(step) },
+    resolution: s.model.config.autoencoder.imageSize,
+    date: new Date(),
+    title: facts.title,
+    thumbnail: thumbnail ? { mime: 'image/jpeg', bytes: thumbnail } : undefined,
+    training: { method: 'd3po', steps: step, clicks: facts.clicks, beta: facts.beta, recipe: facts.recipe },
   });
+  const bytes = await encodeLoraSafetensors(s.lora, { layout: req.layout, baseModel: s.modelId, metadata });
+  const written = inspectLoraSafetensors(bytes).metadata; // the header as written (the exporter adds its own keys)
   const buffer = ownBuffer(bytes);
   const fileName = req.layout === 'peft' ? 'pytorch_lora_weights.safetensors' : `${s.modelId}-d3po-step${step}.safetensors`;
   const adapterConfig = req.layout === 'peft' ? adapterConfigJson(s.lora, s.modelId) : null;
-  ctx.post({ type: 'lora-file', id: req.id, bytes: buffer, fileName, adapterConfig }, [buffer]);
+  const thumbBuffer = thumbnail ? ownBuffer(thumbnail) : null;
+  ctx.post({ type: 'lora-file', id: req.id, bytes: buffer, fileName, adapterConfig, metadata: written, thumbnail: thumbBuffer }, thumbBuffer ? [buffer, thumbBuffer] : [buffer]);
 }
 
 /** Saves an adapter that is not (yet) the session's as a checkpoint (as checkpointNow does for the session's own); returns its id. */

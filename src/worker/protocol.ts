@@ -46,6 +46,7 @@ export interface PairRequest {
   prompt: string;
   seed: number;
   steps?: number; // DDIM steps (default: the model's)
+  check?: boolean; // a check pair for the taste meter (checkPairs.ts) when the adapter has trained; otherwise an ordinary pair
 }
 
 /** Best-of-k: k images from one shared x_T; every one of the k·(k−1)/2 pairs is stored (group = gridId), only ids and images return. */
@@ -90,6 +91,16 @@ export interface ExportLoraRequest {
   type: 'export-lora';
   id: number;
   layout: 'peft' | 'kohya';
+  facts?: ExportFacts; // ModelSpec title and training facts for the file's metadata (absent: only the step)
+}
+
+/** What the page knows about the adapter it exports (the worker adds the step and the base model). */
+export interface ExportFacts {
+  title?: string;
+  clicks?: number; // A/B votes
+  beta?: number;
+  recipe?: Record<string, unknown>;
+  thumbnail?: { prompts: string[]; seed: number }; // the gallery's prompts and first seed: sampled with the adapter, tiled 2 × 2
 }
 
 export interface ImportLoraRequest {

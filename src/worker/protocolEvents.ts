@@ -54,7 +54,8 @@ export interface PairReadyEvent {
   seed: number;
   loraVersion: string | null;
   images: [GeneratedImage, GeneratedImage];
-  predicted: 0 | 1 | null; // the taste meter: the image (trajectory order) the adapter prefers before the vote; null = no preference yet
+  predicted: 0 | 1 | null; // the image (trajectory order) the adapter prefers before the vote; null = no preference yet (base model)
+  check: boolean; // a check pair (the taste meter's question): image 0 is the adapter's, image 1 the reference's, same x_T and noise
   ms: number;
 }
 
@@ -108,6 +109,8 @@ export interface LoraFileEvent {
   bytes: ArrayBuffer; // transferred safetensors file
   fileName: string;
   adapterConfig: string | null; // adapter_config.json text (peft layout)
+  metadata: Record<string, string>; // the file's __metadata__ (ModelSpec and training facts), for the model card
+  thumbnail: ArrayBuffer | null; // the ModelSpec thumbnail as JPEG bytes (transferred)
 }
 
 export interface ComparedEvent {

@@ -1,5 +1,7 @@
-// Browser test of the studio flow on wasm with tiny-test: label by keyboard and mouse, undo, train, watch the charts, reload (labels, curve and LoRA survive), export the LoRA (parse the download), reject a mismatched LoRA, compare base vs tuned, best of 4, oracle clicks, reward-driven PRDP rounds, multi-task DDPO with the pretraining-loss term.
+// Browser test of the studio flow on wasm with tiny-test: label by keyboard and mouse, undo, train, watch the charts, reload (labels, curve and LoRA survive), export the LoRA (unzip the download: weights with ModelSpec metadata, model card, thumbnail), reject a mismatched LoRA, compare base vs tuned, best of 4, oracle clicks, reward-driven PRDP rounds, multi-task DDPO with the pretraining-loss term.
 import fs from 'node:fs';
+import { unzipSync } from 'fflate';
+import { parquetReadObjects } from 'hyparquet';
 import { assert, assertRealImages, cspViolations, openStudio, openTab, readCanvasesOf, readIdb, safetensorsHeader, test, trainByHand, WAIT_MS, waitForPhase } from './harness.mjs';
 
 const LABELS_DB = 'd3po-studio-labels-v1';
@@ -133,17 +135,14 @@ test('studio: label (keys + mouse), undo, train, charts, reload keeps labels/cur
   await openTab(page, 'train');
   await page.waitForFunction(() => document.querySelector('[data-testid=chart-loss]')?.dataset.points === '2', null, opts);
 
-  // ---- export the LoRA (PEFT): safetensors + adapter_config.json downloads
+  // ---- export the LoRA (PEFT): one zip with the weights, adapter_config.json, the model card and the thumbnail
   await openTab(page, 'data');
-  const downloads = [];
-  const gotBoth = new Promise((resolve) => page.on('download', (d) => downloads.push(d) === 2 && resolve()));
-  await page.click('[data-testid=export-lora]');
-  await gotBoth;
-  const [dl1, dl2] = downloads;
-  const byName = new Map([[dl1.suggestedFilename(), dl1], [dl2.suggestedFilename(), dl2]]);
-  const loraDownload = byName.get('pytorch_lora_weights.safetensors');
-  assert.ok(loraDownload && byName.has('adapter_config.json'), `downloads: ${[...byName.keys()]}`);
-  const bytes = new Uint8Array(fs.readFileSync(await loraDownload.path()));
+  await page.fill('[data-testid=export-title]', 'Bright | test');
+  const [zipDownload] = await Promise.all([page.waitForEvent('download', opts), page.click('[data-testid=export-lora]')]);
+  assert.equal(zipDownload.suggestedFilename(), 'bright-test-peft.zip');
+  const files = unzipSync(new Uint8Array(fs.readFileSync(await zipDownload.path()))); // fflate, not the studio's zip reader
+  assert.deepEqual(Object.keys(files).sort(), ['README.md', 'adapter_config.json', 'pytorch_lora_weights.safetensors', 'thumbnail.jpg']);
+  const bytes = files['pytorch_lora_weights.safetensors'];
   const { header } = safetensorsHeader(bytes);
   const keys = Object.keys(header).filter((k) => k !== '__metadata__');
   const aKeys = keys.filter((k) => /^unet\..+\.lora_A\.weight$/.test(k));
@@ -151,9 +150,18 @@ test('studio: label (keys + mouse), undo, train, charts, reload keeps labels/cur
   assert.ok(aKeys.length > 0 && aKeys.length === bKeys.length, `PEFT keys: ${keys.slice(0, 4)}`);
   const [r] = header[aKeys[0]].shape;
   assert.equal(r, 4, 'lora_A is [r, in] with r = 4');
-  assert.equal(header.__metadata__.studio_base_model, 'tiny-test');
-  assert.equal(header.__metadata__.studio_step, '2');
-  const adapterConfig = JSON.parse(fs.readFileSync(await byName.get('adapter_config.json').path(), 'utf8'));
+  const meta = header.__metadata__;
+  assert.equal(meta.studio_base_model, 'tiny-test');
+  assert.equal(meta.studio_step, '2');
+  assert.equal(meta['modelspec.title'], 'Bright | test');
+  assert.equal(meta['modelspec.architecture'], 'tiny-test/lora');
+  assert.equal(meta.studio_clicks, '3', 'the three A/B votes of this test');
+  assert.equal(meta['modelspec.thumbnail'], `data:image/jpeg;base64,${Buffer.from(files['thumbnail.jpg']).toString('base64')}`);
+  assert.deepEqual([...files['thumbnail.jpg'].subarray(0, 2)], [0xff, 0xd8], 'the thumbnail is a JPEG');
+  const card = new TextDecoder().decode(files['README.md']);
+  assert.match(card, /^---\n/);
+  assert.ok(card.includes('# Bright | test') && card.includes('| clicks (A/B votes) | 3 |') && card.includes('![samples of the fixed gallery prompts with this adapter](thumbnail.jpg)'), card.slice(0, 400));
+  const adapterConfig = JSON.parse(new TextDecoder().decode(files['adapter_config.json']));
   assert.equal(adapterConfig.peft_type, 'LORA');
   assert.equal(adapterConfig.r, 4);
   lap('exported');
@@ -167,6 +175,13 @@ test('studio: label (keys + mouse), undo, train, charts, reload keeps labels/cur
     assert.ok([0, 1].includes(row.label_0) && row.label_0 + row.label_1 === 1, `label_0/label_1 of an A/B vote: ${row.label_0}/${row.label_1}`);
     assert.ok(Buffer.from(row.jpg_0, 'base64').subarray(0, 2).equals(Buffer.from([0xff, 0xd8])), 'jpg_0 is base64 JPEG');
   }
+  // The same rows as Parquet, read with hyparquet (not the studio's writer): one row per labeled pair, Pick-a-Pic columns.
+  const [parquetDownload] = await Promise.all([page.waitForEvent('download', opts), page.click('[data-testid=export-labels-parquet]')]);
+  assert.match(parquetDownload.suggestedFilename(), /^d3po-labels-.+\.parquet$/);
+  const pq = new Uint8Array(fs.readFileSync(await parquetDownload.path()));
+  const pqRows = await parquetReadObjects({ file: pq.buffer.slice(pq.byteOffset, pq.byteOffset + pq.byteLength), utf8: false });
+  assert.deepEqual(pqRows.map((r) => [r.caption, r.label_0]).sort(), rows.map((r) => [r.caption, r.label_0]).sort());
+  assert.deepEqual([...pqRows[0].jpg_0.subarray(0, 2)], [0xff, 0xd8], 'jpg_0 holds JPEG bytes');
   const [backup] = await Promise.all([page.waitForEvent('download', opts), page.click('[data-testid=export-all]')]);
   const zip = fs.readFileSync(await backup.path());
   assert.equal(zip.subarray(0, 2).toString('latin1'), 'PK', 'the backup is a zip');

@@ -1,5 +1,5 @@
 /** Labeled pairs ⇄ Pick-a-Pic v2 rows (the yuvalkirstain/pickapic_v2 dataset's columns) as JSONL or a zip (metadata.jsonl + images/), D3PO's annotator averaging (yk7333/d3po scripts/utils.py load_data_from_json), and the small zip reader/writer they use. Pure: no DOM. */
-import encodeJpeg from 'jpeg-js/lib/encoder.js';
+import { encodeRgbaJpeg } from '../io/jpeg';
 import type { Vote } from '../algorithms/d3po';
 import { decodeUtf8Strict, encodeUtf8 } from '../io/utf8';
 import { decodeBase64, encodeBase64 } from '../io/base64';
@@ -67,18 +67,6 @@ export class PickapicError extends Error {
 
 const isJpeg = (b: Uint8Array) => b.length > 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff;
 const isPng = (b: Uint8Array) => b.length > 8 && b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47;
-
-/** JPEG bytes of an RGBA image with jpeg-js (lending it a minimal Buffer where there is none, as imageRewards.jpegSizeKb does). */
-export function encodeRgbaJpeg(data: Uint8Array, width: number, height: number, quality = 95): Uint8Array {
-  const g = globalThis as { Buffer?: unknown };
-  const lent = g.Buffer === undefined;
-  if (lent) g.Buffer = { from: (a: ArrayLike<number>) => Uint8Array.from(a) };
-  try {
-    return new Uint8Array(encodeJpeg({ data, width, height }, quality).data);
-  } finally {
-    if (lent) delete g.Buffer;
-  }
-}
 
 function imageToJpeg(bytes: Uint8Array, where: string, opts: PickapicExportOptions): Uint8Array {
   if (isJpeg(bytes)) return bytes.slice();

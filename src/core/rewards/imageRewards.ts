@@ -1,21 +1,13 @@
 /** Per-image rewards from pixels: JPEG (in)compressibility at quality 95 as in D3PO/DDPO rewards.py (jpeg-js encoder), brightness (D3PO's light_reward), colourfulness (Hasler & Süsstrunk 2003). */
-import encodeJpeg from 'jpeg-js/lib/encoder.js';
+import { encodeRgbaJpeg } from '../io/jpeg';
 import type { RewardFunction, RgbaImage } from './types';
 
 const side = (img: RgbaImage) => Math.round(Math.sqrt(img.length / 4));
 
 /** JPEG size in kB at the given quality (ddpo: quality 95, size / 1000). */
 export function jpegSizeKb(img: RgbaImage, quality = 95): number {
-  const g = globalThis as { Buffer?: unknown };
-  // jpeg-js returns Buffer.from(bytes) when bundled as CommonJS; in a browser there is no Buffer, so lend it a minimal one.
-  const lent = g.Buffer === undefined;
-  if (lent) g.Buffer = { from: (a: ArrayLike<number>) => Uint8Array.from(a) };
-  try {
-    const s = side(img);
-    return encodeJpeg({ data: img, width: s, height: s }, quality).data.length / 1000;
-  } finally {
-    if (lent) delete g.Buffer;
-  }
+  const s = side(img);
+  return encodeRgbaJpeg(img, s, s, quality).length / 1000;
 }
 
 /** Mean pixel value in [0,1] over RGB. */

@@ -1,7 +1,8 @@
-// Data screen: LoRA export (PEFT + adapter_config.json, or kohya) and import, labels as Pick-a-Pic v2 (JSONL / zip) export and annotator-merging import, the labeled-pairs review, and the storage panel (usage, persist, prune, full backup).
-import type { ChangeEvent } from 'react';
+// Data screen: LoRA export (PEFT zip with adapter_config.json and a model card, or kohya; ModelSpec metadata) and import, labels as Pick-a-Pic v2 (JSONL / zip / Parquet) export and annotator-merging import, the labeled-pairs review, and the storage panel (usage, persist, prune, full backup).
+import { useState, type ChangeEvent } from 'react';
 import { useStudioStore } from '../../store';
-import { exportEverything, exportLabels, exportLora, importEverything, importLabels, importLora, persistStorage, pruneStorage, refreshStorage, type ExportedFile } from '../../store/dataActions';
+import { exportEverything, exportLabels, importEverything, importLabels, importLora, persistStorage, pruneStorage, refreshStorage, type ExportedFile } from '../../store/dataActions';
+import { exportLora } from '../../store/loraExport';
 import { setSetting } from '../../store/settingsActions';
 import { download, readFileBytes } from '../download';
 import { LabeledPairs } from '../components/LabeledPairs';
@@ -19,6 +20,7 @@ export function DataView() {
   const annotator = useStudioStore((s) => s.settings.annotator);
   const lora = useStudioStore((s) => s.session.lora);
   const ready = useStudioStore((s) => s.session.model != null && s.session.fatal == null);
+  const [title, setTitle] = useState('');
 
   const pick = (handler: (files: File[]) => Promise<unknown>) => async (e: ChangeEvent<HTMLInputElement>) => {
     const files = [...(e.target.files ?? [])];
@@ -36,11 +38,14 @@ export function DataView() {
         <label>
           Layout{' '}
           <select data-testid="export-layout" value={layout} onChange={(e) => setSetting('exportLayout', e.target.value as 'peft' | 'kohya')}>
-            <option value="peft">diffusers / PEFT (+ adapter_config.json)</option>
+            <option value="peft">diffusers / PEFT (zip: weights, adapter_config.json, model card)</option>
             <option value="kohya">kohya (A1111 / ComfyUI)</option>
           </select>
         </label>{' '}
-        <button type="button" data-testid="export-lora" disabled={!ready || storage.busy} onClick={async () => save(await exportLora(layout))}>
+        <label>
+          Title <input type="text" data-testid="export-title" placeholder="e.g. Bright and bold" value={title} onChange={(e) => setTitle(e.target.value)} />
+        </label>{' '}
+        <button type="button" data-testid="export-lora" disabled={!ready || storage.busy} onClick={async () => save(await exportLora(layout, title))} title="ModelSpec metadata (title, thumbnail from the gallery prompts, clicks, β, recipe) goes into the file's header">
           Download LoRA
         </button>{' '}
         <label className="file-button">
@@ -59,6 +64,9 @@ export function DataView() {
         </button>{' '}
         <button type="button" data-testid="export-labels-zip" disabled={storage.busy} onClick={async () => save(await exportLabels('zip'))}>
           Export zip
+        </button>{' '}
+        <button type="button" data-testid="export-labels-parquet" disabled={storage.busy} onClick={async () => save(await exportLabels('parquet'))} title="For Hugging Face datasets and diffusers' Diffusion-DPO script (README, Train the same taste on a large model)">
+          Export Parquet
         </button>{' '}
         <label className="file-button">
           Import / merge annotators…
