@@ -12,6 +12,7 @@ import { basePairPool, type SampledPair } from '../taste/basePairs';
 import { heldOutPrompts, heldOutSet, sampleHeldOut } from '../taste/heldOut';
 import { QualityProbe } from '../taste/quality';
 import { runTaste, type Protocol, type TasteContext, type TasteRunResult } from '../taste/simulate';
+import { meterSvg } from '../taste/meterPlot';
 import { parseVariants, summarize, sweepMarkdown, sweepSvg, sweepWideMarkdown, type Variant, type VariantSummary } from '../taste/sweepReport';
 
 export const DEFAULT_SWEEP_REWARDS = 'brightness,colourfulness,jpeg_compressibility,prompt_alignment';
@@ -113,15 +114,20 @@ export async function tasteSweepCommand(args: Args, log: (s: string) => void = c
       }
       results.push({ variant: v, recipe, runs });
     }
-    writeReport(out, protocol, results.map((r) => summarize(r.variant, r.recipe, r.runs)), { protocol, labels, model: handle.id, heldOut: `${heldOut.prompts.length} prompts × ${heldOut.seeds.length} seeds` }, log);
+    writeReport(out, protocol, results.map((r) => summarize(r.variant, r.recipe, r.runs)), { protocol, labels, model: handle.id, heldOut: `${heldOut.prompts.length} prompts × ${heldOut.seeds.length} seeds` }, log, results.flatMap((r) => r.runs));
   } finally {
     quality?.dispose();
     model.dispose();
   }
 }
 
-function writeReport(out: string, protocol: Protocol, summary: VariantSummary[], info: Parameters<typeof sweepMarkdown>[1], log: (s: string) => void): void {
+function writeReport(out: string, protocol: Protocol, summary: VariantSummary[], info: Parameters<typeof sweepMarkdown>[1], log: (s: string) => void, runs: TasteRunResult[] = []): void {
   fs.mkdirSync(out, { recursive: true });
+  const meter = meterSvg(runs, info.labels);
+  if (meter) {
+    fs.writeFileSync(path.join(out, `sweep-${protocol}-meter.svg`), meter);
+    log(`wrote ${path.join(out, `sweep-${protocol}-meter.svg`)} (the taste meter over the votes, one line per run)`);
+  }
   const md = sweepMarkdown(summary, info);
   fs.writeFileSync(path.join(out, `sweep-${protocol}.md`), `${md}\nAt a glance (per reward: win % / shift σ / accuracy drift pts, mean ± std over seeds):\n\n${sweepWideMarkdown(summary)}`);
   fs.writeFileSync(path.join(out, `sweep-${protocol}.json`), JSON.stringify(summary, null, 1) + '\n');
@@ -135,6 +141,7 @@ function writeReport(out: string, protocol: Protocol, summary: VariantSummary[],
 function reportFromRuns(out: string, protocol: Protocol, labels: number, variants: Variant[], recipeOf: (v: Variant) => TasteRecipe, rewards: string[], seeds: number[], heldOut: string, log: (s: string) => void): void {
   let model = '';
   const summary: VariantSummary[] = [];
+  const all: TasteRunResult[] = [];
   for (const v of variants) {
     const runs: TasteRunResult[] = [];
     const recipe = recipeOf(v);
@@ -157,9 +164,10 @@ function reportFromRuns(out: string, protocol: Protocol, labels: number, variant
       continue;
     }
     summary.push(summarize(v, recipe, runs));
+    all.push(...runs);
   }
   if (summary.length === 0) throw new Error(`--report: no cached runs in ${path.join(out, 'runs')} for these variants; run the sweep without --report first.`);
-  writeReport(out, protocol, summary, { protocol, labels, model, heldOut }, log);
+  writeReport(out, protocol, summary, { protocol, labels, model, heldOut }, log, all);
 }
 
 /** The recipe keys whose values differ between the variant's recipe and the one a cached run was trained with. */

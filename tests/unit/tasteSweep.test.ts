@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Args } from '../../cli/args';
+import { meterTrace } from '../../cli/taste/meterPlot';
 import { tasteSweepCommand } from '../../cli/commands/tasteSweep';
 import { parseVariants, stat, summarize, sweepWideMarkdown } from '../../cli/taste/sweepReport';
 import type { TasteRunResult } from '../../cli/taste/simulate';
@@ -117,6 +118,26 @@ describe('taste-sweep --quick (tiny model in memory)', () => {
     expect([m.check.successes, m.check.n]).toEqual([agreed, judged]);
     expect(m.all.n).toBeLessThanOrEqual(2); // the guess on ordinary pairs 4 and 5
     expect(m.all.n).toBeGreaterThan(0);
+    expect(fs.readFileSync(path.join(out, 'sweep-online-meter.svg'), 'utf8')).toMatch(/<path d="M[\d.]+ [\d.]+ L/); // one line with two check votes
     expect(run.result.seconds.sampling).toBeGreaterThan(0);
   }, 120_000);
+});
+
+describe('meterTrace', () => {
+  it('is the meter after each check vote: agreement over the newest `window` judged check votes', () => {
+    const checks = [
+      { vote: 3, agree: true },
+      { vote: 6, agree: false },
+      { vote: 9, agree: null }, // a tie: no reading
+      { vote: 12, agree: true },
+      { vote: 15, agree: true },
+    ];
+    // window 2, by hand: [T] 1, [T F] ½, [F T] ½, [T T] 1
+    expect(meterTrace(checks, 2)).toEqual([
+      [3, 1],
+      [6, 0.5],
+      [12, 0.5],
+      [15, 1],
+    ]);
+  });
 });
