@@ -1,6 +1,7 @@
-// Unit test: the dashboard's debiased EMA against values worked out by hand (TensorBoard classicSmoothing).
+// Unit tests: the dashboard's debiased EMA against values worked out by hand (TensorBoard classicSmoothing), and axis tick labels that tell neighbouring ticks apart.
 import { describe, expect, it } from 'vitest';
 import { debiasedEma } from '../../src/ui/charts/smoothing';
+import { tickLabels } from '../../src/ui/charts/ticks';
 
 describe('debiasedEma', () => {
   it('matches hand-computed values for w = 0.5', () => {
@@ -37,5 +38,17 @@ describe('debiasedEma', () => {
 
   it('handles an empty series', () => {
     expect(debiasedEma([], 0.6)).toEqual([]);
+  });
+});
+
+describe('tickLabels', () => {
+  it('gives neighbouring ticks different labels with no more decimals than they need', () => {
+    expect(tickLabels([0.6925, 0.693, 0.6935])).toEqual(['0.6925', '0.6930', '0.6935']); // the D3PO loss axis
+    expect(tickLabels([0, 0.25, 0.5, 0.75, 1])).toEqual(['0', '0.25', '0.50', '0.75', '1.00']);
+    expect(tickLabels([0, 20, 40, 60])).toEqual(['0', '20', '40', '60']);
+    expect(tickLabels([0.0004, 0.0005, 0.0006])).toEqual(['4.0e-4', '5.0e-4', '6.0e-4']); // learning rates
+    expect(tickLabels([0, 100000, 200000])).toEqual(['0', '1.0e+5', '2.0e+5']);
+    expect(tickLabels([null, 1, 2])).toEqual(['', '1', '2']);
+    expect(tickLabels([3])).toEqual(['3']);
   });
 });

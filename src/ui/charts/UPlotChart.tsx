@@ -1,5 +1,6 @@
 // Thin React wrapper over uPlot (leeoniya/uPlot: canvas, streaming setData, cursor sync): one canvas chart per metric, each series drawn twice (raw faint, debiased-EMA smoothed on top), step on x, optional log-y, cursors synced across charts, live legend as the hover readout.
 import { useEffect, useMemo, useRef } from 'react';
+import { tickLabels } from './ticks';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { debiasedEma } from './smoothing';
@@ -20,14 +21,6 @@ interface Props {
   syncKey?: string;
   width?: number;
   height?: number;
-}
-
-/** Axis tick text that stays readable for tiny values (learning rates) and large ones. */
-export function formatTick(v: number | null): string {
-  if (v == null || !Number.isFinite(v)) return '';
-  if (v === 0) return '0';
-  const a = Math.abs(v);
-  return a < 1e-3 || a >= 1e5 ? v.toExponential(1) : String(Number(v.toPrecision(3)));
 }
 
 /** A faint version of a CSS hex colour for the raw series. */
@@ -68,7 +61,7 @@ export function UPlotChart({ title, testId, xs, series, smoothing, logY, syncKey
           { label: s.label, stroke: s.color, width: 2, points: { show: false } },
         ]),
       ],
-      axes: [{ label: 'step', size: 30 }, { size: 60, values: (_u, splits) => splits.map(formatTick) }],
+      axes: [{ label: 'step', size: 30 }, { size: 60, values: (_u, splits) => tickLabels(splits) }],
       legend: { live: true },
     };
     const u = new uPlot(opts, data, el);
