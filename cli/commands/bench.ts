@@ -178,7 +178,7 @@ async function benchD3po(c: BenchContext): Promise<BenchRow> {
       label,
       value: ms / 1000,
       unit: 's',
-      detail: `${est}≈ ${(total / 1e9).toFixed(1)} GFLOP (ref fwd + fwd + bwd≈2×fwd) → ${gf(total, ms).toFixed(2)} GFLOP/s; target ≤ ${TARGETS.d3poVsPytorch}× PyTorch (not runnable here); ${repsText(m)}`,
+      detail: `${est}≈ ${(total / 1e9).toFixed(1)} GFLOP (ref fwd + fwd + bwd≈2×fwd) → ${gf(total, ms).toFixed(2)} GFLOP/s; target ≤ ${TARGETS.d3poVsPytorch}× PyTorch on the same CPU (README, Benchmarks); ${repsText(m)}`,
       extra: { gflop: total / 1e9, measuredTimesteps: k },
     };
   } finally {
@@ -353,7 +353,7 @@ function notes(flops: BenchContext['flops'], quick: boolean, limitMs: number): s
   return [
     '**Notes**',
     `- Targets: pair generation ≤ ${TARGETS.pairGenerationSeconds} s (2 images × ${PAIR_STEPS} DDIM steps with CFG + decode); one D3PO update per labeled pair ≤ ${TARGETS.d3poVsPytorch}× PyTorch on the same CPU.`,
-    `- PyTorch cannot run here, so no ratio is printed: compare the D3PO time above and its FLOP count (≈ ${(d3poFlops(flops, PAIR_STEPS) / 1e9).toFixed(1)} GFLOP per pair: ${PAIR_STEPS} timesteps × 2 images × CFG 2 × (ref fwd + fwd + bwd≈2×fwd) × ${(flops.unet / 1e6).toFixed(1)} MFLOP) against a PyTorch run of the same workload on this machine.`,
+    `- PyTorch is not part of this project, so no ratio is printed here: compare the D3PO time above and its FLOP count (≈ ${(d3poFlops(flops, PAIR_STEPS) / 1e9).toFixed(1)} GFLOP per pair: ${PAIR_STEPS} timesteps × 2 images × CFG 2 × (ref fwd + fwd + bwd≈2×fwd) × ${(flops.unet / 1e6).toFixed(1)} MFLOP) against a PyTorch run of the same workload on this machine (the README's Benchmarks section has one).`,
     `- Budget: UNet ${(flops.unet / 1e6).toFixed(1)} MFLOP/latent (≤ 200), decoder ${(flops.decoder / 1e6).toFixed(1)} MFLOP/image (≤ 200), text encoder ${(flops.textEncoder / 1e6).toFixed(1)} MFLOP/prompt.`,
     `- Items estimated above ${fmtS(limitMs)} are skipped (the cpu backend is ~50× slower than wasm).${quick ? ` --quick: fewer repetitions; pair generation measured at ${QUICK_STEPS} steps and D3PO on as many timesteps as fit the limit, both extrapolated to ${PAIR_STEPS} (≈).` : ''}`,
     '- Timings are wall-clock medians; another CPU-heavy process (e.g. pretraining) makes them noisy.',

@@ -18,7 +18,7 @@ import { parseVariants, summarize, sweepMarkdown, sweepSvg, sweepWideMarkdown, t
 export const DEFAULT_SWEEP_REWARDS = 'brightness,colourfulness,jpeg_compressibility,prompt_alignment';
 
 export const tasteSweepHelp = `taste-sweep [--variants "name:key=value,key=value;name2:…"] [--rewards ${DEFAULT_SWEEP_REWARDS}] [--seeds 0,1,2]
-      [--labels 100] [--protocol offline|online] [--eval-seeds 3] [--out runs/taste-sweep] [--model ${DEFAULT_MODEL_PATH}] [--data data] [--no-default] [--quick] [--report]
+      [--labels 100] [--protocol offline|online] [--eval-seeds 3] [--out runs/taste-sweep] [--model ${DEFAULT_MODEL_PATH}] [--data data] [--steps N] [--check-votes train|hold-out] [--no-default] [--quick] [--report]
   For each recipe variant (overrides of the default recipe; "default" too unless --no-default) × reward × seed: a fresh LoRA learns
   from --labels scripted-oracle votes and is judged on the ${DEFAULT_PROMPTS.length} built-in prompts × --eval-seeds held-out seeds:
   attribute shift in within-prompt σ, win rate vs base, classifier accuracy drift and denoising-loss drift (needs
@@ -27,6 +27,8 @@ export const tasteSweepHelp = `taste-sweep [--variants "name:key=value,key=value
   <out>/runs/ by name and recipe (re-running resumes; a cached run keeps the held-out set it was judged on).
   --report: only rebuild the tables and plots from the cached runs (each with the recipe it was trained with; missing
   runs are left out), e.g. after the default recipe changed. Recipe keys: ${Object.keys(defaultTasteRecipe).join(', ')} (targets as to_q+to_v).
+  --steps N: every sample with N DDIM steps (default: the model's); its run files and base pairs carry "-stepsN".
+  --check-votes hold-out: online check pairs measure the meter but are not trained on (default train, as the studio).
   --quick: CI smoke run on the random tiny model (2 labels, 1 seed, brightness).`;
 
 function parseList(text: string, what: string): string[] {
@@ -63,12 +65,20 @@ export async function tasteSweepCommand(args: Args, log: (s: string) => void = c
     const problem = validateRecipe({ ...defaultTasteRecipe, ...quickRecipe, ...v.overrides });
     if (problem) throw new Error(`variant ${v.name}: ${problem}`);
   }
+  // --steps N: every sample of the run (pairs, held-out images, base pool) with N DDIM steps; its files carry "-stepsN".
+  const steps = args.steps !== undefined ? num(args, 'steps', 20) : undefined;
+  if (steps !== undefined && !(Number.isInteger(steps) && steps >= 2 && steps <= 1000)) throw new Error(`--steps must be an integer from 2 to 1000, got ${steps}`);
+  // --check-votes hold-out: online check votes measure the meter but are not trained on (files carry "-checksheld").
+  const checkVotes = str(args, 'check-votes', 'train');
+  if (checkVotes !== 'train' && checkVotes !== 'hold-out') throw new Error(`--check-votes must be train or hold-out, got ${JSON.stringify(checkVotes)}`);
+  const tag = (steps !== undefined ? `-steps${steps}` : '') + (checkVotes === 'hold-out' ? '-checksheld' : '');
   if (flag(args, 'report')) {
     const heldOutText = `${quick ? 2 : DEFAULT_PROMPTS.length} prompts × ${num(args, 'eval-seeds', quick ? 1 : 3)} seeds`;
-    return reportFromRuns(out, protocol, labels, variants, (v) => ({ ...defaultTasteRecipe, ...quickRecipe, ...v.overrides }), rewardNames, seeds, heldOutText, log);
+    return reportFromRuns(out, protocol, labels, variants, (v) => ({ ...defaultTasteRecipe, ...quickRecipe, ...v.overrides }), rewardNames, seeds, heldOutText, log, tag);
   }
   const handle: ModelHandle = quick ? tinyMemoryModel(0) : openModel(str(args, 'model', DEFAULT_MODEL_PATH));
   const { model } = handle;
+  if (steps !== undefined) model.config.sample.steps = steps;
   const prompts = quick ? ['dog', 'pizza'] : DEFAULT_PROMPTS;
   const heldOut = heldOutSet(prompts, num(args, 'eval-seeds', quick ? 1 : 3));
   const probe = quick ? null : await QualityProbe.create(model, dataDir);
@@ -85,8 +95,9 @@ export async function tasteSweepCommand(args: Args, log: (s: string) => void = c
       baseQuality: quality ? await quality.classify(baseImages, heldOutPrompts(heldOut)) : null,
       quality,
       prompts,
+      checkVotesTrain: checkVotes === 'train',
       pool: (seed) => {
-        if (!pools.has(seed)) pools.set(seed, basePairPool(model, path.join(out, 'pairs'), seed, Math.max(labels, quick ? 2 : 100), prompts, log));
+        if (!pools.has(seed)) pools.set(seed, basePairPool(model, path.join(out, `pairs${steps !== undefined ? `-steps${steps}` : ''}`), seed, Math.max(labels, quick ? 2 : 100), prompts, log));
         return pools.get(seed)!;
       },
     };
@@ -97,7 +108,7 @@ export async function tasteSweepCommand(args: Args, log: (s: string) => void = c
       const runs: TasteRunResult[] = [];
       for (const reward of rewards) {
         for (const seed of seeds) {
-          const file = path.join(out, 'runs', `${v.name}-${protocol}-${labels}-${reward.name}-s${seed}.json`);
+          const file = path.join(out, 'runs', `${v.name}-${protocol}-${labels}${tag}-${reward.name}-s${seed}.json`);
           if (fs.existsSync(file)) {
             const cached = JSON.parse(fs.readFileSync(file, 'utf8')) as { recipe: TasteRecipe; result: TasteRunResult };
             if (recipeDifferences(recipe, cached.recipe).length === 0) {
@@ -138,7 +149,7 @@ function writeReport(out: string, protocol: Protocol, summary: VariantSummary[],
 }
 
 /** --report: the tables and plots from the cached runs alone (each with the recipe it was trained with); runs not cached are left out, nothing is trained. */
-function reportFromRuns(out: string, protocol: Protocol, labels: number, variants: Variant[], recipeOf: (v: Variant) => TasteRecipe, rewards: string[], seeds: number[], heldOut: string, log: (s: string) => void): void {
+function reportFromRuns(out: string, protocol: Protocol, labels: number, variants: Variant[], recipeOf: (v: Variant) => TasteRecipe, rewards: string[], seeds: number[], heldOut: string, log: (s: string) => void, tag = ''): void {
   let model = '';
   const summary: VariantSummary[] = [];
   const all: TasteRunResult[] = [];
@@ -147,7 +158,7 @@ function reportFromRuns(out: string, protocol: Protocol, labels: number, variant
     const recipe = recipeOf(v);
     for (const reward of rewards) {
       for (const seed of seeds) {
-        const file = path.join(out, 'runs', `${v.name}-${protocol}-${labels}-${reward}-s${seed}.json`);
+        const file = path.join(out, 'runs', `${v.name}-${protocol}-${labels}${tag}-${reward}-s${seed}.json`);
         if (!fs.existsSync(file)) continue;
         const cached = JSON.parse(fs.readFileSync(file, 'utf8')) as { recipe: TasteRecipe; model: string; result: TasteRunResult };
         const differs = recipeDifferences(recipe, cached.recipe);

@@ -33,6 +33,7 @@ export interface TasteContext {
   quality: QualityProbe | null;
   prompts: readonly string[]; // training prompts (cycled)
   pool: (seed: number) => Promise<SampledPair[]>; // the base model's pairs of a seed (offline protocol; σ of the attribute)
+  checkVotesTrain?: boolean; // online: check votes join the training set (default, as the studio) or are held out like blind-test votes
 }
 
 export interface TasteRunResult {
@@ -114,12 +115,13 @@ export async function runTaste(ctx: TasteContext, recipe: TasteRecipe, reward: R
       seconds.training = (performance.now() - t0) / 1000;
     } else {
       const pairRng = createRng(seed ^ 0x0a11e);
-      while (labeled.length < labels) {
-        const n = Math.min(recipe.votesPerRound, labels - labeled.length);
+      let votes = 0; // votes cast (check votes held out of training included)
+      while (votes < labels) {
+        const n = Math.min(recipe.votesPerRound, labels - votes);
         const t0 = performance.now();
         const fresh: { s: SampledPair; check: boolean }[] = [];
         for (let i = 0; i < n; i++) {
-          const k = labeled.length + i;
+          const k = votes + i;
           const prompt = ctx.prompts[k % ctx.prompts.length];
           const pairSeed = pairRng.int(2 ** 31);
           // As the studio: once the adapter has trained, every CHECK_EVERY-th pair is a check pair (adapter vs reference).
@@ -133,7 +135,7 @@ export async function runTaste(ctx: TasteContext, recipe: TasteRecipe, reward: R
           const pair = oracleLabel(s, [scores[2 * i], scores[2 * i + 1]], rng);
           const judge = (p: 0 | 1 | null) => (p === null || (pair.vote !== 0 && pair.vote !== 1) ? null : p === pair.vote);
           if (check) {
-            checks.push({ vote: labeled.length + 1, agree: judge(CHECK_TUNED) });
+            checks.push({ vote: votes + 1, agree: judge(CHECK_TUNED) });
           } else if (steps > 0) {
             // The implicit-reward guess: the adapter that sampled the pair predicts the vote (before training on it).
             const refs = await Promise.all(s.pair.trajectories.map((t, k) => trainer.cache.resolve(model, trajectoryRows(`${s.pair.id}#${k}`, t), trainer.reference ?? undefined)));
@@ -145,7 +147,8 @@ export async function runTaste(ctx: TasteContext, recipe: TasteRecipe, reward: R
             outcomes.skip.push(null);
             outcomes.clamped.push(null);
           }
-          labeled.push(pair);
+          votes++;
+          if (!check || ctx.checkVotesTrain !== false) labeled.push(pair);
         }
         steps += (await trainer.round(labeled, rng)).length;
         seconds.training += (performance.now() - t1) / 1000;
