@@ -43,11 +43,11 @@ describe('wilson', () => {
 });
 
 describe('rolling agreement and the meter', () => {
-  const label = (vote: Label['vote'], predicted?: 0 | 1, t = 0): Label => ({ pairId: `p${t}`, vote, leftIsFirst: true, prompt: 'x', seed: 1, time: t, modelId: 'm', loraVersion: null, ...(predicted === undefined ? {} : { predicted }) });
+  const label = (vote: Label['vote'], predicted?: 0 | 1, t = 0, check = true): Label => ({ pairId: `p${t}`, vote, leftIsFirst: true, prompt: 'x', seed: 1, time: t, modelId: 'm', loraVersion: null, ...(predicted === undefined ? {} : { predicted }), ...(check ? { check: true as const } : {}) });
 
-  it('judges only A/B votes that came with a prediction', () => {
-    const labels = [label(0), label(0, 0), label(1, 0), label('tie', 1), label('both-bad', 0), label(1, 1)];
-    expect(meterOutcomes(labels)).toEqual([null, true, false, null, null, true]);
+  it('judges only A/B votes on check pairs (the implicit-reward guess on ordinary pairs is not the meter)', () => {
+    const labels = [label(0, undefined, 0, false), label(0, 0), label(1, 0), label('tie', 0), label('both-bad', 0), label(1, 1, 5, false), label(0, 0, 6, false)];
+    expect(meterOutcomes(labels)).toEqual([null, true, false, null, null, null, null]);
   });
 
   it('covers the newest `window` judged votes, and the curve is the same computation after each vote', () => {
