@@ -9,6 +9,7 @@ import { decodeLoraSafetensors } from '../../src/core/model/loraFile/loraFile';
 import { DEFAULT_MODEL_PATH, loadModel, sha256Hex, shortHash } from '../modelLoader';
 import { composeGrid, encodePng } from '../png';
 import { num, str, type Args } from '../args';
+import { slug } from '../../src/core/io/slug';
 
 export const sampleHelp = `sample --prompt "…" [--seed 0] [--count 4] [--out DIR] [--steps 20] [--eta 1] [--guidance G] [--negative ""]
        [--lora FILE.safetensors] [--lora-scale 1] [--model ${DEFAULT_MODEL_PATH}]
@@ -59,17 +60,6 @@ interface SampleSettings {
   out: string;
 }
 
-/** Folder-safe short form of a prompt. */
-export function slug(text: string): string {
-  return (
-    text
-      .toLowerCase()
-      .replace(/[^a-z0-9]+/g, '-')
-      .replace(/^-+|-+$/g, '')
-      .slice(0, 40) || 'prompt'
-  );
-}
-
 function intArg(args: Args, key: string, fallback: number, min: number, max: number): number {
   const v = num(args, key, fallback);
   if (!Number.isInteger(v) || v < min || v > max) throw new Error(`--${key} must be an integer in [${min}, ${max}], got ${v}`);
@@ -94,7 +84,7 @@ export function sampleSettings(args: Args, model: MiniSD): SampleSettings {
     steps: intArg(args, 'steps', cfg.steps, 1, model.config.scheduler.numTrainTimesteps),
     eta,
     guidance,
-    out: str(args, 'out', path.join('samples', `${slug(prompt)}-seed${seed}`)),
+    out: str(args, 'out', path.join('samples', `${slug(prompt, { fallback: 'prompt' })}-seed${seed}`)),
   };
 }
 

@@ -71,7 +71,8 @@ export async function tasteSweepCommand(args: Args, log: (s: string) => void = c
   // --check-votes hold-out: online check votes measure the meter but are not trained on (files carry "-checksheld").
   const checkVotes = str(args, 'check-votes', 'train');
   if (checkVotes !== 'train' && checkVotes !== 'hold-out') throw new Error(`--check-votes must be train or hold-out, got ${JSON.stringify(checkVotes)}`);
-  const tag = (steps !== undefined ? `-steps${steps}` : '') + (checkVotes === 'hold-out' ? '-checksheld' : '');
+  const stepsTag = steps !== undefined ? `-steps${steps}` : '';
+  const tag = stepsTag + (checkVotes === 'hold-out' ? '-checksheld' : '');
   if (flag(args, 'report')) {
     const heldOutText = `${quick ? 2 : DEFAULT_PROMPTS.length} prompts × ${num(args, 'eval-seeds', quick ? 1 : 3)} seeds`;
     return reportFromRuns(out, protocol, labels, variants, (v) => ({ ...defaultTasteRecipe, ...quickRecipe, ...v.overrides }), rewardNames, seeds, heldOutText, log, tag);
@@ -97,7 +98,7 @@ export async function tasteSweepCommand(args: Args, log: (s: string) => void = c
       prompts,
       checkVotesTrain: checkVotes === 'train',
       pool: (seed) => {
-        if (!pools.has(seed)) pools.set(seed, basePairPool(model, path.join(out, `pairs${steps !== undefined ? `-steps${steps}` : ''}`), seed, Math.max(labels, quick ? 2 : 100), prompts, log));
+        if (!pools.has(seed)) pools.set(seed, basePairPool(model, path.join(out, `pairs${stepsTag}`), seed, Math.max(labels, quick ? 2 : 100), prompts, log));
         return pools.get(seed)!;
       },
     };

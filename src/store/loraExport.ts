@@ -1,6 +1,7 @@
 // LoRA export from the page: asks the worker for the file with its ModelSpec metadata (title, gallery thumbnail, clicks, β, recipe) and packs the PEFT layout as one zip with adapter_config.json, the thumbnail and a generated model card (README.md); the kohya layout is the single .safetensors file.
 import { modelCard, type CardEvidence } from '../core/model/loraFile/modelCard';
 import { writeZip, type ZipEntry } from '../core/io/zip';
+import { slug } from '../core/io/slug';
 import { encodeUtf8 } from '../core/io/utf8';
 import type { BlindModel } from '../storage/blindVotes';
 import { blindTally } from './blindTally';
@@ -10,19 +11,6 @@ import { meterNow } from './tasteMeter';
 import { activePrompts } from './settingsSlice';
 import { GALLERY_PROMPTS, GALLERY_SEEDS } from './galleryActions';
 import type { ExportedFile } from './dataActions';
-
-/** A file-name-safe slug of a title ("My taste, v2" → "my-taste-v2"). */
-export function slug(title: string): string {
-  return (
-    title
-      .normalize('NFKD')
-      .replace(/[^\w\s-]/g, '')
-      .trim()
-      .toLowerCase()
-      .replace(/[\s_-]+/g, '-')
-      .slice(0, 60) || 'lora'
-  );
-}
 
 /** What says the adapter learned: the taste meter over the check votes, and blind tests of this adapter against the base model. */
 function evidence(step: number): CardEvidence[] {
@@ -63,7 +51,7 @@ export async function exportLora(layout: 'peft' | 'kohya', title = ''): Promise<
     const card = modelCard({ metadata: e.metadata, weightsFile: e.fileName, configFile: e.adapterConfig != null ? 'adapter_config.json' : undefined, thumbnailFile: e.thumbnail != null ? 'thumbnail.jpg' : undefined, evidence: evidence(step) });
     entries.push({ name: 'README.md', data: encodeUtf8(card) });
     const zip = writeZip(entries);
-    const fileName = `${slug(e.metadata['modelspec.title'] ?? 'lora')}-peft.zip`;
+    const fileName = `${slug(e.metadata['modelspec.title'] ?? '', { maxLength: 60, fallback: 'lora' })}-peft.zip`;
     patch('storage', { busy: false, message: `Exported ${fileName} (${kb(zip.byteLength)}: weights, adapter_config.json, model card, thumbnail).` });
     return [{ fileName, data: zip }];
   } catch (err) {

@@ -13,7 +13,7 @@ import { writeZip } from '../../src/core/io/zip';
 import { openSession } from '../../src/worker/session';
 import { handleExport } from '../../src/worker/loraJobs';
 import { sampleWith } from '../../src/worker/evalJobs';
-import { slug } from '../../src/store/loraExport';
+import { slug } from '../../src/core/io/slug';
 import type { LoraFileEvent, StudioEvent } from '../../src/worker/protocol';
 import { useBackend } from './backend';
 
@@ -151,7 +151,7 @@ describe('modelCard', () => {
     expect(modelCard({ metadata, weightsFile: 'w.safetensors' })).toContain('No taste-meter or blind-test votes');
     const zip = writeZip([{ name: 'README.md', data: new TextEncoder().encode(card) }]);
     expect(new TextDecoder().decode(unzipSync(zip)['README.md'])).toBe(card);
-    expect(slug('Warm | bright, v2!')).toBe('warm-bright-v2');
-    expect(slug('???')).toBe('lora');
+    expect(slug('Warm | bright, v2!', { maxLength: 60, fallback: 'lora' })).toBe('warm-bright-v2');
+    expect(slug('???', { maxLength: 60, fallback: 'lora' })).toBe('lora');
   });
 });

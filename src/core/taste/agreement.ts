@@ -1,4 +1,4 @@
-/** Agreement statistics for the taste meter and the blind test: a proportion with its 95 % Wilson score interval (Wilson 1927; better than the normal interval at small n and near 0 or 1), and a rolling window over predictions. */
+/** Agreement statistics for the taste meter and the blind test: a proportion with its 95 % Wilson score interval (Wilson 1927; better than the normal interval at small n and near 0 or 1), and the agreement over the newest predictions. */
 
 export interface Proportion {
   successes: number;

@@ -41,8 +41,8 @@ export interface CheckPairSample {
 }
 
 /**
- * Samples the adapter's image and the reference's (LoRA scale 0) from one prompt and seed: same x_T and same per-step
- * noise, so the two differ only by what the adapter changed. `loraScale` is the adapter's scale (undefined = its own).
+ * Samples the adapter's image (at its own scale) and the reference's (LoRA scale 0) from one prompt and seed: same x_T
+ * and same per-step noise, so the two differ only by what the adapter changed.
  */
 export async function sampleCheckPair(
   model: MiniSD,
@@ -51,12 +51,11 @@ export async function sampleCheckPair(
   seed: number,
   sample: Partial<SampleConfig> = {},
   hooks: SampleHooks = {},
-  loraScale?: number,
 ): Promise<CheckPairSample> {
   const rows: Trajectory[] = [];
   const finals: tf.Tensor4D[] = [];
   try {
-    for (const [k, scale] of [loraScale, 0].entries()) {
+    for (const [k, scale] of [undefined, 0].entries()) {
       const r = await sampleWithTrajectory(
         model,
         { prompts: [prompt], seed, sample, lora, loraScale: scale },
