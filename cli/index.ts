@@ -14,6 +14,7 @@ import { labelCommand, labelHelp } from './commands/label';
 import { trainCommand, trainHelp } from './commands/train';
 import { latentSubsetCommand, latentSubsetHelp } from './commands/latentSubset';
 import { tasteSweepCommand, tasteSweepHelp } from './commands/tasteSweep';
+import { moodboardCommand, moodboardHelp } from './commands/moodboard';
 
 type Command = { run: (args: ReturnType<typeof parseArgs>) => Promise<void>; help: string; backend: boolean };
 
@@ -31,6 +32,7 @@ export const commands: Record<string, Command> = {
   train: { run: trainCommand, help: trainHelp, backend: true },
   'latent-subset': { run: latentSubsetCommand, help: latentSubsetHelp, backend: true },
   'taste-sweep': { run: tasteSweepCommand, help: tasteSweepHelp, backend: true },
+  moodboard: { run: moodboardCommand, help: moodboardHelp, backend: true },
 };
 
 async function main(): Promise<void> {

@@ -18,14 +18,14 @@ export const DEFAULT_CLASSIFIER_CHECKPOINT = 'checkpoints/classifier/classifier-
 export const evalHelp = `eval [--model ${DEFAULT_MODEL_PATH}] [--per-prompt 8] [--steps 20] [--guidance G] [--out public/models/emoji-sd]
      [--classifier ${DEFAULT_CLASSIFIER_PATH}] [--max-held-out N] [--data data] [--threads T]
      [--seen-prompts "grinning face,red heart,…"] [--batch 32] [--sweep-guidance 2,3.5,5]
-     [--retrain-classifier] [--classifier-data data/v2] [--classifier-steps N | --classifier-epochs 8]
+     [--retrain-classifier] [--classifier-data data/v2] [--classifier-steps N | --classifier-epochs 30]
      [--resume-classifier] [--classifier-checkpoint ${DEFAULT_CLASSIFIER_CHECKPOINT}] [--classifier-only]
   Trains the emoji category classifier if it is missing, then samples every held-out prompt and ${SEEN_EVAL_PROMPTS.length} seen prompts
   (DDIM, CFG) and reports category accuracy overall and per category (vs. the classifier on real images; bar ≥ ${QUALITY_BAR * 100}%),
   the classifier's own held-out accuracy (per category and style), the Fréchet distance of classifier features, held-out
   denoising loss and autoencoder PSNR. Writes <out>/eval.json and <out>/sample-sheet.png.
-  Classifier training (when missing or --retrain-classifier): the residual classifier on --classifier-data (default --data),
-  a full checkpoint every 5 min to --classifier-checkpoint (--resume-classifier continues it; SIGINT stops with a
+  Classifier training (when missing or --retrain-classifier): the plain CNN on --classifier-data (default --data), class-
+  balanced, minus a 5 % validation slice of training emoji that then picks the logit adjustment τ·log prior; a full checkpoint every 5 min to --classifier-checkpoint (--resume-classifier continues it; SIGINT stops with a
   checkpoint), fp16 weights to --classifier, its real-image report to classifier-report.json beside them.
   --classifier-only: load or train the classifier, print its real-image report on the held-out split of --data (and of
   --classifier-data), write classifier-report.json, and stop (no model, no sampling).
@@ -62,7 +62,7 @@ export async function evalCommand(args: Args, log: (s: string) => void = console
     clfFile,
     {
       retrain: flag(args, 'retrain-classifier'),
-      epochs: num(args, 'classifier-epochs', 8),
+      epochs: num(args, 'classifier-epochs', 30),
       steps: args['classifier-steps'] !== undefined ? num(args, 'classifier-steps', 0) : undefined,
       trainDs: clfDs,
       trainDataDir: clfDataDir,

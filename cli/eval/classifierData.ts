@@ -1,6 +1,6 @@
 // Classifier data for `eval`: real emoji images in [0,1], category labels, balanced augmented batches, resumable classifier training/accuracy on the dataset, and loading or training the shipped classifier.
 import { readEmojiPixels, type EmojiRecord } from '../../src/core/data/emojiDataset';
-import { canFlip } from '../../src/core/data/captions';
+import { canFlip, fnv1a32 } from '../../src/core/data/captions';
 import { type Rng } from '../../src/core/rng';
 import { accuracyOf, classifierCategoryOf, classifyAll, defaultClassifierConfig, EMOJI_CATEGORIES, EmojiClassifier, type ClassifierConfig } from '../../src/core/eval/classifier';
 import { ClassifierTrainer, defaultClassifierTrainConfig, type ClassifierData, type ClassifierStepMetrics, type ClassifierTrainConfig } from '../../src/core/eval/classifierTraining';
@@ -42,7 +42,7 @@ export interface ClassifierSampling {
 export const LEGACY_SAMPLING: ClassifierSampling = { classPower: 0, perEmoji: false, augment: SHIFT_ONLY_AUGMENT };
 
 /**
- * The residual classifier's batches: class-balanced (People & Body is 60 % of the images, eval prompts span all
+ * The classifier's batches since v2 data (both architectures): class-balanced (People & Body is 60 % of the images, eval prompts span all
  * categories), uniform over base emoji so that a hand in six skin tones and eight styles counts once, and the
  * meaning-keeping augmentation (mirrors only where canFlip allows).
  */
@@ -108,12 +108,12 @@ export interface ClassifierTrainingReport {
   trainImages: number;
 }
 
-/** What `trainEmojiClassifier` trains; everything but the length has the residual classifier's defaults. */
+/** What `trainEmojiClassifier` trains; everything but the length has the defaults of the v2-data classifier. */
 export interface ClassifierTrainOptions {
   epochs?: number; // length in passes over the training images (default 8)
   steps?: number; // length in optimizer steps (overrides epochs)
   seed?: number;
-  config?: ClassifierConfig; // default: defaultClassifierConfig over the dataset's categories
+  config?: ClassifierConfig; // default: defaultClassifierConfig (the plain CNN) over the dataset's categories
   sampling?: ClassifierSampling; // default RESIDUAL_SAMPLING
   train?: Partial<Omit<ClassifierTrainConfig, 'steps' | 'seed'>>; // default residualClassifierTrainConfig
   trainRecords?: readonly EmojiRecord[]; // default ds.train
@@ -123,7 +123,7 @@ export interface ClassifierTrainOptions {
 }
 
 /**
- * The residual classifier's optimiser settings: AdamW 2e-3 with 300 warm-up steps and a cosine decay to 10 %,
+ * The v2-data classifier's optimiser settings (first tuned for the residual one, hence the name): AdamW 2e-3 with 300 warm-up steps and a cosine decay to 10 %,
  * weight decay 0.05, label smoothing 0.1, gradient clipping at 2, batch 64, and the exported weights an EMA (0.999).
  */
 export function residualClassifierTrainConfig(steps: number, seed = 0): ClassifierTrainConfig {
@@ -180,6 +180,9 @@ export async function trainEmojiClassifier(
         log(`  step ${m.step}/${steps} loss ${m.loss.toFixed(3)} batch acc ${(m.accuracy * 100).toFixed(0)}% lr ${m.learningRate.toExponential(2)} ${ips.toFixed(0)} img/s`);
       }
       if (ck && Date.now() - lastCk > ck.everySeconds * 1000) await save();
+      // A wasm step resolves through microtasks only: without a macrotask turn a SIGINT handler (which sets `stop`) would
+      // never run before the last step (the pretraining loop has the same yield).
+      await new Promise((r) => setImmediate(r));
       if (opts.stop?.()) {
         await save();
         log(`stopped at step ${tr.step}/${steps}${ck ? `; checkpoint ${ck.file}` : ''}`);
@@ -219,6 +222,37 @@ export async function classifierAccuracy(clf: EmojiClassifier, ds: EmojiDataset,
   return accuracyOf(probs, recordLabels(records, clf.config));
 }
 
+/**
+ * Training emoji split into the images the classifier fits and a validation slice that chooses its logit adjustment:
+ * every image of a base emoji with fnv1a32(base code point) % 20 == 1 (≈ 5 % of the emoji, all their styles) is
+ * validation, so it is as unseen as the held-out split.
+ */
+export function validationSlice(records: readonly EmojiRecord[]): { fit: EmojiRecord[]; val: EmojiRecord[] } {
+  const isVal = (r: EmojiRecord) => fnv1a32(r.baseUnified.toUpperCase()) % 20 === 1;
+  return { fit: records.filter((r) => !isVal(r)), val: records.filter(isVal) };
+}
+
+/** log of each category's share of `labels` (K categories; a category without images gets log of half an image). */
+export function logCategoryPrior(labels: ArrayLike<number>, k: number): number[] {
+  const counts = new Array<number>(k).fill(0);
+  for (let i = 0; i < labels.length; i++) counts[labels[i]]++;
+  return counts.map((c) => Math.log(Math.max(c, 0.5) / labels.length));
+}
+
+/** The τ grid the logit adjustment is chosen from (0 = the balanced classifier as trained). */
+export const LOGIT_ADJUSTMENT_TAUS = [0, 0.25, 0.5, 0.75, 1];
+
+/**
+ * Picks τ for logits + τ·logPrior: the τ of `taus` with the highest top-1 accuracy on `logProbs` (rows of log
+ * softmax, one per validation image) against `labels`; ties go to the smaller τ. -> τ and the accuracy of each τ
+ */
+export function chooseLogitAdjustment(logProbs: readonly ArrayLike<number>[], labels: ArrayLike<number>, logPrior: readonly number[], taus: readonly number[] = LOGIT_ADJUSTMENT_TAUS): { tau: number; accuracies: number[] } {
+  const accuracies = taus.map((tau) => accuracyOf(logProbs.map((row) => Array.from(row, (v, j) => v + tau * logPrior[j])), labels));
+  let best = 0;
+  accuracies.forEach((a, i) => (a > accuracies[best] ? (best = i) : 0));
+  return { tau: taus[best], accuracies };
+}
+
 /** File metadata of a freshly trained classifier. */
 export function trainingMetadata(report: ClassifierTrainingReport, extra: Record<string, string> = {}): Record<string, string> {
   return {
@@ -247,14 +281,29 @@ export async function loadOrTrainClassifier(
   }
   log(`training the category classifier (${file} ${fs.existsSync(file) ? 'is replaced' : 'does not exist'})`);
   const trainDs = opts.trainDs ?? ds;
-  const trained = await trainEmojiClassifier(trainDs, { epochs: opts.epochs, steps: opts.steps, checkpoint: opts.checkpoint, stop: opts.stop }, log);
+  const { fit, val } = validationSlice(trainDs.train);
+  const trained = await trainEmojiClassifier(trainDs, { epochs: opts.epochs, steps: opts.steps, checkpoint: opts.checkpoint, stop: opts.stop, trainRecords: fit }, log);
   if (!trained) return null;
-  const { classifier, report } = trained;
+  const { classifier: balanced, report } = trained;
+  // τ for the logit adjustment, on the validation slice; the prior is the category shares of the fitted images.
+  const prior = logCategoryPrior(recordLabels(fit, balanced.config), balanced.config.categories.length);
+  const valProbs = (await classifyAll(balanced, recordImages01(trainDs, val))).probs.map((p) => p.map((x) => Math.log(Math.max(x, 1e-12))));
+  const { tau, accuracies } = chooseLogitAdjustment(valProbs, recordLabels(val, balanced.config), prior);
+  log(`logit adjustment τ·log prior on ${val.length} validation images: ${LOGIT_ADJUSTMENT_TAUS.map((t, i) => `τ ${t} → ${(100 * accuracies[i]).toFixed(1)}%`).join(', ')}; chose τ = ${tau}`);
+  const adjusted = balanced.withLogitAdjustment(tau > 0 ? prior.map((v) => tau * v) : undefined);
+  balanced.dispose();
+  // The fp16 weights the file will hold, so this run's numbers are the ones a later run reading the file gets.
+  const classifier = classifierFromSafetensors(await classifierToSafetensors(adjusted, 'F16')).classifier;
+  adjusted.dispose();
+  report.heldOutAccuracy = await classifierAccuracy(classifier, trainDs, trainDs.heldOut);
   log(`classifier trained in ${report.seconds.toFixed(0)} s (${report.imagesPerSecond.toFixed(0)} img/s), held-out accuracy ${(report.heldOutAccuracy * 100).toFixed(1)}%`);
   const meta = trainingMetadata(report, {
     train_data: opts.trainDataDir ?? '', // held_out_accuracy is on this dataset's held-out split
     class_sampling: 'balanced (uniform over categories, then over base emoji, then over their images)',
     augmentation: JSON.stringify(RESIDUAL_SAMPLING.augment),
+    validation_images: String(val.length),
+    logit_adjustment_tau: String(tau),
+    logit_adjustment_validation: JSON.stringify(Object.fromEntries(LOGIT_ADJUSTMENT_TAUS.map((t, i) => [t, Number(accuracies[i].toFixed(4))]))),
   });
   writeAtomic(file, await classifierToSafetensors(classifier, 'F16', meta));
   log(`saved ${file}`);

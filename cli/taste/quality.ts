@@ -16,6 +16,20 @@ export interface ClassifierQuality {
   trueProb: number; // mean probability of the prompt's category
 }
 
+/** The quality block of a run's result: both models' classifier quality, the accuracy drift, and the denoising losses. */
+export interface QualityDrift {
+  base: ClassifierQuality | null;
+  tuned: ClassifierQuality | null;
+  accuracyDrift: number | null; // tuned − base accuracy (share; ×100 = points)
+  denoisingBase: number | null;
+  denoisingTuned: number | null;
+}
+
+/** QualityDrift from the base's and the tuned adapter's measurements (null where the probe could not run). */
+export function qualityDrift(base: ClassifierQuality | null, tuned: ClassifierQuality | null, denoisingBase: number | null, denoisingTuned: number | null): QualityDrift {
+  return { base, tuned, accuracyDrift: base && tuned ? tuned.accuracy - base.accuracy : null, denoisingBase, denoisingTuned };
+}
+
 export class QualityProbe {
   private constructor(
     private readonly classifier: EmojiClassifier,

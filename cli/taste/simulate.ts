@@ -20,7 +20,7 @@ import { rollingAgreement, type Proportion } from '../../src/core/taste/agreemen
 import { sampleCheck, samplePair, type SampledPair } from './basePairs';
 import { CHECK_TUNED, CHECK_WINDOW, isCheckTurn } from '../../src/core/taste/checkPairs';
 import { heldOutPrompts, sampleHeldOut, scoreImages, withinPromptStd, type HeldOutSet } from './heldOut';
-import type { ClassifierQuality, QualityProbe } from './quality';
+import { qualityDrift, type ClassifierQuality, type QualityDrift, type QualityProbe } from './quality';
 
 export type Protocol = 'offline' | 'online';
 
@@ -48,7 +48,7 @@ export interface TasteRunResult {
   sigmaWithin: number; // the attribute's within-prompt std on the base model's pair images
   shift: number; // (tuned mean − base mean) / sigmaWithin
   winRate: number; // tuned beats base on the same (prompt, seed), ties ½
-  quality: { base: ClassifierQuality | null; tuned: ClassifierQuality | null; accuracyDrift: number | null; denoisingBase: number | null; denoisingTuned: number | null };
+  quality: QualityDrift;
   // online: pre-vote agreement. check*: the studio's meter, check pairs (adapter vs reference, same noise; every CHECK_EVERY-th
   // pair once trained), over all of them, the newest CHECK_WINDOW at the last vote, and per check pair (1-based vote index,
   // did the vote pick the adapter's image). The rest: the implicit-reward guess on ordinary pairs (all steps, without the
@@ -177,13 +177,7 @@ export async function runTaste(ctx: TasteContext, recipe: TasteRecipe, reward: R
       sigmaWithin,
       shift: (mean(tunedScores) - mean(baseScores)) / sigmaWithin,
       winRate: winRate(tunedScores, baseScores),
-      quality: {
-        base: ctx.baseQuality,
-        tuned: tunedQuality,
-        accuracyDrift: ctx.baseQuality && tunedQuality ? tunedQuality.accuracy - ctx.baseQuality.accuracy : null,
-        denoisingBase: ctx.quality?.proxyBase ?? null,
-        denoisingTuned,
-      },
+      quality: qualityDrift(ctx.baseQuality, tunedQuality, ctx.quality?.proxyBase ?? null, denoisingTuned),
       meter:
         protocol === 'online'
           ? {

@@ -7,6 +7,7 @@ import { allEntries, getValues, writeEntries, type Key } from './db';
 import { checkpointsEntryProblem } from './checkpoints';
 import { labelsEntryProblem, listLabels } from './labels';
 import { blindEntryProblem } from './blindVotes';
+import { moodboardEntryProblem } from './moodboard';
 import { pairsEntryProblem, prunePairs } from './pairs';
 import { runsEntryProblem } from './runs';
 
@@ -35,6 +36,7 @@ const BACKED_UP: [DbKey, (key: Key, value: unknown) => string | null][] = [
   ['runs', runsEntryProblem],
   ['labels', labelsEntryProblem],
   ['blind', blindEntryProblem],
+  ['moodboard', moodboardEntryProblem],
 ];
 
 /** A backup that cannot be restored; nothing was changed. The message says what is wrong and what to do. */
@@ -58,6 +60,7 @@ export interface ImportSummary {
   checkpoints: number;
   runs: number;
   blindVotes: number;
+  moodboardImages: number;
 }
 
 // ---------------------------------------------------------------- values <-> JSON + one binary blob per database
@@ -255,6 +258,7 @@ export async function importAll(bytes: Uint8Array): Promise<ImportSummary> {
     checkpoints: countKind(data.get('checkpoints'), 'ckpt'),
     runs: countKind(data.get('runs'), 'run'),
     blindVotes: countKind(data.get('blind'), 'blind'),
+    moodboardImages: countKind(data.get('moodboard'), 'mood'),
   };
 }
 

@@ -8,6 +8,7 @@ export const DB = {
   runs: 'd3po-studio-runs-v1', // training metric rows per run
   meta: 'd3po-studio-meta-v1', // small per-device bookkeeping (last export time)
   blind: 'd3po-studio-blind-v1', // blind-test votes (never trained on)
+  moodboard: 'd3po-studio-moodboard-v1', // moodboard images (32×32, liked or disliked, optional caption) for Diffusion-DPO
 } as const;
 
 // DO NOT RENAME WITHOUT A MIGRATION: existing users' data lives here.
@@ -31,6 +32,7 @@ export const KEY = {
   lastExportAt: ['last-export-at'] as [string], // epoch ms of the last successful exportAll on this device
   backendChoice: ['backend-choice'] as [string], // the measured backend choice of this device (platform/browser.ts CachedChoice)
   blindVote: (id: string) => ['blind', id] as [string, string], // BlindVoteRecord
+  moodItem: (id: string) => ['mood', id] as [string, string], // MoodboardItemRecord
 } as const;
 
 /** Kinds, for listing by key range. */
@@ -43,6 +45,7 @@ export const KIND = {
   run: 'run',
   runChunk: 'run-rows',
   blindVote: 'blind',
+  moodItem: 'mood',
 } as const;
 
 /** Metric rows per stored chunk: appends rewrite at most one chunk. */

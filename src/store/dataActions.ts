@@ -182,7 +182,7 @@ export async function importEverything(bytes: Uint8Array): Promise<boolean> {
     await Promise.all([refreshStorage(), loadBlindVotes()]);
     patch('storage', {
       busy: false,
-      message: `Restored ${r.pairs} pairs, ${r.labels} labels, ${r.checkpoints} checkpoints, ${r.runs} runs and ${r.blindVotes} blind-test votes. Reload the page to continue from the restored LoRA.`,
+      message: `Restored ${r.pairs} pairs, ${r.labels} labels, ${r.checkpoints} checkpoints, ${r.runs} runs, ${r.blindVotes} blind-test votes and ${r.moodboardImages} moodboard images. Reload the page to continue from the restored LoRA.`,
     });
     return true;
   } catch (e) {

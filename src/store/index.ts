@@ -8,8 +8,9 @@ import { createStorageSlice, type StorageSlice } from './storageSlice';
 import { createTrainingSlice, type TrainingSlice } from './trainingSlice';
 import { createBlindSlice, type BlindSlice } from './blindSlice';
 import { createGallerySlice, type GallerySlice } from './gallerySlice';
+import { createMoodboardSlice, type MoodboardSlice } from './moodboardSlice';
 
-export type StudioState = SessionSlice & LabelingSlice & TrainingSlice & SettingsSlice & StorageSlice & BlindSlice & GallerySlice;
+export type StudioState = SessionSlice & LabelingSlice & TrainingSlice & SettingsSlice & StorageSlice & BlindSlice & GallerySlice & MoodboardSlice;
 
 // DO NOT RENAME WITHOUT A MIGRATION: users' settings live under this localStorage key.
 export const SETTINGS_STORAGE_KEY = 'd3po-studio-settings-v1';
@@ -24,6 +25,7 @@ export const useStudioStore = create<StudioState>()(
       ...createStorageSlice(...a),
       ...createBlindSlice(...a),
       ...createGallerySlice(...a),
+      ...createMoodboardSlice(...a),
     }),
     {
       name: SETTINGS_STORAGE_KEY,

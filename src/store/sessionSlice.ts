@@ -6,8 +6,8 @@ import type { StudioState } from './index';
 
 /** starting: worker picks a backend · downloading · compiling · ready · generating (playground) · failed: load failed */
 export type Phase = 'starting' | 'downloading' | 'compiling' | 'ready' | 'generating' | 'failed';
-export type View = 'label' | 'train' | 'blind' | 'compare' | 'generate' | 'data';
-export const VIEWS: View[] = ['label', 'train', 'blind', 'compare', 'generate', 'data'];
+export type View = 'label' | 'train' | 'moodboard' | 'blind' | 'compare' | 'generate' | 'data';
+export const VIEWS: View[] = ['label', 'train', 'moodboard', 'blind', 'compare', 'generate', 'data'];
 
 export interface SessionState {
   phase: Phase;

@@ -2,6 +2,7 @@
 import type { StateCreator } from 'zustand';
 import { defaultStudioTrainConfig, type StudioTrainConfig } from '../worker/trainConfig';
 import { defaultRewardTrainSettings, type RewardTrainSettings } from '../worker/rewardTrain';
+import { defaultMoodboardRecipe, type MoodboardRecipe } from '../core/moodboard/recipe';
 import type { StudioState } from './index';
 
 /** ~20 emoji prompts the miniature model knows (words from the emoji dataset's captions). */
@@ -45,6 +46,7 @@ export interface SettingsState {
   labelMode: 'human' | 'oracle' | 'reward'; // who labels pairs (the person, the scripted oracle), or no pairs: reward-driven PRDP/DDPO
   oracleReward: string; // the pixel reward the oracle prefers (one of ORACLE_REWARDS)
   rewardTrain: RewardTrainSettings; // reward-driven mode: method, reward, rounds, group sizes, learning rate
+  moodboard: MoodboardRecipe; // the Moodboard's Diffusion-DPO training: steps per click, pairs per step, learning rate, β
 }
 
 export interface SettingsSlice {
@@ -80,13 +82,14 @@ export const defaultSettings: SettingsState = {
   labelMode: 'human',
   oracleReward: 'brightness',
   rewardTrain: { ...defaultRewardTrainSettings },
+  moodboard: { ...defaultMoodboardRecipe },
 };
 
 /** Persisted settings merged over the defaults, so fields added later get their default (and train config keys too). */
 export function mergeSettings(persisted: Partial<SettingsState> | undefined): SettingsState {
   const p = persisted ?? {};
   const known = Object.fromEntries(Object.entries(p).filter(([k]) => k in defaultSettings)) as Partial<SettingsState>;
-  return { ...defaultSettings, ...known, train: { ...defaultSettings.train, ...(p.train ?? {}) }, rewardTrain: { ...defaultSettings.rewardTrain, ...(p.rewardTrain ?? {}) } };
+  return { ...defaultSettings, ...known, train: { ...defaultSettings.train, ...(p.train ?? {}) }, rewardTrain: { ...defaultSettings.rewardTrain, ...(p.rewardTrain ?? {}) }, moodboard: { ...defaultSettings.moodboard, ...(p.moodboard ?? {}) } };
 }
 
 export function activePrompts(s: SettingsState): string[] {

@@ -1,4 +1,4 @@
-// Training actions: automatic D3PO rounds while the person labels (one round of the taste recipe after every few votes), manual "Train N steps", reward-driven PRDP/DDPO rounds, stop between steps, follow per-step metrics and checkpoints, roll back, start a new adapter, and manage the D3PO reference copy.
+// Training actions: automatic D3PO rounds while the person labels (one round of the taste recipe after every few votes), manual "Train N steps", reward-driven PRDP/DDPO rounds (pixel rewards or the person's ratings), stop between steps, follow per-step metrics and checkpoints, roll back, start a new adapter, and manage the D3PO reference copy.
 import { listCheckpoints } from '../storage/checkpoints';
 import { getMetrics } from '../storage/runs';
 import type { LoraStatus, MetricRow } from '../worker/protocol';
@@ -6,11 +6,12 @@ import { errorMessage, getClient, isAbort } from './client';
 import { patch, useStudioStore } from './index';
 import { mergeRows } from './trainingSlice';
 import { activePrompts } from './settingsSlice';
+import { receiveRateRequest } from './ratingActions';
 
 let abort: AbortController | null = null;
 
 /** Whether a training run may start now (idle, model loaded, worker healthy). */
-function canTrain(): boolean {
+export function canTrain(): boolean {
   const s = useStudioStore.getState();
   return s.training.status === 'idle' && s.session.phase !== 'failed' && s.session.model != null && s.session.fatal == null;
 }
@@ -19,7 +20,7 @@ function canTrain(): boolean {
  * The run lifecycle both training modes share: status and progress target, a cancel signal for Stop, the worker call,
  * the adapter and outcome message from its result, errors (not cancels) shown, checkpoints refreshed at the end.
  */
-async function runTraining<R extends { lora: LoraStatus }>(target: number, call: (signal: AbortSignal) => Promise<R>, message: (result: R) => string): Promise<void> {
+export async function runTraining<R extends { lora: LoraStatus }>(target: number, call: (signal: AbortSignal) => Promise<R>, message: (result: R) => string): Promise<void> {
   abort = new AbortController();
   patch('training', { status: 'training', target, done: 0, error: null, message: null });
   try {
@@ -30,7 +31,7 @@ async function runTraining<R extends { lora: LoraStatus }>(target: number, call:
     if (!isAbort(e)) patch('training', { error: errorMessage(e) });
   } finally {
     abort = null;
-    patch('training', { status: 'idle' });
+    patch('training', { status: 'idle', rating: null });
     await refreshCheckpoints();
   }
 }
@@ -102,7 +103,8 @@ export async function trainWithReward(): Promise<void> {
             if (e.type === 'reward-round') {
               onStep(e.row, e.round);
               patch('training', { rewardSamples: { round: e.round, prompt: e.prompt, images: e.images, rewards: e.rewards, joint: e.joint } });
-            } else void refreshCheckpoints();
+            } else if (e.type === 'rate-request') receiveRateRequest(e);
+            else void refreshCheckpoints();
           },
         },
       ),
@@ -113,7 +115,7 @@ export async function trainWithReward(): Promise<void> {
   );
 }
 
-function onStep(row: MetricRow, index: number): void {
+export function onStep(row: MetricRow, index: number): void {
   const t = useStudioStore.getState().training;
   patch('training', { rows: mergeRows(t.rows, [row]), done: index });
   const lora = useStudioStore.getState().session.lora;

@@ -3,6 +3,7 @@ import type { StateCreator } from 'zustand';
 import type { CheckpointInfo } from '../storage/checkpoints';
 import type { GeneratedImage, MetricRow } from '../worker/protocol';
 import type { ScoredGroup } from '../worker/rewardTrain';
+import type { Rating } from '../core/rewards/humanRating';
 import type { StudioState } from './index';
 
 export interface TrainingState {
@@ -19,6 +20,19 @@ export interface TrainingState {
   error: string | null;
   rewardSamples: { round: number; prompt: string; images: GeneratedImage[]; rewards: number[]; joint?: ScoredGroup } | null; // reward-driven mode: the latest round's group (and the joint task's)
   pausedRows: MetricRow[] | null; // dashboard paused: the rows it keeps showing while training goes on
+  rating: RatingAsk | null; // human-rating run: the images the worker waits for the person to rate
+}
+
+/** One open rating question of a human-rating run (the worker's rate-request) and the person's answers so far. */
+export interface RatingAsk {
+  job: number; // the reward-train request's id
+  request: number;
+  round: number;
+  total: number;
+  prompt: string;
+  images: GeneratedImage[];
+  ratings: (Rating | null)[]; // null = not rated yet
+  cursor: number; // the image the keys rate
 }
 
 export interface TrainingSlice {
@@ -39,6 +53,7 @@ export const initialTraining: TrainingState = {
   error: null,
   rewardSamples: null,
   pausedRows: null,
+  rating: null,
 };
 
 /** The rows the charts draw: the paused snapshot (if any), then only the newest `window` steps (0 = all; auto-scroll). */

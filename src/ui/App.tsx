@@ -1,4 +1,4 @@
-// The studio page shell: backend and model status, the adapter badge, a fatal-error banner with Reload, and the tabs (Label · Train · Compare · Generate · Data). State comes from the store; the worker is booted in main.tsx.
+// The studio page shell: backend and model status, the adapter badge, a fatal-error banner with Reload, and the tabs (Label · Train · Moodboard · Blind test · Compare · Generate · Data). State comes from the store; the worker is booted in main.tsx.
 import { useStudioStore } from '../store';
 import { setView } from '../store/actions';
 import type { View } from '../store/sessionSlice';
@@ -10,10 +10,12 @@ import { GenerateView } from './views/GenerateView';
 import { LabelView } from './views/LabelView';
 import { TrainView } from './views/TrainView';
 import { BlindTestView } from './views/BlindTestView';
+import { MoodboardView } from './views/MoodboardView';
 
 const TABS: { view: View; label: string }[] = [
   { view: 'label', label: 'Label' },
   { view: 'train', label: 'Train' },
+  { view: 'moodboard', label: 'Moodboard' },
   { view: 'blind', label: 'Blind test' },
   { view: 'compare', label: 'Compare' },
   { view: 'generate', label: 'Generate' },
@@ -82,6 +84,7 @@ export function App() {
 
       {view === 'label' && <LabelView />}
       {view === 'train' && <TrainView />}
+      {view === 'moodboard' && <MoodboardView />}
       {view === 'blind' && <BlindTestView />}
       {view === 'compare' && <CompareView />}
       {view === 'generate' && <GenerateView />}

@@ -24,7 +24,9 @@ import type {
 } from './protocol';
 import type { StudioTrainConfig } from './trainConfig';
 import type { RewardTrainedEvent, RewardTrainRequest } from './rewardTrain';
+import type { MoodboardTrainedEvent, MoodboardTrainRequest } from './moodboardTrain';
 import { RESULT_TYPES } from './protocol';
+import { invalidRatings, type Rating } from '../core/rewards/humanRating';
 
 export interface CallOptions<P> {
   onProgress?: (event: P) => void;
@@ -98,9 +100,21 @@ export class StudioClient {
     return this.call('train', (id) => ({ type: 'train', id, ...params }), options);
   }
 
-  /** PRDP/DDPO rounds with a pixel reward; progress: one reward-round per round, checkpoint-saved events. */
+  /** Answers a human-rating run's rate-request (`target` = the reward-train request's id); not queued, no reply. */
+  rate(target: number, request: number, ratings: Rating[]): void {
+    const invalid = ratings.length === 0 ? 'No ratings to send.' : invalidRatings(ratings, ratings.length);
+    if (invalid) throw new StudioRequestError(invalid);
+    this.worker.postMessage({ type: 'ratings', id: this.nextId++, target, request, ratings } satisfies StudioRequest);
+  }
+
+  /** PRDP/DDPO rounds with a pixel reward or the person's ratings; progress: one reward-round per round, rate-request events (human ratings), checkpoint-saved events. */
   rewardTrain(params: Omit<RewardTrainRequest, 'type' | 'id'>, options: CallOptions<ProgressOf['reward-train']> = {}): Promise<RewardTrainedEvent> {
     return this.call('reward-train', (id) => ({ type: 'reward-train', id, ...params }), options);
+  }
+
+  /** Diffusion-DPO steps on the stored moodboard into the current adapter; progress: train-step and checkpoint-saved events. Aborting stops between steps and still resolves (stopped: true). */
+  moodboardTrain(params: Omit<MoodboardTrainRequest, 'type' | 'id'>, options: CallOptions<ProgressOf['moodboard-train']> = {}): Promise<MoodboardTrainedEvent> {
+    return this.call('moodboard-train', (id) => ({ type: 'moodboard-train', id, ...params }), options);
   }
 
   rollback(checkpointId: string, runId: string): Promise<LoraEvent> {

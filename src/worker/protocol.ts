@@ -2,7 +2,8 @@
 
 import type { BackendName } from '../platform/backendTypes';
 import type { StudioTrainConfig } from './trainConfig';
-import type { RewardRoundEvent, RewardTrainedEvent, RewardTrainRequest } from './rewardTrain';
+import type { RateRequestEvent, RatingsRequest, RewardRoundEvent, RewardTrainedEvent, RewardTrainRequest } from './rewardTrain';
+import type { MoodboardTrainedEvent, MoodboardTrainRequest } from './moodboardTrain';
 import type { GenerateParams, ModelRef } from './protocolTypes';
 import type { BlindReadyEvent, GalleryDoneEvent, GalleryRowEvent, CheckpointSavedEvent, ComparedEvent, CompilingEvent, GeneratedEvent, GenerateProgressEvent, GridReadyEvent, LoadedEvent, LoadProgressEvent, LoraEvent, LoraFileEvent, PairReadyEvent, ReadyEvent, TrainedEvent, TrainStepEvent } from './protocolEvents';
 
@@ -172,7 +173,9 @@ export type StudioRequest =
   | ReferenceRequest
   | BlindRequest
   | GalleryRequest
-  | RewardTrainRequest;
+  | RewardTrainRequest
+  | MoodboardTrainRequest
+  | RatingsRequest;
 
 /** The final event of each request type (what the client's promise resolves to). */
 export interface ResultOf {
@@ -192,6 +195,7 @@ export interface ResultOf {
   blind: BlindReadyEvent;
   gallery: GalleryDoneEvent;
   'reward-train': RewardTrainedEvent;
+  'moodboard-train': MoodboardTrainedEvent;
 }
 
 /** The events a request may post before its result. */
@@ -211,7 +215,8 @@ export interface ProgressOf {
   reference: never;
   blind: never;
   gallery: GalleryRowEvent;
-  'reward-train': RewardRoundEvent | CheckpointSavedEvent;
+  'reward-train': RewardRoundEvent | RateRequestEvent | CheckpointSavedEvent;
+  'moodboard-train': TrainStepEvent | CheckpointSavedEvent;
 }
 
 export type CallType = keyof ResultOf;
@@ -232,4 +237,5 @@ export const RESULT_TYPES: { [K in CallType]: ResultOf[K]['type'] } = {
   blind: 'blind-ready',
   gallery: 'gallery-done',
   'reward-train': 'reward-trained',
+  'moodboard-train': 'moodboard-trained',
 };

@@ -1,7 +1,8 @@
 // The studio worker's events (worker -> page), as one discriminated union; the requests and the request -> result map are in protocol.ts.
 import type { BackendReport } from '../platform/backendTypes';
 import type { GeneratedImage, LoraStatus, MetricRow, ModelInfo, ModelRef } from './protocolTypes';
-import type { RewardRoundEvent, RewardTrainedEvent } from './rewardTrain';
+import type { MoodboardTrainedEvent } from './moodboardTrain';
+import type { RateRequestEvent, RewardRoundEvent, RewardTrainedEvent } from './rewardTrain';
 
 export interface ReadyEvent {
   type: 'ready';
@@ -182,4 +183,6 @@ export type StudioEvent =
   | FailedEvent
   | FatalEvent
   | RewardRoundEvent
-  | RewardTrainedEvent;
+  | RateRequestEvent
+  | RewardTrainedEvent
+  | MoodboardTrainedEvent;

@@ -2,6 +2,7 @@
 import { defaultDdpoTrainConfig } from '../core/algorithms/ddpoTrainer';
 import { defaultPrdpTrainConfig } from '../core/algorithms/prdpTrainer';
 import type { RoundMetrics } from '../core/algorithms/onlineLoop';
+import { HUMAN_RATING_REWARD, type Rating } from '../core/rewards/humanRating';
 import type { GeneratedImage, LoraStatus, MetricRow } from './protocolTypes';
 
 export type RewardMethod = 'prdp' | 'ddpo';
@@ -10,9 +11,12 @@ export const REWARD_METHODS: readonly RewardMethod[] = ['prdp', 'ddpo'];
 /** Rewards computed from pixels alone, so they run in the worker (prompt_alignment needs the CLI's dataset index). */
 export const BROWSER_REWARDS = ['brightness', 'jpeg_compressibility', 'jpeg_incompressibility', 'colourfulness', 'diversity'] as const;
 
+/** The main reward may also be the person's own ratings (thumbs up / down / skip on each image, core/rewards/humanRating.ts). */
+export const MAIN_REWARDS: readonly string[] = [...BROWSER_REWARDS, HUMAN_RATING_REWARD];
+
 export interface RewardTrainSettings {
   method: RewardMethod;
-  reward: string; // one of BROWSER_REWARDS
+  reward: string; // one of MAIN_REWARDS: a pixel reward, or HUMAN_RATING_REWARD (the person rates each round's images)
   jointReward: string; // '' or a second BROWSER_REWARDS entry: multi-task joint training (large-scale RL paper) — each round runs both tasks on the active prompts
   rounds: number; // sample → score → update rounds per Start click
   promptsPerRound: number; // prompts taken from the active list each round
@@ -49,9 +53,10 @@ const LIMITS: Record<Exclude<keyof RewardTrainSettings, 'method' | 'reward' | 'j
 /** An error sentence saying what to change, or null when the settings are usable. */
 export function validateRewardTrainSettings(s: RewardTrainSettings): string | null {
   if (!REWARD_METHODS.includes(s.method)) return `Reward-driven training runs PRDP or DDPO; got method ${JSON.stringify(s.method)}.`;
-  if (!(BROWSER_REWARDS as readonly string[]).includes(s.reward)) return `Reward ${JSON.stringify(s.reward)} does not run in the browser; pick one of ${BROWSER_REWARDS.join(', ')}.`;
+  if (!MAIN_REWARDS.includes(s.reward)) return `Reward ${JSON.stringify(s.reward)} does not run in the browser; pick one of ${MAIN_REWARDS.join(', ')}.`;
   const joint = s.jointReward ?? '';
   if (joint !== '' && !(BROWSER_REWARDS as readonly string[]).includes(joint)) return `Joint-task reward ${JSON.stringify(joint)} does not run in the browser; pick none or one of ${BROWSER_REWARDS.join(', ')}.`;
+  if (joint !== '' && s.reward === HUMAN_RATING_REWARD) return 'Human ratings run alone: set the joint task reward to none (a person rates one task at a time).';
   if (joint === s.reward) return `The joint task needs a different reward than the main one (both are ${s.reward}); pick another or none.`;
   for (const key of Object.keys(LIMITS) as (keyof typeof LIMITS)[]) {
     const v = key === 'pretrainLoss' ? (s.pretrainLoss ?? 0) : s[key]; // settings saved before the field existed
@@ -136,6 +141,29 @@ export interface RewardRoundEvent {
   images: GeneratedImage[];
   rewards: number[];
   joint?: ScoredGroup; // the joint task's first group, when the run has one
+}
+
+/**
+ * Human-rating runs: the worker asks the page to rate one prompt's K images (`request` counts the asks of job `id`);
+ * the job waits until a RatingsRequest with the same job and request number answers it (or the run is stopped).
+ */
+export interface RateRequestEvent {
+  type: 'rate-request';
+  id: number; // the reward-train job
+  request: number; // 1, 2, … within the job
+  round: number; // 1..rounds
+  total: number; // rounds of the run
+  prompt: string;
+  images: GeneratedImage[];
+}
+
+/** The page's answer to a RateRequestEvent; it bypasses the job queue (the job is waiting for it), like cancel. */
+export interface RatingsRequest {
+  type: 'ratings';
+  id: number;
+  target: number; // the reward-train job's id
+  request: number; // the RateRequestEvent's number
+  ratings: Rating[]; // one per image, in order
 }
 
 export interface RewardTrainedEvent {

@@ -1,4 +1,4 @@
-// The worker's reward-driven train job: runs the shared online loop (PRDP, Deng et al. Alg. 1; DDPO with batch-wise normalisation, optional multi-task joint training and pretraining-loss term, large-scale RL paper) on the session's LoRA with pixel rewards, posting one dashboard row and the round's images per round, checkpointing like the D3PO job.
+// The worker's reward-driven train job: runs the shared online loop (PRDP, Deng et al. Alg. 1; DDPO with batch-wise normalisation, optional multi-task joint training and pretraining-loss term, large-scale RL paper) on the session's LoRA with pixel rewards or the person's ratings, posting one dashboard row and the round's images per round, checkpointing like the D3PO job.
 import { runOnline, type OnlineConfig, type RoundMetrics } from '../core/algorithms/onlineLoop';
 import { defaultD3poTrainConfig } from '../core/algorithms/d3poTrainer';
 import { defaultOracleConfig } from '../core/algorithms/oracle';
@@ -6,6 +6,9 @@ import { pretrainLossStep } from '../core/algorithms/pretrainLoss';
 import { decodeLatentSubset, latentSubsetPool, type LatentPool } from '../core/pretrain/latentSubset';
 import { createRng } from '../core/rng';
 import { rewardByName } from '../core/rewards/registry';
+import { HUMAN_RATING_REWARD, humanRatingReward } from '../core/rewards/humanRating';
+import type { RewardFunction } from '../core/rewards/types';
+import { askRatings, forgetRatings, RatingStopped } from './ratingInbox';
 import { appendMetrics } from '../storage/runs';
 import type { GeneratedImage } from './protocol';
 import type { JobContext } from './jobContext';
@@ -34,7 +37,14 @@ export async function handleRewardTrain(s: Session, req: RewardTrainRequest, ctx
   const prompts = req.prompts.map((p) => p.trim()).filter((p) => p !== '');
   if (prompts.length === 0) throw new Error('No active prompts: switch on at least one prompt in the Prompts list.');
   if (!Number.isInteger(req.checkpointEvery) || req.checkpointEvery < 1) throw new Error(`checkpointEvery must be a positive integer, got ${req.checkpointEvery}.`);
-  const rewards = [st.reward, ...(st.jointReward ? [st.jointReward] : [])].map(rewardByName); // [main, joint?]
+  const size = s.model.config.autoencoder.imageSize;
+  let rounds = 0;
+  // Human ratings: each prompt's K images go to the page, the person's thumbs become the rewards (core/rewards/humanRating.ts).
+  const human = humanRatingReward((images, prompt) =>
+    askRatings(req.id, ctx, { round: rounds + 1, total: st.rounds }, prompt, images.map((px) => ({ width: size, height: size, rgba: px.buffer.slice(px.byteOffset, px.byteOffset + px.byteLength) as ArrayBuffer }))),
+  );
+  const byName = (name: string): RewardFunction => (name === HUMAN_RATING_REWARD ? human : rewardByName(name));
+  const rewards = [st.reward, ...(st.jointReward ? [st.jointReward] : [])].map(byName); // [main, joint?]
   s.optimizer.config = { ...s.optimizer.config, learningRate: st.learningRate };
   const cfg: OnlineConfig = {
     method: st.method,
@@ -48,7 +58,6 @@ export async function handleRewardTrain(s: Session, req: RewardTrainRequest, ctx
     ...methodConfigs(st),
     seed: req.seed,
   };
-  const size = s.model.config.autoencoder.imageSize;
   const W = st.pretrainLoss ?? 0;
   const pool = W > 0 ? await pretrainPool(s) : null;
   const preRng = createRng(req.seed + 0x5eed);
@@ -57,12 +66,11 @@ export async function handleRewardTrain(s: Session, req: RewardTrainRequest, ctx
   const perRound = st.promptsPerRound; // groups each task scores per round
   let scored: Group[] = []; // this round's groups, task-major
   let finished: RoundMetrics[] = []; // this round's metrics, one per task
-  let rounds = 0;
   let imagesSampled = 0;
   let lastSaved = s.checkpointStep;
   let t0 = performance.now();
   const asImages = (g: Group): GeneratedImage[] => g.images.map((px) => ({ width: size, height: size, rgba: px.buffer as ArrayBuffer }));
-  await runOnline(s.model, s.lora, s.optimizer, cfg, st.rounds * rewards.length * st.promptsPerRound * st.imagesPerPrompt, {
+  const loop = runOnline(s.model, s.lora, s.optimizer, cfg, st.rounds * rewards.length * st.promptsPerRound * st.imagesPerPrompt, {
     shouldStop: ctx.cancelled,
     onScored: (prompt, images, r) => {
       scored.push({ prompt, images, rewards: r });
@@ -96,6 +104,13 @@ export async function handleRewardTrain(s: Session, req: RewardTrainRequest, ctx
       t0 = performance.now();
     },
   });
+  try {
+    await loop;
+  } catch (e) {
+    if (!(e instanceof RatingStopped)) throw e; // stopped while the person was rating: the round is dropped, the run ends
+  } finally {
+    forgetRatings(req.id);
+  }
   if (rounds > 0 && lastSaved !== s.optimizer.step) {
     const saved = await checkpointNow(s);
     ctx.post({ type: 'checkpoint-saved', id: req.id, checkpointId: saved.id, step: saved.step });

@@ -13,6 +13,8 @@ import { handleTrain } from './trainJob';
 import { handleBlind, handleGallery } from './evalJobs';
 import { clearSpareAdapters } from './modelRef';
 import { handleRewardTrain } from './rewardTrainJob';
+import { handleMoodboardTrain } from './moodboardJob';
+import { abandonRatings, deliverRatings } from './ratingInbox';
 import { handleExport, handleImport, handleNewAdapter, handleReference, handleRollback, handleScale } from './loraJobs';
 import { loraStatus, openSession, type Session } from './session';
 import { defaultStudioTrainConfig } from './trainConfig';
@@ -49,7 +51,7 @@ function post(event: StudioEvent, transfer: Transferable[] = []): void {
 // a round), and whatever is left when it ends runs right after it.
 let queue: Promise<void> = Promise.resolve();
 let training = false;
-const urgent: Exclude<StudioRequest, { type: 'cancel' }>[] = [];
+const urgent: Exclude<StudioRequest, { type: 'cancel' | 'ratings' }>[] = [];
 
 async function runUrgent(): Promise<void> {
   while (urgent.length > 0) await run(urgent.shift()!);
@@ -61,6 +63,12 @@ self.onmessage = (e: MessageEvent<StudioRequest>) => {
     if (!pending.has(req.target)) return; // already finished
     cancelled.add(req.target);
     downloads.get(req.target)?.abort();
+    abandonRatings(req.target);
+    return;
+  }
+  if (req.type === 'ratings') {
+    const ignored = deliverRatings(req); // the job is waiting for this answer, so it skips the queue
+    if (ignored) console.warn(ignored);
     return;
   }
   pending.add(req.id);
@@ -68,7 +76,7 @@ self.onmessage = (e: MessageEvent<StudioRequest>) => {
   else queue = queue.then(() => run(req));
 };
 
-async function run(req: Exclude<StudioRequest, { type: 'cancel' }>): Promise<void> {
+async function run(req: Exclude<StudioRequest, { type: 'cancel' | 'ratings' }>): Promise<void> {
   try {
     if (cancelled.has(req.id)) throw new Cancelled();
     if (deviceLost) throw new Error('The GPU device was lost; reload the page.');
@@ -83,10 +91,10 @@ async function run(req: Exclude<StudioRequest, { type: 'cancel' }>): Promise<voi
     const s = session;
     if (s == null) throw new Error('No model is loaded yet; wait for loading to finish.');
     const ctx: JobContext = { post, cancelled: () => cancelled.has(req.id), runUrgent };
-    if (req.type === 'train') {
+    if (req.type === 'train' || req.type === 'moodboard-train') {
       training = true;
       try {
-        return await handleTrain(s, req, ctx);
+        return req.type === 'train' ? await handleTrain(s, req, ctx) : await handleMoodboardTrain(s, req, ctx);
       } finally {
         training = false;
         await runUrgent();

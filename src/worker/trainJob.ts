@@ -51,7 +51,7 @@ async function labeledPairs(labels: Label[]): Promise<PreferencePair[]> {
 }
 
 /** Puts back the last good checkpoint (or a fresh adapter when there is none) after training produced NaN/Inf. */
-async function restoreLastGood(s: Session): Promise<string> {
+export async function restoreLastGood(s: Session): Promise<string> {
   const id = s.checkpointId;
   const ckpt = id ? await loadCheckpoint(id) : undefined;
   const restored = ckpt ? restoreCheckpoint(s.model, ckpt) : null;

@@ -1,4 +1,4 @@
-// Browser test of the studio flow on wasm with tiny-test: label by keyboard and mouse, undo, train, watch the charts, reload (labels, curve and LoRA survive), export the LoRA (unzip the download: weights with ModelSpec metadata, model card, thumbnail), reject a mismatched LoRA, compare base vs tuned, best of 4, oracle clicks, reward-driven PRDP rounds, multi-task DDPO with the pretraining-loss term.
+// Browser test of the studio flow on wasm with tiny-test: label by keyboard and mouse, undo, train, watch the charts, reload (labels, curve and LoRA survive), export the LoRA (unzip the download: weights with ModelSpec metadata, model card, thumbnail), reject a mismatched LoRA, compare base vs tuned, best of 4, oracle clicks, reward-driven PRDP rounds, multi-task DDPO with the pretraining-loss term, human ratings (keyboard) as the PRDP reward.
 import fs from 'node:fs';
 import { unzipSync } from 'fflate';
 import { parquetReadObjects } from 'hyparquet';
@@ -357,7 +357,33 @@ test('studio: label (keys + mouse), undo, train, charts, reload keeps labels/cur
   ctx.log(`multi-task: joint jpeg_compressibility ${jointMean.toFixed(4)}; pretraining loss L_pre ${lPre.toFixed(4)} (W = 0.5)`);
   await page.fill('[data-testid=reward-pretrainLoss]', '0');
   await page.selectOption('[data-testid=reward-joint]', '');
-  await page.selectOption('[data-testid=label-mode]', 'human');
   lap('multi-task DDPO');
+
+  // ---- human ratings as the reward (PRDP): rate K = 2 images by keyboard (U = up, D = down, Enter), the round trains on +1 / −1
+  await page.selectOption('[data-testid=reward-method]', 'prdp');
+  await page.selectOption('[data-testid=reward-name]', 'human_rating');
+  assert.equal(await page.$eval('[data-testid=reward-joint]', (el) => el.disabled), true, 'no joint task with human ratings');
+  await page.click('[data-testid=reward-start]');
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=rating-image]').length === 2 || document.querySelector('[data-testid=train-error], [data-testid=fatal]'), null, opts);
+  assert.equal(await page.$('[data-testid=train-error]'), null, 'human-rating run failed before asking');
+  const rated = await readCanvasesOf(page, '[data-testid=rating-image]');
+  assert.equal(await page.$eval('[data-testid=rating-send]', (el) => el.disabled), true, 'nothing to send before rating');
+  await page.keyboard.press('u');
+  await page.keyboard.press('d');
+  assert.deepEqual(await page.$$eval('[data-testid=rating-item]', (els) => els.map((el) => el.dataset.rating)), ['up', 'down']);
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => (document.querySelector('[data-testid=reward-samples]') && document.querySelector('[data-testid=reward-training]')?.dataset.status === 'idle') || document.querySelector('[data-testid=train-error], [data-testid=fatal]'), null, opts);
+  assert.equal(await page.$('[data-testid=train-error]'), null, 'human-rating training failed');
+  assert.equal(await page.$('[data-testid=rating-panel]'), null, 'the question closes with the run');
+  assert.deepEqual(await page.$$eval('[data-testid=reward-sample-value]', (els) => els.map((el) => Number(el.dataset.reward))), [1, -1], 'the ratings are the rewards');
+  const trained = await readCanvasesOf(page, '[data-testid=reward-sample]');
+  assert.deepEqual(trained, rated, 'the round trained on the images that were rated');
+  await openTab(page, 'train');
+  assert.equal(Number(await page.textContent('[data-testid=lora-step]')), stepAfter + 4, 'one PRDP update on the rated round');
+  await openTab(page, 'label');
+  ctx.log('human ratings: 2 images rated up/down by keyboard, one PRDP update on rewards [1, −1]');
+  await page.selectOption('[data-testid=reward-name]', 'brightness');
+  await page.selectOption('[data-testid=label-mode]', 'human');
+  lap('human ratings');
   assert.deepEqual(cspViolations(s.consoleLines), [], 'the CSP refused something (charts, downloads, workers)');
 });

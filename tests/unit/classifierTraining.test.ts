@@ -1,11 +1,12 @@
-// Tests for the category classifier's training side: meaning-keeping augmentation (geometry against the integer-shift copy and hand-computed pixels, the W3C colour matrices), batches drawn per base emoji, the residual architecture (SkipInit identity at start), the weight EMA against a hand-run average, and checkpoint/resume giving the uninterrupted run's weights; follows src/core/eval/{augment,classifierTraining}.ts and cli/eval/classifierData.ts.
+// Tests for the category classifier's training side: the logit adjustment (logits shifted by exactly the stored vector, τ chosen on validation data by hand, the validation slice keeping each emoji on one side), meaning-keeping augmentation (geometry against the integer-shift copy and hand-computed pixels, the W3C colour matrices), batches drawn per base emoji, the residual architecture (SkipInit identity at start), the weight EMA against a hand-run average, and checkpoint/resume giving the uninterrupted run's weights; follows src/core/eval/{augment,classifierTraining}.ts and cli/eval/classifierData.ts.
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { augmentGeometry, augmentImage, drawAugment, hueSaturationMatrix, IDENTITY_AUGMENT, jitterColour, MEANING_KEEPING_AUGMENT } from '../../src/core/eval/augment';
-import { classifyAll, accuracyOf, defaultClassifierConfig, EmojiClassifier, tinyClassifierConfig, type ClassifierConfig } from '../../src/core/eval/classifier';
+import { classifyAll, accuracyOf, residualClassifierConfig, EmojiClassifier, tinyClassifierConfig, type ClassifierConfig } from '../../src/core/eval/classifier';
 import { ClassifierTrainer, defaultClassifierTrainConfig, trainClassifier } from '../../src/core/eval/classifierTraining';
 import { shapesData } from './shapesData';
-import { classifierDataFromRecords, LEGACY_SAMPLING, RESIDUAL_SAMPLING, trainEmojiClassifier } from '../../cli/eval/classifierData';
+import { chooseLogitAdjustment, classifierDataFromRecords, LEGACY_SAMPLING, logCategoryPrior, RESIDUAL_SAMPLING, trainEmojiClassifier, validationSlice } from '../../cli/eval/classifierData';
+import { classifierFromSafetensors, classifierToSafetensors } from '../../src/core/eval/classifier';
 import { loadEmojiDataset, type EmojiDataset } from '../../cli/pretrain/emojiData';
 import type { EmojiRecord } from '../../src/core/data/emojiDataset';
 import { createRng, type Rng } from '../../src/core/rng';
@@ -161,8 +162,8 @@ describe('residual classifier', () => {
     expect(maxAbsDiff(await clf.forward(x).logits.data(), before)).toBeGreaterThan(1e-4);
     x.dispose();
     clf.dispose();
-    // The shipped architecture has a gain per block and no norm weights.
-    const big = EmojiClassifier.create(defaultClassifierConfig(), 0);
+    // The residual architecture has a gain per block and no norm weights.
+    const big = EmojiClassifier.create(residualClassifierConfig(), 0);
     const names = big.params.names();
     expect(names.filter((n) => n.endsWith('.gain'))).toHaveLength(3);
     expect(names.some((n) => n.includes('norm'))).toBe(false);
@@ -258,9 +259,67 @@ describe('trainEmojiClassifier on the synthetic dataset', () => {
     expect(lines.join('\n')).toMatch(/resuming the classifier .* at step 2\/6/);
     expect(maxAbsDiff(await weightsOf(resumed.classifier), await weightsOf(straight.classifier))).toBeLessThan(1e-6);
     await expect(trainEmojiClassifier(ds, { ...opts, steps: 7, checkpoint: { file, everySeconds: 1e9, resume: true } })).rejects.toThrow(/another run/);
+    // A stop requested from a macrotask (how a SIGINT handler runs) is seen within a step or two, not after the run.
+    let flag = false;
+    setTimeout(() => (flag = true), 0);
+    const signalled = await trainEmojiClassifier(ds, { ...opts, steps: 500, checkpoint: { file: path.join(dir, 'ck2.safetensors'), everySeconds: 1e9, resume: false }, stop: () => flag });
+    expect(signalled).toBeNull();
+    const ck2 = ClassifierTrainer.fromCheckpoint(fs.readFileSync(path.join(dir, 'ck2.safetensors')));
+    expect(ck2.step).toBeLessThan(5);
+    ck2.classifier.dispose();
+    ck2.dispose();
     // LEGACY_SAMPLING still trains the legacy architecture
     const legacy = (await trainEmojiClassifier(ds, { steps: 2, config: tinyClassifierConfig(['Smileys & Emotion', 'Flags']), sampling: LEGACY_SAMPLING, train: { batchSize: 8, emaDecay: 0 } }))!;
     expect(legacy.report.steps).toBe(2);
     for (const c of [straight, resumed, legacy]) c.classifier.dispose();
+  });
+});
+
+describe('logit adjustment', () => {
+  it('adds exactly the stored vector to every row of logits, survives the file round trip, and leaves the features alone', async () => {
+    const cats = ['Smileys & Emotion', 'People & Body', 'Flags'];
+    const plain = EmojiClassifier.create(tinyClassifierConfig(cats), 3);
+    const adjust = [0.5, -1.25, 2];
+    const adjusted = plain.withLogitAdjustment(adjust);
+    const x = tf.randomUniform([4, 32, 32, 3], 0, 1, 'float32', 7) as tf.Tensor4D;
+    const a = plain.forward(x);
+    const b = adjusted.forward(x);
+    const [la, lb, fa, fb] = await Promise.all([a.logits.array(), b.logits.array(), a.features.data(), b.features.data()]);
+    la.forEach((row, i) => row.forEach((v, j) => expect(lb[i][j] - v).toBeCloseTo(adjust[j], 5)));
+    expect(maxAbsDiff(fa as Float32Array, fb as Float32Array)).toBe(0);
+    const back = classifierFromSafetensors(await classifierToSafetensors(adjusted)).classifier;
+    expect(back.config.logitAdjustment).toEqual(adjust);
+    expect(() => plain.withLogitAdjustment([1, 2])).toThrow(/one value per category \(3\)/);
+    expect(plain.withLogitAdjustment(undefined).config.logitAdjustment).toBeUndefined();
+    tf.dispose([x, a.logits, a.features, b.logits, b.features]);
+    for (const c of [plain, adjusted, back]) c.dispose();
+  });
+
+  it('log prior and the τ choice, by hand', () => {
+    // labels 0,0,0,1: shares 3/4 and 1/4; a category without images counts half an image
+    const prior = logCategoryPrior([0, 0, 0, 1], 3);
+    expect(prior[0]).toBeCloseTo(Math.log(3 / 4), 12);
+    expect(prior[1]).toBeCloseTo(Math.log(1 / 4), 12);
+    expect(prior[2]).toBeCloseTo(Math.log(0.5 / 4), 12);
+    // two classes, prior log(0.8), log(0.2) (difference ln 4 ≈ 1.386). Image margins (class 1 − class 0): 0.3, 1.0, 2.0, −0.5;
+    // true labels 0, 0, 1, 0. τ = 0 predicts 1, 1, 1, 0 (2 right); τ = 0.5 shifts margins by −0.693: 0.3 → class 0,
+    // 1.0 → 1 (wrong), 2.0 → 1, −0.5 → 0 (3 right); τ = 1 shifts by −1.386: 0, 0, 1, 0 (4 right).
+    const lp = [Math.log(0.8), Math.log(0.2)];
+    const rows = [0.3, 1.0, 2.0, -0.5].map((m) => [0, m]);
+    const { tau, accuracies } = chooseLogitAdjustment(rows, [0, 0, 1, 0], lp, [0, 0.5, 1]);
+    expect(accuracies).toEqual([0.5, 0.75, 1]);
+    expect(tau).toBe(1);
+    expect(chooseLogitAdjustment([[0, 1]], [1], lp, [0, 0.5]).tau).toBe(0); // τ = 0.5 still right (1 − 0.69 > 0): tie → smaller τ
+  });
+
+  it('the validation slice keeps every image of a base emoji on one side and takes about 5 % of the emoji', () => {
+    const records = Array.from({ length: 4000 }, (_, i) => ({ baseUnified: (0x1f000 + Math.floor(i / 4)).toString(16).toUpperCase(), index: i }) as unknown as EmojiRecord);
+    const { fit, val } = validationSlice(records);
+    expect(fit.length + val.length).toBe(records.length);
+    const valBases = new Set(val.map((r) => r.baseUnified));
+    expect(fit.some((r) => valBases.has(r.baseUnified))).toBe(false);
+    expect(val.length % 4).toBe(0);
+    expect(valBases.size / 1000).toBeGreaterThan(0.03);
+    expect(valBases.size / 1000).toBeLessThan(0.07);
   });
 });

@@ -311,7 +311,8 @@ describe('eval command', () => {
     expect(lines.join('\n')).toMatch(/held-out real images of .*: 4 images of 2 emoji/);
     const clfReport = JSON.parse(fs.readFileSync(path.join(dir, 'clf', 'classifier-report.json'), 'utf8'));
     expect(clfReport.heldOut[dir].images).toBe(4);
-    expect(clfReport.classifier.config.block).toBe('residual');
+    expect(clfReport.classifier.config.block ?? 'plain').toBe('plain'); // what eval trains (plainClassifierConfig)
+    expect([0, 0.25, 0.5, 0.75, 1]).toContain(Number(clfReport.classifier.metadata.logit_adjustment_tau)); // chosen on the validation slice
     const png = decodePng(new Uint8Array(fs.readFileSync(path.join(dir, 'out', 'sample-sheet.png'))));
     expect(png.width).toBeGreaterThan(6 * 96);
     expect(formatReport(json)).toMatch(/quality bar/);

@@ -11,6 +11,8 @@ import { getMetrics } from '../../src/storage/runs';
 import { listCheckpoints } from '../../src/storage/checkpoints';
 import { encodeLatentSubset } from '../../src/core/pretrain/latentSubset';
 import { useBackend } from './backend';
+import { abandonRatings, deliverRatings, isWaitingForRatings } from '../../src/worker/ratingInbox';
+import type { RateRequestEvent } from '../../src/worker/rewardTrain';
 
 beforeAll(() => useBackend('wasm'));
 
@@ -152,6 +154,54 @@ describe('reward-driven train job', () => {
     dispose();
   });
 
+  it('human ratings: asks the person about each group, trains on their ratings as rewards, and a stop while rating ends the run', async () => {
+    const { session, events, dispose } = await tinySession('tiny-reward-human', 2, 5);
+    const answers: Record<number, ('up' | 'down' | 'skip')[]> = { 1: ['up', 'down', 'skip'], 2: ['down', 'down', 'up'] };
+    const ctx = {
+      post: (e: StudioEvent) => {
+        events.push(e);
+        if (e.type === 'rate-request') setTimeout(() => expect(deliverRatings({ target: e.id, request: e.request, ratings: answers[e.request] })).toBeNull(), 5);
+      },
+      cancelled: () => false,
+    };
+    const settings = { ...defaultRewardTrainSettings, method: 'ddpo' as const, reward: 'human_rating', rounds: 2, imagesPerPrompt: 3, learningRate: 1e-2 };
+    const req = { type: 'reward-train' as const, id: 21, settings, prompts: ['sun', 'moon'], runId: 'human', checkpointEvery: 100, seed: 3 };
+    const before = await Promise.all(session.lora.variables.map(async (v) => Float32Array.from(await v.data())));
+    const tensorsBefore = tf.memory().numTensors;
+    await handleRewardTrain(session, req, ctx);
+    expect(tf.memory().numTensors).toBe(tensorsBefore);
+
+    const asks = events.filter((e): e is RateRequestEvent => e.type === 'rate-request');
+    const rounds = events.filter((e): e is RewardRoundEvent => e.type === 'reward-round');
+    expect(asks.map((a) => [a.request, a.round, a.total, a.prompt])).toEqual([[1, 1, 2, 'sun'], [2, 2, 2, 'moon']]);
+    expect(rounds.map((r) => r.rewards)).toEqual([[1, -1, 0], [-1, -1, 1]]); // the ratings, as +1 / −1 / 0
+    rounds.forEach((r, i) => r.images.forEach((img, j) => expect(new Uint8Array(img.rgba)).toEqual(new Uint8Array(asks[i].images[j].rgba)))); // rated what was trained on
+    expect(rounds[0].row.rewardMean).toBeCloseTo(0, 6);
+    expect(rounds[1].row.rewardMean).toBeCloseTo(-1 / 3, 6);
+    expect(events.at(-1)).toMatchObject({ type: 'reward-trained', id: 21, rounds: 2, stopped: false });
+    const after = await Promise.all(session.lora.variables.map(async (v) => Float32Array.from(await v.data())));
+    expect(after.some((a, i) => a.some((x, j) => x !== before[i][j]))).toBe(true);
+
+    // Stop while the person is rating the second group: the run ends after round 1 with a checkpoint, not a failure.
+    events.length = 0;
+    const stopCtx = {
+      post: (e: StudioEvent) => {
+        events.push(e);
+        if (e.type === 'rate-request') setTimeout(() => (e.request === 1 ? deliverRatings({ target: e.id, request: 1, ratings: ['up', 'down', 'up'] }) : abandonRatings(e.id)), 5);
+      },
+      cancelled: () => false,
+    };
+    const stepBefore = session.optimizer.step;
+    await handleRewardTrain(session, { ...req, id: 22, settings: { ...settings, rounds: 3 } }, stopCtx);
+    expect(events.filter((e) => e.type === 'rate-request')).toHaveLength(2);
+    expect(events.filter((e) => e.type === 'reward-round')).toHaveLength(1);
+    expect(events.filter((e) => e.type === 'checkpoint-saved')).toHaveLength(1);
+    expect(events.at(-1)).toMatchObject({ type: 'reward-trained', id: 22, rounds: 1, stopped: true });
+    expect(session.optimizer.step).toBe(stepBefore + 1);
+    expect(isWaitingForRatings(22)).toBe(false);
+    dispose();
+  });
+
   it('stops after the current round when cancelled and says so', async () => {
     const cfg = tinyModelConfig();
     cfg.name = 'tiny-reward-cancel';
@@ -177,6 +227,7 @@ describe('reward-driven train job', () => {
     await expect(run({ reward: 'prompt_alignment' })).rejects.toThrow(/does not run in the browser; pick one of brightness/);
     await expect(run({}, ['  '])).rejects.toThrow(/No active prompts/);
     await expect(run({ imagesPerPrompt: 1 })).rejects.toThrow(/imagesPerPrompt = 1 is out of range; use an integer from 2 to 16/);
+    await expect(run({ reward: 'human_rating', jointReward: 'brightness' })).rejects.toThrow(/Human ratings run alone/);
     session.optimizer.dispose();
     session.lora.dispose();
     model.dispose();

@@ -368,7 +368,7 @@ describe('backup', () => {
     expect(await lastExportAt()).toBeGreaterThan(0);
     for (const db of ALL_DBS) await clearDb(db);
     const summary = await importAll(zip);
-    expect(summary).toEqual({ pairs: 2, labels: 2, checkpoints: 2, runs: 1, blindVotes: 1 });
+    expect(summary).toEqual({ pairs: 2, labels: 2, checkpoints: 2, runs: 1, blindVotes: 1, moodboardImages: 0 });
     const after = await snapshot();
     expect(after.pairs).toEqual(before.pairs);
     expect(after.labels).toEqual(before.labels);

@@ -12,6 +12,7 @@ const oracle = await import('../../src/store/oracleActions');
 const training = await import('../../src/store/trainingActions');
 const settingsActions = await import('../../src/store/settingsActions');
 const { rewardRoundRow } = await import('../../src/worker/rewardTrain');
+const rating = await import('../../src/store/ratingActions');
 
 const lora: LoraStatus = newLora();
 const image = (v: number) => ({ width: 2, height: 2, rgba: new Uint8Array(16).fill(v).buffer as ArrayBuffer });
@@ -19,7 +20,9 @@ const flush = () => new Promise((r) => setTimeout(r, 0));
 
 function fakeClient() {
   const calls: Omit<RewardTrainRequest, 'type' | 'id'>[] = [];
+  const rated: [number, number, string[]][] = [];
   let pairRequests = 0;
+  let progress: ((e: StudioEvent) => void) | undefined;
   let emitRound: ((round: number) => void) | null = null;
   let finish: ((stopped: boolean) => void) | null = null;
   const client = {
@@ -30,6 +33,7 @@ function fakeClient() {
     },
     rewardTrain: (params: Omit<RewardTrainRequest, 'type' | 'id'>, opts: { onProgress?: (e: StudioEvent) => void; signal?: AbortSignal }) => {
       calls.push(params);
+      progress = opts.onProgress;
       let rounds = 0;
       emitRound = (round) => {
         rounds = round;
@@ -41,8 +45,10 @@ function fakeClient() {
         opts.signal?.addEventListener('abort', () => finish!(true));
       });
     },
+    rate: (target: number, request: number, ratings: string[]) => void rated.push([target, request, ratings]),
   } as unknown as StudioApi;
-  return { client, calls, pairRequests: () => pairRequests, emitRound: (r: number) => emitRound!(r), finish: (s: boolean) => finish!(s) };
+  const ask = (request: number, n: number) => progress?.({ type: 'rate-request', id: 3, request, round: request, total: 2, prompt: 'red heart', images: Array.from({ length: n }, (_, i) => image(i)) });
+  return { client, calls, rated, ask, pairRequests: () => pairRequests, emitRound: (r: number) => emitRound!(r), finish: (s: boolean) => finish!(s) };
 }
 
 describe('reward-driven mode (fake worker)', () => {
@@ -87,5 +93,41 @@ describe('reward-driven mode (fake worker)', () => {
     await flush();
     const stored = JSON.parse(memory.get(SETTINGS_STORAGE_KEY)!);
     expect(stored.state.settings).toMatchObject({ labelMode: 'reward', rewardTrain: { method: 'ddpo', rounds: 3 } });
+  });
+
+  it('human ratings: a rate-request becomes the open question, rating moves to the next unrated image, all rated → sent to the job', async () => {
+    const fake = fakeClient();
+    await boot('?model=tiny-test', () => fake.client);
+    oracle.setLabelMode('reward');
+    settingsActions.setRewardTrainField('reward', 'human_rating');
+    settingsActions.setRewardTrainField('rounds', 2);
+    const run = training.trainWithReward();
+    await flush();
+    expect(fake.calls.at(-1)!.settings.reward).toBe('human_rating');
+    fake.ask(1, 3);
+    const q = () => useStudioStore.getState().training.rating!;
+    expect(q()).toMatchObject({ job: 3, request: 1, prompt: 'red heart', ratings: [null, null, null], cursor: 0 });
+    rating.rateCurrent('up');
+    expect(q()).toMatchObject({ ratings: ['up', null, null], cursor: 1 });
+    rating.rateImage(2, 'down'); // a click on the third image; the cursor goes back to the one left
+    expect(q()).toMatchObject({ ratings: ['up', null, 'down'], cursor: 1 });
+    expect(rating.sendRatings()).toBe(false);
+    expect(useStudioStore.getState().training.error).toMatch(/Rate every image first \(1 left\)/);
+    expect(fake.rated).toEqual([]);
+    rating.rateImage(1, 'skip');
+    expect(q().cursor).toBe(1); // nothing left unrated: the cursor stays on the image just rated
+    rating.moveRatingCursor(-1);
+    expect(q().cursor).toBe(0);
+    rating.rateCurrent('down'); // re-rates image 0
+    expect(q().ratings).toEqual(['down', 'skip', 'down']);
+    expect(rating.sendRatings()).toBe(true);
+    expect(fake.rated).toEqual([[3, 1, ['down', 'skip', 'down']]]);
+    expect(useStudioStore.getState().training).toMatchObject({ rating: null, error: null });
+    fake.ask(2, 2); // the next group; Stop ends the run and drops the open question
+    expect(q().request).toBe(2);
+    training.stopTraining();
+    await run;
+    expect(useStudioStore.getState().training).toMatchObject({ status: 'idle', rating: null });
+    settingsActions.setRewardTrainField('reward', 'brightness');
   });
 });

@@ -3,6 +3,13 @@
  * examples/research_projects/diffusion_dpo/train_diffusion_dpo.py, whose reference is the UNet with the adapter
  * disabled — here LoRA scale 0): each pair's winner and loser latents are noised to one random t with one ε, the
  * policy's and the reference's ε-prediction errors give the loss, gradients flow into the LoRA only.
+ *
+ * Extension: `loserPrompt`. Upstream (SalesforceAIResearch/DiffusionDPO train.py, SD 1.5 branch:
+ * `encoder_hidden_states = encoder_hidden_states.repeat(2, 1, 1)` when train_method == 'dpo') conditions both images
+ * of a pair on their one Pick-a-Pic caption. A moodboard pairs a liked and a disliked image that may carry different captions, so each image's policy and reference errors are computed under its own caption (the
+ * loser's `loserPrompt`, else `prompt`; '' = unconditional). This stays well defined because each image's implicit
+ * reward β·(‖ε − ε_ref(x_t, c)‖² − ‖ε − ε_θ(x_t, c)‖²) subtracts the reference's error under the same caption, so the
+ * caption's own effect on the error cancels and the logit compares only how far the adapter moved on each (image, caption).
  */
 import * as tf from '@tensorflow/tfjs';
 import type { MiniSD } from '../model/pipeline';
@@ -13,11 +20,12 @@ import type { Rng } from '../rng';
 import { clipByGlobalNorm, globalNorm } from '../train/gradients';
 import { diffusionDpoInside, diffusionDpoLoss, type DiffusionDpoLossConfig } from './diffusionDpo';
 
-/** A preference between two images of one prompt, as autoencoder latents (scaled, [H·W·C] each). */
+/** A preference between two images, as autoencoder latents (scaled, [H·W·C] each); the loser is conditioned on `loserPrompt` when given, else on `prompt`. */
 export interface ImagePreference {
-  prompt: string;
+  prompt: string; // the winner's caption (and the loser's when loserPrompt is absent)
   winner: Float32Array;
   loser: Float32Array;
+  loserPrompt?: string; // the loser's own caption (a moodboard's images may differ); '' = unconditional
 }
 
 export interface DiffusionDpoTrainConfig extends DiffusionDpoLossConfig {
@@ -30,6 +38,7 @@ export const defaultDiffusionDpoTrainConfig: DiffusionDpoTrainConfig = { beta: 5
 export interface DiffusionDpoStepResult {
   loss: number;
   accuracy: number; // implicit_acc: share of pairs with inside > 0
+  margin: number; // mean of inside = −½β((m_w − r_w) − (m_l − r_l)): the implicit reward margin (0 while policy = reference)
   gradNorm: number;
 }
 
@@ -60,7 +69,7 @@ export async function diffusionDpoTrainStep(model: MiniSD, lora: LoraAdapter, op
   const noise = tf.tensor4d(Float32Array.from([...eps, ...eps]), [2 * n, s, s, c]);
   const col = (f: (x: number) => number) => tf.tensor4d(Float32Array.from(tt, f), [2 * n, 1, 1, 1]);
   const xt = tf.tidy(() => tf.add(tf.mul(col((x) => Math.sqrt(acp[x])), tf.tensor4d(x0, [2 * n, s, s, c])), tf.mul(col((x) => Math.sqrt(1 - acp[x])), noise)) as tf.Tensor4D);
-  const text = model.encodeText([...pairs.map((p) => p.prompt), ...pairs.map((p) => p.prompt)]);
+  const text = model.encodeText([...pairs.map((p) => p.prompt), ...pairs.map((p) => p.loserPrompt ?? p.prompt)]);
   const ref = tf.tidy(() => predictionErrors(model, xt, tt, text, noise, lora, 0)); // no gradient: the reference
   try {
     let inside: tf.Tensor1D | null = null;
@@ -74,10 +83,10 @@ export async function diffusionDpoTrainStep(model: MiniSD, lora: LoraAdapter, op
     const norm = globalNorm(grads);
     const clipped = clipByGlobalNorm(grads, norm, cfg.maxGradNorm);
     optimizer.apply(clipped, cfg.learningRate);
-    const packed = tf.tidy(() => tf.stack([value, tf.mean(tf.cast(tf.greater(inside!, 0), 'float32')), norm]));
+    const packed = tf.tidy(() => tf.stack([value, tf.mean(tf.cast(tf.greater(inside!, 0), 'float32')), tf.mean(inside!), norm]));
     const v = await packed.data();
     tf.dispose([packed, value, norm, inside!, ...Object.values(grads), ...Object.values(clipped)]);
-    return { loss: v[0], accuracy: v[1], gradNorm: v[2] };
+    return { loss: v[0], accuracy: v[1], margin: v[2], gradNorm: v[3] };
   } finally {
     tf.dispose([noise, xt, text, ref]);
   }

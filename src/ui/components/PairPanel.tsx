@@ -6,7 +6,7 @@ import { markShown } from '../../store/oracleActions';
 import { RgbaCanvas } from './RgbaCanvas';
 import { GenerationError, LabelCounter } from './LabelStatus';
 
-const SCALE = 6; // 32×32 shown at 192×192 CSS pixels
+const SCALE = 9; // 32×32 shown at 288×288 CSS pixels (narrow screens: 42 vw, styles.css)
 
 export function PairPanel() {
   const current = useStudioStore((s) => s.labeling.current);

@@ -2,8 +2,13 @@
 import { useStudioStore } from '../../store';
 import { resetRewardTrainSettings, setRewardTrainField } from '../../store/settingsActions';
 import { stopTraining, trainWithReward } from '../../store/trainingActions';
-import { BROWSER_REWARDS, REWARD_METHODS, defaultRewardTrainSettings, type RewardMethod, type RewardTrainSettings, type ScoredGroup } from '../../worker/rewardTrain';
+import { BROWSER_REWARDS, MAIN_REWARDS, REWARD_METHODS, defaultRewardTrainSettings, type RewardMethod, type RewardTrainSettings, type ScoredGroup } from '../../worker/rewardTrain';
 import { RgbaCanvas } from './RgbaCanvas';
+import { RatingPanel } from './RatingPanel';
+import { HUMAN_RATING_REWARD } from '../../core/rewards/humanRating';
+
+/** How a reward reads in the picker. */
+const rewardLabel = (r: string) => (r === HUMAN_RATING_REWARD ? 'your ratings (👍 / 👎 / skip)' : r);
 
 const METHOD_LABEL: Record<RewardMethod, string> = {
   prdp: 'PRDP (reward-difference prediction, proximal)',
@@ -65,8 +70,8 @@ export function RewardTrainingPanel() {
   return (
     <section className="reward-training" aria-label="Reward-driven training" data-testid="reward-training" data-status={status}>
       <p className="hint">
-        No clicks: each round samples {st.imagesPerPrompt} images for {st.promptsPerRound} active prompt{st.promptsPerRound === 1 ? '' : 's'}, scores them with the reward, and updates the
-        adapter. Stop ends after the current round.
+        {st.reward === HUMAN_RATING_REWARD ? 'You are the reward' : 'No clicks'}: each round samples {st.imagesPerPrompt} images for {st.promptsPerRound} active prompt{st.promptsPerRound === 1 ? '' : 's'},{' '}
+        {st.reward === HUMAN_RATING_REWARD ? 'you rate each one (thumbs up, down or skip)' : 'scores them with the reward'}, and updates the adapter. Stop ends after the current round.
       </p>
       <div className="reward-settings">
         <label>
@@ -86,17 +91,20 @@ export function RewardTrainingPanel() {
         </label>
         <label>
           Reward (higher is better){' '}
-          <select data-testid="reward-name" value={st.reward} disabled={training} onChange={(e) => setRewardTrainField('reward', e.target.value)}>
-            {BROWSER_REWARDS.map((r) => (
+          <select data-testid="reward-name" value={st.reward} disabled={training} onChange={(e) => {
+              setRewardTrainField('reward', e.target.value);
+              if (e.target.value === HUMAN_RATING_REWARD) setRewardTrainField('jointReward', ''); // a person rates one task at a time
+            }}>
+            {MAIN_REWARDS.map((r) => (
               <option key={r} value={r}>
-                {r}
+                {rewardLabel(r)}
               </option>
             ))}
           </select>
         </label>
         <label title="Multi-task joint training (large-scale RL paper): each round also samples the active prompts for a second reward and updates on it, so one adapter serves both.">
           Joint task reward{' '}
-          <select data-testid="reward-joint" value={st.jointReward ?? ''} disabled={training} onChange={(e) => setRewardTrainField('jointReward', e.target.value)}>
+          <select data-testid="reward-joint" value={st.jointReward ?? ''} disabled={training || st.reward === HUMAN_RATING_REWARD} onChange={(e) => setRewardTrainField('jointReward', e.target.value)}>
             <option value="">none</option>
             {BROWSER_REWARDS.filter((r) => r !== st.reward).map((r) => (
               <option key={r} value={r}>
@@ -123,7 +131,7 @@ export function RewardTrainingPanel() {
         </button>
       ) : (
         <button type="button" data-testid="reward-start" disabled={!ready} onClick={() => void trainWithReward()}>
-          Train {st.rounds} {st.method.toUpperCase()} round{st.rounds === 1 ? '' : 's'} on {st.reward}
+          Train {st.rounds} {st.method.toUpperCase()} round{st.rounds === 1 ? '' : 's'} on {rewardLabel(st.reward)}
           {st.jointReward ? ` + ${st.jointReward}` : ''}
         </button>
       )}
@@ -143,6 +151,7 @@ export function RewardTrainingPanel() {
           (step {last.step}, {last.imagesSampled} images sampled)
         </p>
       )}
+      <RatingPanel />
       {samples && <SampleRow group={samples} round={samples.round} prefix="reward" caption={`Round ${samples.round}: “${samples.prompt}”`} />}
       {samples?.joint && <SampleRow group={samples.joint} round={samples.round} prefix="reward-joint" caption={`Joint task (${st.jointReward}): “${samples.joint.prompt}”`} />}
     </section>

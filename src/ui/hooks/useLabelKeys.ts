@@ -1,4 +1,4 @@
-// Keyboard shortcuts of the labeling screen (arrows as in shamangary/Easy-Label-Ordinality-Regression): ←/1 A better, →/2 B better, ↓/T tie, ↑/X/B both bad, Backspace/Z undo, S skip; in best-of-4 mode 1–4 pick an image. Ignored while typing in a field and while the oracle labels pairs.
+// Keyboard shortcuts of the labeling screen (arrows as in shamangary/Easy-Label-Ordinality-Regression): ←/1 A better, →/2 B better, ↓/T tie, ↑/X/B both bad, Backspace/Z undo, S skip; in best-of-4 mode 1–4 pick an image. Ignored while typing in a field, while the oracle labels pairs, and in reward-driven mode.
 import { useEffect } from 'react';
 import { useStudioStore } from '../../store';
 import { pickGridImage } from '../../store/gridActions';
@@ -17,7 +17,8 @@ const CHOICES: Record<string, VoteLetter> = {
   b: 'both-bad',
 };
 
-function isTyping(target: EventTarget | null): boolean {
+/** Whether a key event comes from typing in a field (shortcuts stay out of the way). */
+export function isTyping(target: EventTarget | null): boolean {
   const el = target as HTMLElement | null;
   if (el == null || typeof el.tagName !== 'string') return false;
   return el.isContentEditable || el.tagName === 'TEXTAREA' || el.tagName === 'SELECT' || (el.tagName === 'INPUT' && !['checkbox', 'radio', 'range', 'button'].includes((el as HTMLInputElement).type));
@@ -28,7 +29,9 @@ export function useLabelKeys(enabled: boolean): void {
     if (!enabled) return;
     const onKey = (e: KeyboardEvent) => {
       if (e.ctrlKey || e.metaKey || e.altKey || isTyping(e.target)) return;
-      if (useStudioStore.getState().settings.labelMode === 'oracle' && !useStudioStore.getState().settings.gridMode) return; // the oracle clicks
+      const mode = useStudioStore.getState().settings.labelMode;
+      if (mode === 'reward') return; // reward-driven mode has no pairs (human ratings have their own keys: useRatingKeys)
+      if (mode === 'oracle' && !useStudioStore.getState().settings.gridMode) return; // the oracle clicks
       const key = e.key.length === 1 ? e.key.toLowerCase() : e.key;
       const gridMode = useStudioStore.getState().settings.gridMode;
       const choice = gridMode ? undefined : CHOICES[key];

@@ -26,35 +26,37 @@ export function LabelView() {
   const oracleReward = useStudioStore((s) => s.settings.oracleReward);
   return (
     <div className="label-view" data-testid="label-view">
-      {labelMode !== 'reward' && (
-        <label className="mode-toggle">
-          <input type="checkbox" data-testid="grid-mode" checked={gridMode} onChange={(e) => setGridMode(e.target.checked)} /> Best of 4 (one click labels 3 pairs)
-        </label>
-      )}
-      {!gridMode && (
-        <div className="mode-toggle" data-testid="label-mode-controls">
-          <label>
-            Mode{' '}
-            <select data-testid="label-mode" value={labelMode} onChange={(e) => setLabelMode(parseMode(e.target.value))}>
-              <option value="human">Human clicks (D3PO)</option>
-              <option value="oracle">Oracle clicks (D3PO, scripted preference)</option>
-              <option value="reward">Reward-driven (PRDP / DDPO, no clicks)</option>
-            </select>
-          </label>{' '}
-          {labelMode === 'oracle' && (
+      <div className="label-modes">
+        {labelMode !== 'reward' && (
+          <label className="mode-toggle">
+            <input type="checkbox" data-testid="grid-mode" checked={gridMode} onChange={(e) => setGridMode(e.target.checked)} /> Best of 4 (one click labels 3 pairs)
+          </label>
+        )}
+        {!gridMode && (
+          <div className="mode-toggle" data-testid="label-mode-controls">
             <label>
-              Oracle prefers higher{' '}
-              <select data-testid="oracle-reward" value={oracleReward} onChange={(e) => setOracleReward(e.target.value)}>
-                {ORACLE_REWARDS.map((r) => (
-                  <option key={r} value={r}>
-                    {r}
-                  </option>
-                ))}
+              Mode{' '}
+              <select data-testid="label-mode" value={labelMode} onChange={(e) => setLabelMode(parseMode(e.target.value))}>
+                <option value="human">Human clicks (D3PO)</option>
+                <option value="oracle">Oracle clicks (D3PO, scripted preference)</option>
+                <option value="reward">Reward-driven (PRDP / DDPO, no clicks)</option>
               </select>
-            </label>
-          )}
-        </div>
-      )}
+            </label>{' '}
+            {labelMode === 'oracle' && (
+              <label>
+                Oracle prefers higher{' '}
+                <select data-testid="oracle-reward" value={oracleReward} onChange={(e) => setOracleReward(e.target.value)}>
+                  {ORACLE_REWARDS.map((r) => (
+                    <option key={r} value={r}>
+                      {r}
+                    </option>
+                  ))}
+                </select>
+              </label>
+            )}
+          </div>
+        )}
+      </div>
       {labelMode === 'reward' && !gridMode ? (
         <RewardTrainingPanel />
       ) : (
