@@ -6,6 +6,7 @@ import { exportLora } from '../../store/loraExport';
 import { setSetting } from '../../store/settingsActions';
 import { download, readFileBytes } from '../download';
 import { LabeledPairs } from '../components/LabeledPairs';
+import { OutcomeLines } from '../components/OutcomeLines';
 
 function save(files: ExportedFile[] | ExportedFile | null): void {
   if (files == null) return;
@@ -113,16 +114,7 @@ export function DataView() {
           </label>
         </p>
       </section>
-      {storage.message && (
-        <p className="message" data-testid="data-message">
-          {storage.message}
-        </p>
-      )}
-      {storage.error && (
-        <p className="error" role="alert" data-testid="data-error">
-          {storage.error}
-        </p>
-      )}
+      <OutcomeLines message={storage.message} error={storage.error} prefix="data" />
     </div>
   );
 }

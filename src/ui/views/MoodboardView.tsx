@@ -8,6 +8,7 @@ import { defaultMoodboardRecipe, moodboardRecipeLimits, validateMoodboardRecipe,
 import { MAX_CAPTION_LENGTH } from '../../storage/moodboard';
 import { readFileBytes } from '../download';
 import { RgbaCanvas } from '../components/RgbaCanvas';
+import { OutcomeLines } from '../components/OutcomeLines';
 
 const FIELDS: { key: keyof MoodboardRecipe; label: string; help: string; step: number }[] = [
   { key: 'steps', label: 'steps', help: 'optimizer steps per Train click', step: 1 },
@@ -198,16 +199,7 @@ export function MoodboardView() {
           )}
         </p>
       </details>
-      {mb.message && (
-        <p className="message" data-testid="moodboard-message">
-          {mb.message}
-        </p>
-      )}
-      {mb.error && (
-        <p className="error" role="alert" data-testid="moodboard-error">
-          {mb.error}
-        </p>
-      )}
+      <OutcomeLines message={mb.message} error={mb.error} prefix="moodboard" />
     </div>
   );
 }
