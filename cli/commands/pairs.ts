@@ -11,21 +11,22 @@ import { composeGrid, encodePng } from '../png';
 import { num, str, type Args } from '../args';
 import { readPrompts, DEFAULT_PROMPTS } from '../experiment/prompts';
 import { openModel } from '../experiment/modelSource';
+import { defaultTasteRecipe, recipeLimits } from '../../src/core/taste/recipe';
 import { IMAGES_DIR, LABEL_FORMAT, LABELS_FILE, PAIRS_FILE, PAIRS_FORMAT, TRAJECTORIES_FILE, type PairEntry, type PairsManifest } from '../experiment/pairFolder';
 
 const MAX_SHEET_PAIRS = 64;
 const SHEET_SCALE = 3;
 
-export const pairsHelp = `pairs --out DIR [--count 16] [--prompts FILE] [--seed 0] [--dtype F32|F16] [--model ${DEFAULT_MODEL_PATH}]
+export const pairsHelp = `pairs --out DIR [--count 16] [--prompts FILE] [--seed 0] [--steps ${defaultTasteRecipe.sampleSteps}] [--dtype F32|F16] [--model ${DEFAULT_MODEL_PATH}]
   Samples --count pairs (prompts cycled from FILE, one per line, or ${DEFAULT_PROMPTS.length} built-in emoji prompts). Each pair shares
-  its prompt and initial noise x_T (D3PO). Writes images/pair-NNNN-{A,B}.png, pairs.png (first ${MAX_SHEET_PAIRS} pairs), pairs.json and
+  its prompt and initial noise x_T (D3PO). --steps: DDIM steps per image (default: the taste recipe's, as the studio). Writes images/pair-NNNN-{A,B}.png, pairs.png (first ${MAX_SHEET_PAIRS} pairs), pairs.json and
   ${TRAJECTORIES_FILE} (latents F32, or F16 to halve the size). Label them with \`label\`, then \`train\`.`;
 
 export const pairId = (i: number) => `pair-${String(i).padStart(4, '0')}`;
 
 /** Samples one pair: two rows from one shared x_T. */
-async function samplePair(model: MiniSD, id: string, prompt: string, seed: number): Promise<{ pair: LabeledPair; rgba: Uint8ClampedArray[] }> {
-  const r = await sampleWithTrajectory(model, { prompts: [prompt, prompt], seed, sharedInitialNoise: true });
+async function samplePair(model: MiniSD, id: string, prompt: string, seed: number, steps: number): Promise<{ pair: LabeledPair; rgba: Uint8ClampedArray[] }> {
+  const r = await sampleWithTrajectory(model, { prompts: [prompt, prompt], seed, sharedInitialNoise: true, sample: { steps } });
   const img = model.decode(r.final);
   try {
     const rgba = await imagesToRgba(img);
@@ -50,6 +51,9 @@ export async function pairsCommand(args: Args, log: (s: string) => void = consol
   if (!Number.isInteger(seed) || seed < 0) throw new Error(`--seed must be a non-negative integer, got ${seed}`);
   const dtype = str(args, 'dtype', 'F32').toUpperCase();
   if (dtype !== 'F32' && dtype !== 'F16') throw new Error(`--dtype must be F32 or F16, got ${dtype}`);
+  const steps = num(args, 'steps', defaultTasteRecipe.sampleSteps);
+  const [minSteps, maxSteps] = recipeLimits.sampleSteps;
+  if (!Number.isInteger(steps) || steps < minSteps || steps > maxSteps) throw new Error(`--steps must be an integer from ${minSteps} to ${maxSteps} (DDIM steps per image), got ${steps}`);
   const prompts = readPrompts(str(args, 'prompts', '') || undefined);
   checkOutDir(out);
   const handle = openModel(str(args, 'model', DEFAULT_MODEL_PATH));
@@ -67,7 +71,7 @@ export async function pairsCommand(args: Args, log: (s: string) => void = consol
       const id = pairId(i);
       const prompt = prompts[i % prompts.length];
       const pairSeed = rng.int(2 ** 31);
-      const { pair, rgba } = await samplePair(model, id, prompt, pairSeed);
+      const { pair, rgba } = await samplePair(model, id, prompt, pairSeed, steps);
       const images: [string, string] = [path.join(IMAGES_DIR, `${id}-A.png`), path.join(IMAGES_DIR, `${id}-B.png`)];
       rgba.forEach((img, k) => fs.writeFileSync(path.join(out, images[k]), encodePng(img, size, size)));
       entries.push({ id, prompt, seed: pairSeed, images });
@@ -87,7 +91,7 @@ export async function pairsCommand(args: Args, log: (s: string) => void = consol
       format: PAIRS_FORMAT,
       version: 1,
       model: { id: handle.id, file: handle.file, sha256: handle.sha256 },
-      sample: { steps: s.steps, eta: s.eta, guidance: s.guidanceScale },
+      sample: { steps, eta: s.eta, guidance: s.guidanceScale },
       seed,
       latentDtype: dtype as LatentDtype,
       trajectories: TRAJECTORIES_FILE,

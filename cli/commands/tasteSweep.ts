@@ -15,6 +15,9 @@ import { runTaste, type Protocol, type TasteContext, type TasteRunResult } from 
 import { meterSvg } from '../taste/meterPlot';
 import { parseVariants, summarize, sweepMarkdown, sweepSvg, sweepWideMarkdown, type Variant, type VariantSummary } from '../taste/sweepReport';
 
+/** Runs sampled with 20 DDIM steps (emoji-sd's own count; every run cached before sampleSteps joined the recipe) keep file names without "-steps20". */
+const UNTAGGED_STEPS = 20;
+
 export const DEFAULT_SWEEP_REWARDS = 'brightness,colourfulness,jpeg_compressibility,prompt_alignment';
 
 export const tasteSweepHelp = `taste-sweep [--variants "name:key=value,key=value;name2:…"] [--rewards ${DEFAULT_SWEEP_REWARDS}] [--seeds 0,1,2]
@@ -27,7 +30,8 @@ export const tasteSweepHelp = `taste-sweep [--variants "name:key=value,key=value
   <out>/runs/ by name and recipe (re-running resumes; a cached run keeps the held-out set it was judged on).
   --report: only rebuild the tables and plots from the cached runs (each with the recipe it was trained with; missing
   runs are left out), e.g. after the default recipe changed. Recipe keys: ${Object.keys(defaultTasteRecipe).join(', ')} (targets as to_q+to_v).
-  --steps N: every sample with N DDIM steps (default: the model's); its run files and base pairs carry "-stepsN".
+  --steps N: every sample with N DDIM steps (sets sampleSteps in every variant; default: the recipe's sampleSteps, which
+  variants may set but must share); run files and base pairs of a count other than 20 carry "-stepsN".
   --check-votes hold-out: online check pairs measure the meter but are not trained on (default train, as the studio).
   --quick: CI smoke run on the random tiny model (2 labels, 1 seed, brightness).`;
 
@@ -60,26 +64,29 @@ export async function tasteSweepCommand(args: Args, log: (s: string) => void = c
   const rewards = rewardNames.map(rewardByName);
   const listed = parseVariants(str(args, 'variants', ''));
   const variants: Variant[] = flag(args, 'no-default') && listed.length > 0 ? listed : [{ name: 'default', overrides: {} }, ...listed];
-  const quickRecipe: Partial<TasteRecipe> = quick ? { votesPerRound: 2, stepsPerRound: 1, pairsPerStep: 1 } : {};
+  const quickRecipe: Partial<TasteRecipe> = quick ? { votesPerRound: 2, stepsPerRound: 1, pairsPerStep: 1, sampleSteps: 4 } : {};
+  // --steps N: every sample of the run (pairs, held-out images, base pool) with N DDIM steps, i.e. sampleSteps = N in every variant.
+  if (args.steps !== undefined) {
+    const n = num(args, 'steps', defaultTasteRecipe.sampleSteps);
+    for (const v of variants) v.overrides = { ...v.overrides, sampleSteps: n };
+  }
   for (const v of variants) {
     const problem = validateRecipe({ ...defaultTasteRecipe, ...quickRecipe, ...v.overrides });
     if (problem) throw new Error(`variant ${v.name}: ${problem}`);
   }
-  // --steps N: every sample of the run (pairs, held-out images, base pool) with N DDIM steps; its files carry "-stepsN".
-  const steps = args.steps !== undefined ? num(args, 'steps', 20) : undefined;
-  if (steps !== undefined && !(Number.isInteger(steps) && steps >= 2 && steps <= 1000)) throw new Error(`--steps must be an integer from 2 to 1000, got ${steps}`);
+  const steps = sweepSampleSteps(variants.map((v) => ({ ...defaultTasteRecipe, ...quickRecipe, ...v.overrides })));
   // --check-votes hold-out: online check votes measure the meter but are not trained on (files carry "-checksheld").
   const checkVotes = str(args, 'check-votes', 'train');
   if (checkVotes !== 'train' && checkVotes !== 'hold-out') throw new Error(`--check-votes must be train or hold-out, got ${JSON.stringify(checkVotes)}`);
-  const stepsTag = steps !== undefined ? `-steps${steps}` : '';
+  const stepsTag = steps !== UNTAGGED_STEPS ? `-steps${steps}` : '';
   const tag = stepsTag + (checkVotes === 'hold-out' ? '-checksheld' : '');
   if (flag(args, 'report')) {
     const heldOutText = `${quick ? 2 : DEFAULT_PROMPTS.length} prompts × ${num(args, 'eval-seeds', quick ? 1 : 3)} seeds`;
-    return reportFromRuns(out, protocol, labels, variants, (v) => ({ ...defaultTasteRecipe, ...quickRecipe, ...v.overrides }), rewardNames, seeds, heldOutText, log, tag);
+    return reportFromRuns(out, protocol, labels, variants, (v) => ({ ...defaultTasteRecipe, ...quickRecipe, ...v.overrides }), rewardNames, seeds, heldOutText, log, tag, steps);
   }
   const handle: ModelHandle = quick ? tinyMemoryModel(0) : openModel(str(args, 'model', DEFAULT_MODEL_PATH));
   const { model } = handle;
-  if (steps !== undefined) model.config.sample.steps = steps;
+  model.config.sample.steps = steps;
   const prompts = quick ? ['dog', 'pizza'] : DEFAULT_PROMPTS;
   const heldOut = heldOutSet(prompts, num(args, 'eval-seeds', quick ? 1 : 3));
   const probe = quick ? null : await QualityProbe.create(model, dataDir);
@@ -112,7 +119,7 @@ export async function tasteSweepCommand(args: Args, log: (s: string) => void = c
           const file = path.join(out, 'runs', `${v.name}-${protocol}-${labels}${tag}-${reward.name}-s${seed}.json`);
           if (fs.existsSync(file)) {
             const cached = JSON.parse(fs.readFileSync(file, 'utf8')) as { recipe: TasteRecipe; result: TasteRunResult };
-            if (recipeDifferences(recipe, cached.recipe).length === 0) {
+            if (recipeDifferences(recipe, withSampleSteps(cached.recipe, steps)).length === 0) {
               runs.push(cached.result);
               continue;
             }
@@ -150,7 +157,7 @@ function writeReport(out: string, protocol: Protocol, summary: VariantSummary[],
 }
 
 /** --report: the tables and plots from the cached runs alone (each with the recipe it was trained with); runs not cached are left out, nothing is trained. */
-function reportFromRuns(out: string, protocol: Protocol, labels: number, variants: Variant[], recipeOf: (v: Variant) => TasteRecipe, rewards: string[], seeds: number[], heldOut: string, log: (s: string) => void, tag = ''): void {
+function reportFromRuns(out: string, protocol: Protocol, labels: number, variants: Variant[], recipeOf: (v: Variant) => TasteRecipe, rewards: string[], seeds: number[], heldOut: string, log: (s: string) => void, tag: string, steps: number): void {
   let model = '';
   const summary: VariantSummary[] = [];
   const all: TasteRunResult[] = [];
@@ -162,6 +169,7 @@ function reportFromRuns(out: string, protocol: Protocol, labels: number, variant
         const file = path.join(out, 'runs', `${v.name}-${protocol}-${labels}${tag}-${reward}-s${seed}.json`);
         if (!fs.existsSync(file)) continue;
         const cached = JSON.parse(fs.readFileSync(file, 'utf8')) as { recipe: TasteRecipe; model: string; result: TasteRunResult };
+        cached.recipe = withSampleSteps(cached.recipe, steps);
         const differs = recipeDifferences(recipe, cached.recipe);
         if (differs.length > 0) {
           log(`--report: ${file} was trained with other settings (${differs.map((k) => `${k}=${JSON.stringify(cached.recipe[k])}`).join(', ')}); left out — state them in the variant`);
@@ -180,6 +188,18 @@ function reportFromRuns(out: string, protocol: Protocol, labels: number, variant
   }
   if (summary.length === 0) throw new Error(`--report: no cached runs in ${path.join(out, 'runs')} for these variants; run the sweep without --report first.`);
   writeReport(out, protocol, summary, { protocol, labels, model, heldOut }, log, all);
+}
+
+/** The one DDIM step count of a sweep: every variant samples its pairs and held-out images alike, so they must agree. */
+export function sweepSampleSteps(recipes: TasteRecipe[]): number {
+  const counts = [...new Set(recipes.map((r) => r.sampleSteps))];
+  if (counts.length !== 1) throw new Error(`The variants set different sampleSteps (${counts.join(', ')}); a sweep samples every variant's pairs and held-out images with one count — run one sweep per count (--steps N).`);
+  return counts[0];
+}
+
+/** A cached run's recipe with the sampleSteps it was sampled with: runs cached before the field existed were sampled with the sweep's count (their file name carries it). */
+function withSampleSteps(stored: TasteRecipe, steps: number): TasteRecipe {
+  return stored.sampleSteps === undefined ? { ...stored, sampleSteps: steps } : stored;
 }
 
 /** The recipe keys whose values differ between the variant's recipe and the one a cached run was trained with. */

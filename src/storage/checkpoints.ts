@@ -113,8 +113,8 @@ function recordProblem(value: unknown, id: string): string | null {
  * Metadata of every checkpoint, newest first (by createdAt, then step). A malformed record (e.g. `{}` from an altered
  * backup) is skipped with a console note, so it cannot hand callers an undefined id.
  */
-export async function listCheckpoints(modelId?: string): Promise<CheckpointInfo[]> {
-  const entries = await entriesWithPrefix<unknown>('checkpoints', [KIND.checkpoint]);
+export async function listCheckpoints(modelId?: string, profile?: string): Promise<CheckpointInfo[]> {
+  const entries = await entriesWithPrefix<unknown>('checkpoints', [KIND.checkpoint], profile);
   const records: CheckpointRecord[] = [];
   for (const [key, value] of entries) {
     const problem = recordProblem(value, String((key as [string, string])[1]));
@@ -125,10 +125,10 @@ export async function listCheckpoints(modelId?: string): Promise<CheckpointInfo[
   return records.map(infoOf).filter((c) => modelId === undefined || c.modelId === undefined || c.modelId === modelId).sort(newestFirst);
 }
 
-/** The full checkpoint, or undefined if there is none with this id or what is stored under it is malformed (noted on the console). */
-export async function loadCheckpoint(id: string): Promise<Checkpoint | undefined> {
+/** The full checkpoint (of the open profile, or `profile`'s), or undefined if there is none with this id or what is stored under it is malformed (noted on the console). */
+export async function loadCheckpoint(id: string, profile?: string): Promise<Checkpoint | undefined> {
   if (!isStr(id)) return undefined;
-  const [record, data] = await getValues<unknown>('checkpoints', [KEY.checkpoint(id), KEY.checkpointData(id)]);
+  const [record, data] = await getValues<unknown>('checkpoints', [KEY.checkpoint(id), KEY.checkpointData(id)], profile);
   if (record === undefined || data === undefined) return undefined;
   const problem = recordProblem(record, id) ?? dataProblem(data as Partial<CheckpointData>);
   if (problem) {

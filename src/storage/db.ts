@@ -1,25 +1,62 @@
 /** The one way storage modules touch IndexedDB: lazily created idb-keyval stores, atomic write transactions, key-range reads, and quota errors mapped to StorageFullError. */
 import { createStore, promisifyRequest, type UseStore } from 'idb-keyval';
-import { DB, STORE_NAME, type DbKey } from './keys';
+import { DB, DEFAULT_PROFILE_ID, SHARED_DBS, STORE_NAME, databaseName, type DbKey } from './keys';
 import { StorageFullError, isQuotaError } from './quota';
 
 export type Key = IDBValidKey;
 
-const stores = new Map<DbKey, UseStore>();
+const stores = new Map<string, UseStore>();
 
-/** The idb-keyval store of one database (created on first use, so importing this module never opens a database). */
-export function storeFor(db: DbKey): UseStore {
-  let s = stores.get(db);
+/** The taste profile whose databases the studio reads and writes (storage/profiles.ts); the page and the worker each set it. */
+let activeProfile: string = DEFAULT_PROFILE_ID;
+
+/** Switches every later read and write to `profile`'s databases (open connections of the old profile stay cached for reuse). */
+export function setStorageProfile(profile: string): void {
+  activeProfile = profile;
+}
+
+export function storageProfile(): string {
+  return activeProfile;
+}
+
+/** The idb-keyval store of one database of a profile (created on first use, so importing this module never opens a database). */
+export function storeFor(db: DbKey, profile: string = activeProfile): UseStore {
+  const name = databaseName(db, profile);
+  let s = stores.get(name);
   if (!s) {
-    s = createStore(DB[db], STORE_NAME);
-    stores.set(db, s);
+    const raw = createStore(name, STORE_NAME);
+    const hooked = new WeakSet<IDBDatabase>();
+    // Every connection closes when another context deletes (or upgrades) its database, e.g. a profile deleted in another
+    // tab, or from the page while the worker still holds it; the next use reopens it (inTx retries on InvalidStateError).
+    s = (mode, callback) =>
+      raw(mode, (os) => {
+        const db = os.transaction.db;
+        if (!hooked.has(db)) {
+          hooked.add(db);
+          db.onversionchange = () => db.close();
+        }
+        return callback(os);
+      });
+    stores.set(name, s);
   }
   return s;
 }
 
 /** Drops the cached connection so the next call reopens it (Firefox may throw InvalidStateError after a quota abort until then). */
-function reopen(db: DbKey): void {
-  stores.delete(db);
+function reopen(db: DbKey, profile: string): void {
+  stores.delete(databaseName(db, profile));
+}
+
+/** Closes and forgets this context's connections to a profile's databases (after a switch, and before they are deleted: an open connection blocks deleteDatabase). */
+export async function closeProfileStores(profile: string): Promise<void> {
+  for (const db of Object.keys(DB) as DbKey[]) {
+    if (SHARED_DBS.includes(db)) continue;
+    const name = databaseName(db, profile);
+    const store = stores.get(name);
+    if (!store) continue;
+    stores.delete(name);
+    await store('readonly', (os) => os.transaction.db.close()).catch(() => undefined); // close() waits for running transactions
+  }
 }
 
 function isInvalidState(e: unknown): boolean {
@@ -46,9 +83,9 @@ function settled(tx: IDBTransaction): Promise<void> {
  * aborts the transaction, so a readwrite body either writes everything or nothing. `what` names the data for
  * StorageFullError ("the pair", "the checkpoint"). `body` may await only IDB requests (e.g. `req(os.get(k))`).
  */
-export async function inTx<T>(db: DbKey, mode: IDBTransactionMode, what: string, body: (os: IDBObjectStore) => T | Promise<T>): Promise<T> {
+export async function inTx<T>(db: DbKey, mode: IDBTransactionMode, what: string, body: (os: IDBObjectStore) => T | Promise<T>, profile: string = activeProfile): Promise<T> {
   const attempt = () =>
-    storeFor(db)(mode, async (os) => {
+    storeFor(db, profile)(mode, async (os) => {
       const tx = os.transaction;
       const done = settled(tx);
       try {
@@ -70,7 +107,7 @@ export async function inTx<T>(db: DbKey, mode: IDBTransactionMode, what: string,
   } catch (e) {
     if (isQuotaError(e)) throw e instanceof StorageFullError ? e : new StorageFullError(what, { cause: e });
     if (!isInvalidState(e)) throw e;
-    reopen(db);
+    reopen(db, profile);
     try {
       return await attempt();
     } catch (e2) {
@@ -109,12 +146,18 @@ export async function valuesWithPrefix<T>(db: DbKey, prefix: (string | number)[]
 }
 
 /** [key, value] of every entry under a prefix, in key order. */
-export async function entriesWithPrefix<T>(db: DbKey, prefix: (string | number)[]): Promise<[Key, T][]> {
-  return inTx(db, 'readonly', 'the values', async (os) => {
-    const range = prefixRange(prefix);
-    const [ks, vs] = await Promise.all([req(os.getAllKeys(range)), req(os.getAll(range))]);
-    return ks.map((k, i) => [k, vs[i] as T] as [Key, T]);
-  });
+export async function entriesWithPrefix<T>(db: DbKey, prefix: (string | number)[], profile: string = activeProfile): Promise<[Key, T][]> {
+  return inTx(
+    db,
+    'readonly',
+    'the values',
+    async (os) => {
+      const range = prefixRange(prefix);
+      const [ks, vs] = await Promise.all([req(os.getAllKeys(range)), req(os.getAll(range))]);
+      return ks.map((k, i) => [k, vs[i] as T] as [Key, T]);
+    },
+    profile,
+  );
 }
 
 const skippedNotes = new Set<string>();
@@ -140,9 +183,9 @@ export async function allEntries(db: DbKey): Promise<[Key, unknown][]> {
 }
 
 /** Values of exact keys (undefined where absent). */
-export async function getValues<T>(db: DbKey, ks: Key[]): Promise<(T | undefined)[]> {
+export async function getValues<T>(db: DbKey, ks: Key[], profile: string = activeProfile): Promise<(T | undefined)[]> {
   if (ks.length === 0) return [];
-  return inTx(db, 'readonly', 'the values', (os) => Promise.all(ks.map((k) => req(os.get(k)) as Promise<T | undefined>)));
+  return inTx(db, 'readonly', 'the values', (os) => Promise.all(ks.map((k) => req(os.get(k)) as Promise<T | undefined>)), profile);
 }
 
 /** Empties one database (tests, and a future "delete everything" action after an export). */

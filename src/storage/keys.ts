@@ -14,6 +14,17 @@ export const DB = {
 // DO NOT RENAME WITHOUT A MIGRATION: existing users' data lives here.
 export const STORE_NAME = 'kv';
 
+/** Databases shared by every taste profile (device bookkeeping, the profile list); the others are one set per profile. */
+export const SHARED_DBS: readonly DbKey[] = ['meta'];
+
+// DO NOT CHANGE WITHOUT A MIGRATION: the first profile is the data every studio had before profiles (the unsuffixed names).
+export const DEFAULT_PROFILE_ID = 'default';
+
+/** The IndexedDB name of one database of a profile: the first profile and the shared databases keep the names above; another profile's carry "~<id>". */
+export function databaseName(db: DbKey, profile: string): string {
+  return profile === DEFAULT_PROFILE_ID || SHARED_DBS.includes(db) ? DB[db] : `${DB[db]}~${profile}`;
+}
+
 /** Version written into every record (`v`); bump it together with a migration in the owning module. */
 export const RECORD_VERSION = 1;
 
@@ -33,6 +44,7 @@ export const KEY = {
   backendChoice: ['backend-choice'] as [string], // the measured backend choice of this device (platform/browser.ts CachedChoice)
   blindVote: (id: string) => ['blind', id] as [string, string], // BlindVoteRecord
   moodItem: (id: string) => ['mood', id] as [string, string], // MoodboardItemRecord
+  profiles: ['profiles'] as [string], // (meta) ProfileListRecord: the taste profiles and which one is open
 } as const;
 
 /** Kinds, for listing by key range. */

@@ -1,5 +1,7 @@
 // Module-level actions for the session (zustand "practice with no store actions"): boot the worker, load the model, restore labels / metrics / checkpoints from IndexedDB, and route worker-wide events (fatal errors).
 import { listLabels } from '../storage/labels';
+import { loadProfiles } from '../storage/profiles';
+import { setStorageProfile } from '../storage/db';
 import { appendMetrics, clearRun, getMetrics } from '../storage/runs';
 import { loadBlindVotes } from './blindActions';
 import { StudioClient } from '../worker/client';
@@ -51,8 +53,12 @@ export async function boot(search: string, makeClient: () => StudioApi = () => n
     const ready = await client.init(url.backend);
     patch('session', { backend: ready.backend, phase: 'downloading' });
     const { rank, alpha, targets } = useStudioStore.getState().settings.train;
+    const { profiles, active } = await loadProfiles(); // the open taste profile's databases hold the labels and checkpoints
+    setStorageProfile(active);
+    patch('profiles', { list: profiles, active });
     const loaded = await client.load(url.model, {
       lora: { rank, alpha, targets },
+      profile: active,
       onProgress: (e) => {
         if (e.type === 'load-progress') patch('session', { download: { loaded: e.loadedBytes, total: e.totalBytes } });
         else patch('session', { phase: 'compiling' });

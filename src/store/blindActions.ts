@@ -57,7 +57,7 @@ export async function nextBlind(): Promise<void> {
   const { a, b } = s.blind;
   patch('blind', { loading: true, revealed: null, round: null, error: null });
   try {
-    const e = await getClient().blind({ prompt, seed, a: refOf(a), b: refOf(b) }, { signal: abort.signal });
+    const e = await getClient().blind({ prompt, seed, a: refOf(a), b: refOf(b), steps: s.settings.train.sampleSteps }, { signal: abort.signal });
     patch('blind', { round: { prompt, seed, images: e.images, leftIsA: random() < 0.5 }, loading: false });
   } catch (e) {
     if (!isAbort(e)) patch('blind', { error: errorMessage(e), loading: false });

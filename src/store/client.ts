@@ -4,7 +4,7 @@ import type { StudioClient } from '../worker/client';
 /** The client methods actions use (a fake in unit tests implements just these). */
 export type StudioApi = Pick<
   StudioClient,
-  'init' | 'load' | 'generate' | 'pair' | 'grid' | 'train' | 'rollback' | 'newAdapter' | 'exportLora' | 'importLora' | 'setLoraScale' | 'compare' | 'reference' | 'rewardTrain' | 'moodboardTrain' | 'rate' | 'blind' | 'gallery' | 'subscribe'
+  'init' | 'load' | 'generate' | 'pair' | 'grid' | 'train' | 'rollback' | 'newAdapter' | 'exportLora' | 'importLora' | 'setLoraScale' | 'compare' | 'reference' | 'rewardTrain' | 'moodboardTrain' | 'rate' | 'blind' | 'gallery' | 'profile' | 'blend' | 'subscribe'
 >;
 
 let current: StudioApi | null = null;

@@ -1,7 +1,7 @@
 // Compare action: base model (LoRA scale 0) vs the tuned adapter at the chosen scale, on the same prompts and seeds, one worker request per cell.
 import type { GeneratedImage } from '../worker/protocol';
 import { getClient } from './client';
-import { patch } from './index';
+import { patch, useStudioStore } from './index';
 
 export interface CompareCell {
   prompt: string;
@@ -20,7 +20,7 @@ export async function runCompare(prompts: string[], seeds: number[], scale: numb
   for (const prompt of prompts) {
     for (const seed of seeds) {
       if (signal?.aborted) return;
-      const r = await client.compare({ prompt, seed }, { signal });
+      const r = await client.compare({ prompt, seed, steps: useStudioStore.getState().settings.train.sampleSteps }, { signal });
       onCell({ prompt, seed, base: r.base, tuned: r.tuned, scale: r.scale });
     }
   }

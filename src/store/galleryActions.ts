@@ -22,7 +22,8 @@ export async function sampleGallery(): Promise<void> {
     patch('gallery', { error: 'Every prompt is switched off; switch one on in the Label view.' });
     return;
   }
-  const same = JSON.stringify([prompts, GALLERY_SEEDS]) === JSON.stringify([s.gallery.prompts, s.gallery.seeds]);
+  const steps = s.settings.train.sampleSteps;
+  const same = JSON.stringify([prompts, GALLERY_SEEDS, steps]) === JSON.stringify([s.gallery.prompts, s.gallery.seeds, s.gallery.steps]);
   const wanted: Omit<GalleryRow, 'images'>[] = [
     { key: 'base', label: 'base model', checkpointId: null, step: null },
     ...s.training.checkpoints
@@ -33,13 +34,13 @@ export async function sampleGallery(): Promise<void> {
   const kept = same ? s.gallery.rows.filter((r) => wanted.some((w) => w.key === r.key)) : [];
   const todo = wanted.filter((w) => !kept.some((r) => r.key === w.key));
   const order = (rows: GalleryRow[]) => wanted.flatMap((w) => rows.filter((r) => r.key === w.key));
-  patch('gallery', { prompts, seeds: GALLERY_SEEDS, rows: order(kept), loading: todo.length > 0, error: null });
+  patch('gallery', { prompts, seeds: GALLERY_SEEDS, steps, rows: order(kept), loading: todo.length > 0, error: null });
   if (todo.length === 0) return;
   abort = new AbortController();
   const models: ModelRef[] = todo.map((t) => (t.checkpointId ? { checkpoint: t.checkpointId } : 'base'));
   try {
     await getClient().gallery(
-      { prompts, seeds: GALLERY_SEEDS, models },
+      { prompts, seeds: GALLERY_SEEDS, models, steps },
       {
         signal: abort.signal,
         onProgress: (e) => {

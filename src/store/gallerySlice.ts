@@ -13,6 +13,7 @@ export interface GalleryRow {
 
 export interface GalleryState {
   prompts: string[];
+  steps: number; // DDIM steps the rows were sampled with (the recipe's sampleSteps; rows of another count are sampled again)
   seeds: number[];
   rows: GalleryRow[];
   loading: boolean;
@@ -23,6 +24,6 @@ export interface GallerySlice {
   gallery: GalleryState;
 }
 
-export const initialGallery: GalleryState = { prompts: [], seeds: [], rows: [], loading: false, error: null };
+export const initialGallery: GalleryState = { prompts: [], seeds: [], steps: 0, rows: [], loading: false, error: null };
 
 export const createGallerySlice: StateCreator<StudioState, [], [], GallerySlice> = () => ({ gallery: { ...initialGallery } });

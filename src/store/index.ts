@@ -9,8 +9,9 @@ import { createTrainingSlice, type TrainingSlice } from './trainingSlice';
 import { createBlindSlice, type BlindSlice } from './blindSlice';
 import { createGallerySlice, type GallerySlice } from './gallerySlice';
 import { createMoodboardSlice, type MoodboardSlice } from './moodboardSlice';
+import { createProfilesSlice, type ProfilesSlice } from './profilesSlice';
 
-export type StudioState = SessionSlice & LabelingSlice & TrainingSlice & SettingsSlice & StorageSlice & BlindSlice & GallerySlice & MoodboardSlice;
+export type StudioState = SessionSlice & LabelingSlice & TrainingSlice & SettingsSlice & StorageSlice & BlindSlice & GallerySlice & MoodboardSlice & ProfilesSlice;
 
 // DO NOT RENAME WITHOUT A MIGRATION: users' settings live under this localStorage key.
 export const SETTINGS_STORAGE_KEY = 'd3po-studio-settings-v1';
@@ -26,6 +27,7 @@ export const useStudioStore = create<StudioState>()(
       ...createBlindSlice(...a),
       ...createGallerySlice(...a),
       ...createMoodboardSlice(...a),
+      ...createProfilesSlice(...a),
     }),
     {
       name: SETTINGS_STORAGE_KEY,

@@ -1,4 +1,6 @@
 // LoRA export from the page: asks the worker for the file with its ModelSpec metadata (title, gallery thumbnail, clicks, β, recipe) and packs the PEFT layout as one zip with adapter_config.json, the thumbnail and a generated model card (README.md); the kohya layout is the single .safetensors file.
+import type { ProfilesState } from './profilesSlice';
+import { DEFAULT_PROFILE_ID } from '../storage/keys';
 import { modelCard, type CardEvidence } from '../core/model/loraFile/modelCard';
 import { writeZip, type ZipEntry } from '../core/io/zip';
 import { slug } from '../core/io/slug';
@@ -33,11 +35,11 @@ export async function exportLora(layout: 'peft' | 'kohya', title = ''): Promise<
     const clicks = s.labeling.undo.filter((l) => l.vote === 0 || l.vote === 1).length;
     const prompts = activePrompts(s.settings).slice(0, GALLERY_PROMPTS);
     const e = await getClient().exportLora(layout, {
-      title: title.trim() || undefined,
+      title: title.trim() || profileTitle(s.profiles), // a named profile titles its export (the first profile keeps the generated title)
       clicks,
       beta: s.settings.train.beta,
       recipe: { ...s.settings.train },
-      thumbnail: prompts.length ? { prompts, seed: GALLERY_SEEDS[0] } : undefined,
+      thumbnail: prompts.length ? { prompts, seed: GALLERY_SEEDS[0], steps: s.settings.train.sampleSteps } : undefined,
     });
     const step = Number(e.metadata.studio_step ?? 0);
     const kb = (n: number) => `${(n / 1024).toFixed(1)} KB`;
@@ -58,4 +60,9 @@ export async function exportLora(layout: 'peft' | 'kohya', title = ''): Promise<
     patch('storage', { busy: false, error: errorMessage(err), message: null });
     return null;
   }
+}
+
+/** A named profile's name as the LoRA's title; undefined for the first profile (the worker writes "<model> taste (d3po, step N)"). */
+function profileTitle(p: ProfilesState): string | undefined {
+  return p.active === DEFAULT_PROFILE_ID ? undefined : p.list.find((x) => x.id === p.active)?.name;
 }

@@ -57,6 +57,12 @@ export function fillQueue(): void {
   }
 }
 
+/** Drops every pair and grid on screen, queued or in flight (another profile was opened: they belong to the old one). */
+export function dropPairs(): void {
+  cancelInFlight();
+  patch('labeling', { current: null, queue: [], shown: false, grid: null, gridQueue: [], gridShown: false, gridBest: null, error: null });
+}
+
 /** Switches between pairs and best-of-4 grids; what is queued for the other mode is dropped (pruned later). */
 export function setGridMode(on: boolean): void {
   cancelInFlight();
@@ -84,7 +90,7 @@ function track<T>(run: (signal: AbortSignal) => Promise<T>, onDone: (value: T) =
 function requestGrid(prompt: string): void {
   const seed = Math.floor(random() * MAX_SEED);
   track(
-    (signal) => getClient().grid({ prompt, seed, size: GRID_SIZE }, { signal }),
+    (signal) => getClient().grid({ prompt, seed, size: GRID_SIZE, steps: useStudioStore.getState().settings.train.sampleSteps }, { signal }),
     (e) => {
       const view: GridView = { gridId: e.gridId, prompt: e.prompt, seed: e.seed, loraVersion: e.loraVersion, images: e.images, pairIds: e.pairIds, implicitRewards: e.implicitRewards };
       const { labeling, settings } = useStudioStore.getState();
@@ -99,7 +105,7 @@ function requestPair(prompt: string): void {
   const seed = Math.floor(random() * MAX_SEED);
   const check = isCheckTurn(pairRequests++);
   track(
-    (signal) => getClient().pair({ prompt, seed, check }, { signal }),
+    (signal) => getClient().pair({ prompt, seed, check, steps: useStudioStore.getState().settings.train.sampleSteps }, { signal }),
     (e) => {
       const view: PairView = { pairId: e.pairId, prompt: e.prompt, seed: e.seed, loraVersion: e.loraVersion, images: e.images, leftIsFirst: random() < 0.5, predicted: e.predicted, check: e.check };
       const { labeling, settings } = useStudioStore.getState();

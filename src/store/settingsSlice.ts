@@ -53,16 +53,31 @@ export interface SettingsSlice {
   settings: SettingsState;
 }
 
-/** 2: the taste recipe replaced the old training defaults (one step per vote, lr 3e-4) and `online` became `autoTrain`. */
-export const SETTINGS_VERSION = 2;
+/**
+ * 2: the taste recipe replaced the old training defaults (one step per vote, lr 3e-4) and `online` became `autoTrain`.
+ * 3: pairs are sampled with the recipe's sampleSteps (10) instead of the model's 20, with the learning rate chosen for 10.
+ */
+export const SETTINGS_VERSION = 3;
+
+/** Version 2's default learning rate, chosen for 20-step pairs. */
+const V2_LEARNING_RATE = 5e-4;
+/** The step count every pair had before sampleSteps existed (the model's own). */
+const V2_SAMPLE_STEPS = 20;
 
 /** Maps settings persisted by an older version onto this one (unknown fields are dropped by mergeSettings' defaults). */
 export function migrateSettings(persisted: Partial<SettingsState> & Record<string, unknown>, version: number): Partial<SettingsState> {
   if (version >= SETTINGS_VERSION) return persisted;
-  // Version 1's training config was never chosen by measurement: start from the recipe, keep the person's manual fields.
-  const old = (persisted.train ?? {}) as Partial<StudioTrainConfig>;
-  const { online: _online, refreshReference: _refresh, ...rest } = persisted;
-  return { ...rest, train: { ...defaultStudioTrainConfig, ...(old.steps ? { steps: old.steps } : {}), ...(old.checkpointEvery ? { checkpointEvery: old.checkpointEvery } : {}) } };
+  if (version <= 1) {
+    // Version 1's training config was never chosen by measurement: start from the recipe, keep the person's manual fields.
+    const old = (persisted.train ?? {}) as Partial<StudioTrainConfig>;
+    const { online: _online, refreshReference: _refresh, ...rest } = persisted;
+    return { ...rest, train: { ...defaultStudioTrainConfig, ...(old.steps ? { steps: old.steps } : {}), ...(old.checkpointEvery ? { checkpointEvery: old.checkpointEvery } : {}) } };
+  }
+  // Version 2: the default learning rate moves with the new step count; a learning rate the person chose was chosen for 20-step pairs, so it keeps them.
+  const train = persisted.train;
+  if (train == null) return persisted;
+  const own = train.learningRate !== undefined && train.learningRate !== V2_LEARNING_RATE;
+  return { ...persisted, train: own ? { ...train, sampleSteps: V2_SAMPLE_STEPS } : { ...train, learningRate: defaultStudioTrainConfig.learningRate, sampleSteps: defaultStudioTrainConfig.sampleSteps } };
 }
 
 export const defaultSettings: SettingsState = {

@@ -1,8 +1,9 @@
-// The studio page shell: backend and model status, the adapter badge, a fatal-error banner with Reload, and the tabs (Label · Train · Moodboard · Blind test · Compare · Generate · Data). State comes from the store; the worker is booted in main.tsx.
+// The studio page shell: backend and model status, the taste profile (switch, blend), the adapter badge, a fatal-error banner with Reload, and the tabs (Label · Train · Moodboard · Blind test · Compare · Generate · Data). State comes from the store; the worker is booted in main.tsx.
 import { useStudioStore } from '../store';
 import { setView } from '../store/actions';
 import type { View } from '../store/sessionSlice';
 import { BackendStatus } from './components/BackendStatus';
+import { ProfileBar } from './components/ProfileBar';
 import { ProgressBar } from './components/ProgressBar';
 import { CompareView } from './views/CompareView';
 import { DataView } from './views/DataView';
@@ -31,6 +32,7 @@ export function App() {
       <header>
         <h1>d3po studio</h1>
         <BackendStatus backend={backend} />
+        <ProfileBar />
         {urlWarning && <p className="warning">{urlWarning}</p>}
       </header>
 

@@ -1,6 +1,7 @@
 // Main-thread facade over the studio worker: typed promise-returning calls, progress callbacks, an event subscription and AbortSignal cancel (squoosh worker-bridge; excalidraw worker trio).
 import type { BackendName } from '../platform/backendTypes';
 import type {
+  BlendEvent,
   BlindReadyEvent,
   GalleryDoneEvent,
   CallType,
@@ -74,12 +75,22 @@ export class StudioClient {
   }
 
   /** Downloads public/models/<folder>/model.safetensors in the worker, builds the model and compiles its kernels. */
-  load(folder: string, options: CallOptions<ProgressOf['load']> & { lora?: { rank: number; alpha: number; targets?: string[] } } = {}): Promise<LoadedEvent> {
+  load(folder: string, options: CallOptions<ProgressOf['load']> & { lora?: { rank: number; alpha: number; targets?: string[] }; profile?: string } = {}): Promise<LoadedEvent> {
     if (!MODEL_FOLDER_PATTERN.test(folder)) {
       return Promise.reject(new StudioRequestError(`Invalid model folder '${folder}'; use a folder name under /models/, e.g. ?model=tiny-test.`));
     }
     const url = new URL(`${import.meta.env.BASE_URL}models/${folder}/model.safetensors`, globalThis.location.href).href;
-    return this.call('load', (id) => ({ type: 'load', id, folder, url, lora: options.lora }), options);
+    return this.call('load', (id) => ({ type: 'load', id, folder, url, lora: options.lora, profile: options.profile }), options);
+  }
+
+  /** Opens another taste profile in the worker (its newest checkpoint, or a new adapter of `lora`'s shape); clears the blend. */
+  profile(profile: string, lora: { rank: number; alpha: number; targets?: string[] }): Promise<LoraEvent> {
+    return this.call('profile', (id) => ({ type: 'profile', id, profile, lora }), {});
+  }
+
+  /** Samples Generate, Compare and A/B pairs with a blend of profiles (no parts: the open profile alone). */
+  blend(parts: { profile: string; weight: number }[]): Promise<BlendEvent> {
+    return this.call('blend', (id) => ({ type: 'blend', id, parts }), {});
   }
 
   /** Generates and stores one D3PO pair from a shared x_T; resolves with its id and both images (trajectories stay in the worker). */

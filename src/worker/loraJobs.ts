@@ -61,7 +61,7 @@ function ownBuffer(bytes: Uint8Array): ArrayBuffer {
 /** The ModelSpec thumbnail: the gallery's prompts at its first seed, sampled with the adapter, tiled 2 × 2, as JPEG. */
 async function thumbnailJpeg(s: Session, t: NonNullable<ExportFacts['thumbnail']>, ctx: JobContext): Promise<Uint8Array> {
   if (!Array.isArray(t.prompts) || t.prompts.length < 1 || t.prompts.length > 4) throw new Error('A LoRA thumbnail needs 1 to 4 prompts.');
-  const steps = s.model.config.sample.steps;
+  const steps = t.steps ?? s.model.config.sample.steps;
   for (const p of t.prompts) checkSampleArgs(p, t.seed, steps);
   const images = await sampleWith(s, 'current', t.prompts, t.seed, steps, ctx);
   const size = images[0].width;

@@ -1,14 +1,12 @@
 // The worker's moodboard job: reads the stored moodboard, checks it and encodes every image with the autoencoder (MiniSD.encode) before anything changes, then runs the recipe's Diffusion-DPO steps (Wallace et al. 2023; SalesforceAIResearch/DiffusionDPO train.py) into the session's LoRA — the adapter D3PO trains — posting a dashboard row per step, letting pair requests through between steps, checkpointing like the D3PO job and stopping cooperatively.
 import { createRng } from '../core/rng';
-import { loraIsFinite } from '../core/model/lora';
 import { encodeMoodboardImages, MoodboardTrainer } from '../core/moodboard/moodboardTrainer';
 import { moodboardProblem } from '../core/moodboard/moodboardPairs';
 import { listMoodboardItems } from '../storage/moodboard';
-import { appendMetrics } from '../storage/runs';
 import type { JobContext } from './jobContext';
 import { moodboardRequestProblem, moodboardRow, type MoodboardTrainRequest } from './moodboardTrain';
-import { restoreLastGood } from './trainJob';
-import { checkpointNow, loraStatus, type Session } from './session';
+import { runSteps } from './stepLoop';
+import { loraStatus, type Session } from './session';
 
 export async function handleMoodboardTrain(s: Session, req: MoodboardTrainRequest, ctx: JobContext): Promise<void> {
   // Everything that can refuse the request runs before the adapter, optimizer, metrics or checkpoints change.
@@ -26,35 +24,22 @@ export async function handleMoodboardTrain(s: Session, req: MoodboardTrainReques
   const recipe = req.recipe;
   const trainer = new MoodboardTrainer(s.model, s.lora, s.optimizer, recipe, items.map((it, k) => ({ latent: latents[k], caption: it.caption.trim(), liked: it.liked })), createRng(req.seed));
 
-  let done = 0;
-  let stopped = false;
-  let lastSaved = s.checkpointStep;
-  for (let i = 1; i <= recipe.steps; i++) {
-    await ctx.runUrgent?.();
-    if (ctx.cancelled()) {
-      stopped = true;
-      break;
-    }
-    const t0 = performance.now();
-    const result = await trainer.step();
-    if (!Number.isFinite(result.loss) || !Number.isFinite(result.gradNorm) || !(await loraIsFinite(s.lora))) {
-      const what = await restoreLastGood(s);
-      throw new Error(`Moodboard training stopped at step ${s.optimizer.step}: the loss or the weights became NaN/Inf (learning rate ${recipe.learningRate} may be too high); ${what}. Lower the learning rate in the Moodboard's Advanced settings and train again.`);
-    }
-    done++;
-    const row = moodboardRow(result, s.optimizer.step, recipe.learningRate, items.length, recipe.pairsPerStep, performance.now() - t0, Date.now());
-    await appendMetrics(req.runId, [row]);
-    ctx.post({ type: 'train-step', id: req.id, row, index: i, total: recipe.steps });
-    if (s.optimizer.step % req.checkpointEvery === 0) {
-      const saved = await checkpointNow(s, `${s.modelId} step ${s.optimizer.step} (moodboard)`);
-      lastSaved = saved.step;
-      ctx.post({ type: 'checkpoint-saved', id: req.id, checkpointId: saved.id, step: saved.step });
-    }
-  }
-  // A run always ends on a checkpoint, so a reload resumes where it stopped.
-  if (done > 0 && lastSaved !== s.optimizer.step) {
-    const saved = await checkpointNow(s, `${s.modelId} step ${s.optimizer.step} (moodboard)`);
-    ctx.post({ type: 'checkpoint-saved', id: req.id, checkpointId: saved.id, step: saved.step });
-  }
+  const { done, stopped } = await runSteps(
+    s,
+    {
+      id: req.id,
+      runId: req.runId,
+      steps: recipe.steps,
+      checkpointEvery: req.checkpointEvery,
+      checkpointNote: () => `${s.modelId} step ${s.optimizer.step} (moodboard)`,
+      step: async () => {
+        const result = await trainer.step();
+        return { loss: result.loss, gradNorm: result.gradNorm, row: (ms) => moodboardRow(result, s.optimizer.step, recipe.learningRate, items.length, recipe.pairsPerStep, ms, Date.now()) };
+      },
+      nonFinite: (step, restored) =>
+        `Moodboard training stopped at step ${step}: the loss or the weights became NaN/Inf (learning rate ${recipe.learningRate} may be too high); ${restored}. Lower the learning rate in the Moodboard's Advanced settings and train again.`,
+    },
+    ctx,
+  );
   ctx.post({ type: 'moodboard-trained', id: req.id, stepsDone: done, stopped, liked, disliked, lora: loraStatus(s) });
 }

@@ -9,6 +9,7 @@ import type { Trajectory } from '../core/diffusion/sample';
 import { trajectoryRows } from '../core/algorithms/referenceCache';
 import { implicitReward, GUESS_SKIP_FINAL, predictedPreference } from '../core/taste/implicitReward';
 import { CHECK_TUNED, sampleCheckPair } from '../core/taste/checkPairs';
+import { withSamplingAdapter } from './profileJobs';
 
 const MAX_STEPS = 1000;
 
@@ -68,7 +69,7 @@ export async function handlePair(s: Session, req: PairRequest, ctx: JobContext):
   const hooks = { onStep: (step: number, total: number) => ctx.post({ type: 'generate-progress', id: req.id, step, total }), shouldCancel: ctx.cancelled };
   const { trajectories, final } = check
     ? await sampleCheckPair(s.model, s.lora, req.prompt, req.seed, { steps }, hooks)
-    : await sampleWithTrajectory(s.model, { prompts: [req.prompt, req.prompt], seed: req.seed, sharedInitialNoise: true, sample: { steps }, lora: s.lora }, hooks);
+    : await withSamplingAdapter(s, (lora) => sampleWithTrajectory(s.model, { prompts: [req.prompt, req.prompt], seed: req.seed, sharedInitialNoise: true, sample: { steps }, lora }, hooks));
   const images = await decodeToImages(s, final);
   const pairId = `pair-${Date.now().toString(36)}-${crypto.randomUUID().slice(0, 8)}`;
   const predicted = check ? CHECK_TUNED : await adapterPrediction(s, pairId, [trajectories[0], trajectories[1]]);
@@ -95,10 +96,12 @@ export async function handleGrid(s: Session, req: GridRequest, ctx: JobContext):
   if (!Number.isInteger(req.size) || req.size < 2 || req.size > 8) throw new Error(`A best-of-k grid needs k from 2 to 8 images, got ${req.size}.`);
   const t0 = performance.now();
   const version = loraVersion(s);
-  const { trajectories, final } = await sampleWithTrajectory(
-    s.model,
-    { prompts: new Array<string>(req.size).fill(req.prompt), seed: req.seed, sharedInitialNoise: true, sample: { steps }, lora: s.lora },
-    { onStep: (step, total) => ctx.post({ type: 'generate-progress', id: req.id, step, total }), shouldCancel: ctx.cancelled },
+  const { trajectories, final } = await withSamplingAdapter(s, (lora) =>
+    sampleWithTrajectory(
+      s.model,
+      { prompts: new Array<string>(req.size).fill(req.prompt), seed: req.seed, sharedInitialNoise: true, sample: { steps }, lora },
+      { onStep: (step, total) => ctx.post({ type: 'generate-progress', id: req.id, step, total }), shouldCancel: ctx.cancelled },
+    ),
   );
   const images = await decodeToImages(s, final);
   const gridId = `grid-${Date.now().toString(36)}-${crypto.randomUUID().slice(0, 8)}`;
@@ -134,16 +137,17 @@ export async function handleGrid(s: Session, req: GridRequest, ctx: JobContext):
 export async function handleCompare(s: Session, req: CompareRequest, ctx: JobContext): Promise<void> {
   const steps = req.steps ?? s.model.config.sample.steps;
   checkSampleArgs(req.prompt, req.seed, steps);
-  const scale = s.scale * (s.lora.config.alpha / s.lora.config.rank);
   const images: GeneratedImage[] = [];
-  // Same prompt and seed => same x_T and same per-step noise; only the LoRA scale differs.
-  for (const [k, loraScale] of [0, scale].entries()) {
-    const { final } = await sampleWithTrajectory(
-      s.model,
-      { prompts: [req.prompt], seed: req.seed, sample: { steps }, lora: s.lora, loraScale },
-      { onStep: (step, total) => ctx.post({ type: 'generate-progress', id: req.id, step: k * total + step, total: 2 * total }), shouldCancel: ctx.cancelled },
-    );
-    images.push(...(await decodeToImages(s, final)));
-  }
+  // Same prompt and seed => same x_T and same per-step noise; only the LoRA scale differs (the tuned side is the profiles' blend when one is set).
+  await withSamplingAdapter(s, async (lora) => {
+    for (const [k, loraScale] of [0, s.scale * lora.scale].entries()) {
+      const { final } = await sampleWithTrajectory(
+        s.model,
+        { prompts: [req.prompt], seed: req.seed, sample: { steps }, lora, loraScale },
+        { onStep: (step, total) => ctx.post({ type: 'generate-progress', id: req.id, step: k * total + step, total: 2 * total }), shouldCancel: ctx.cancelled },
+      );
+      images.push(...(await decodeToImages(s, final)));
+    }
+  });
   ctx.post({ type: 'compared', id: req.id, base: images[0], tuned: images[1], scale: s.scale }, [images[0].rgba, images[1].rgba]);
 }

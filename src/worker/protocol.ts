@@ -5,7 +5,7 @@ import type { StudioTrainConfig } from './trainConfig';
 import type { RateRequestEvent, RatingsRequest, RewardRoundEvent, RewardTrainedEvent, RewardTrainRequest } from './rewardTrain';
 import type { MoodboardTrainedEvent, MoodboardTrainRequest } from './moodboardTrain';
 import type { GenerateParams, ModelRef } from './protocolTypes';
-import type { BlindReadyEvent, GalleryDoneEvent, GalleryRowEvent, CheckpointSavedEvent, ComparedEvent, CompilingEvent, GeneratedEvent, GenerateProgressEvent, GridReadyEvent, LoadedEvent, LoadProgressEvent, LoraEvent, LoraFileEvent, PairReadyEvent, ReadyEvent, TrainedEvent, TrainStepEvent } from './protocolEvents';
+import type { BlendEvent, BlindReadyEvent, GalleryDoneEvent, GalleryRowEvent, CheckpointSavedEvent, ComparedEvent, CompilingEvent, GeneratedEvent, GenerateProgressEvent, GridReadyEvent, LoadedEvent, LoadProgressEvent, LoraEvent, LoraFileEvent, PairReadyEvent, ReadyEvent, TrainedEvent, TrainStepEvent } from './protocolEvents';
 
 export type * from './protocolTypes';
 export type * from './protocolEvents';
@@ -26,6 +26,22 @@ export interface LoadRequest {
   folder: string; // models/<folder>/model.safetensors
   url: string; // absolute URL of model.safetensors
   lora?: { rank: number; alpha: number; targets?: string[] }; // shape of a new adapter when no checkpoint of this model exists
+  profile?: string; // the taste profile whose databases hold the checkpoints (storage/profiles.ts; default: the first)
+}
+
+/** Opens another taste profile: its newest checkpoint (or a new adapter of `lora`'s shape); the blend is cleared. */
+export interface ProfileRequest {
+  type: 'profile';
+  id: number;
+  profile: string;
+  lora: { rank: number; alpha: number; targets?: string[] };
+}
+
+/** Samples Generate, Compare and A/B pairs with a blend of profiles (their newest checkpoints) instead of the open one alone; no parts = the open profile alone. */
+export interface BlendRequest {
+  type: 'blend';
+  id: number;
+  parts: { profile: string; weight: number }[]; // the open profile's part uses its live adapter
 }
 
 export interface GenerateRequest extends GenerateParams {
@@ -101,7 +117,7 @@ export interface ExportFacts {
   clicks?: number; // A/B votes
   beta?: number;
   recipe?: Record<string, unknown>;
-  thumbnail?: { prompts: string[]; seed: number }; // the gallery's prompts and first seed: sampled with the adapter, tiled 2 × 2
+  thumbnail?: { prompts: string[]; seed: number; steps?: number }; // the gallery's prompts, first seed and DDIM steps (default: the model's): sampled with the adapter, tiled 2 × 2
 }
 
 export interface ImportLoraRequest {
@@ -173,6 +189,8 @@ export type StudioRequest =
   | ReferenceRequest
   | BlindRequest
   | GalleryRequest
+  | ProfileRequest
+  | BlendRequest
   | RewardTrainRequest
   | MoodboardTrainRequest
   | RatingsRequest;
@@ -194,6 +212,8 @@ export interface ResultOf {
   reference: LoraEvent;
   blind: BlindReadyEvent;
   gallery: GalleryDoneEvent;
+  profile: LoraEvent;
+  blend: BlendEvent;
   'reward-train': RewardTrainedEvent;
   'moodboard-train': MoodboardTrainedEvent;
 }
@@ -215,6 +235,8 @@ export interface ProgressOf {
   reference: never;
   blind: never;
   gallery: GalleryRowEvent;
+  profile: never;
+  blend: never;
   'reward-train': RewardRoundEvent | RateRequestEvent | CheckpointSavedEvent;
   'moodboard-train': TrainStepEvent | CheckpointSavedEvent;
 }
@@ -236,6 +258,8 @@ export const RESULT_TYPES: { [K in CallType]: ResultOf[K]['type'] } = {
   reference: 'lora',
   blind: 'blind-ready',
   gallery: 'gallery-done',
+  profile: 'lora',
+  blend: 'blend',
   'reward-train': 'reward-trained',
   'moodboard-train': 'moodboard-trained',
 };

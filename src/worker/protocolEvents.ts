@@ -147,6 +147,13 @@ export interface GalleryDoneEvent {
   rows: number;
 }
 
+/** The blend now in use: each part with the checkpoint step it took (null for the open profile's live adapter). */
+export interface BlendEvent {
+  type: 'blend';
+  id: number;
+  parts: { profile: string; weight: number; step: number | null }[];
+}
+
 /** A request failed (or was cancelled); the worker stays usable. */
 export interface FailedEvent {
   type: 'failed';
@@ -180,6 +187,7 @@ export type StudioEvent =
   | BlindReadyEvent
   | GalleryRowEvent
   | GalleryDoneEvent
+  | BlendEvent
   | FailedEvent
   | FatalEvent
   | RewardRoundEvent

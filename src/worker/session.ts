@@ -25,6 +25,22 @@ export interface Session {
   note?: string;
   latentSubset?: () => Promise<Uint8Array>; // the model's pretrain-latents.safetensors (set by the worker's load), for the pretraining-loss term
   pretrainPool?: LatentPool; // ... decoded once per session
+  blend?: SessionBlend | null; // other profiles mixed into Generate, Compare and A/B pairs (profileJobs.ts); null = the open adapter alone
+}
+
+/** A blend of taste profiles: the open adapter's weight and the other profiles' newest checkpoints (frozen) with theirs. */
+export interface SessionBlend {
+  self: number;
+  others: { profile: string; adapter: LoraAdapter; weight: number }[];
+}
+
+/** Disposes everything the session owns on the backend (adapter, optimizer, reference, blend); the model stays. */
+export function disposeSessionState(s: Session): void {
+  s.optimizer.dispose();
+  s.lora.dispose();
+  s.reference?.dispose();
+  for (const o of s.blend?.others ?? []) o.adapter.dispose();
+  s.blend = null;
 }
 
 export const UNET_PREFIX = 'unet.';

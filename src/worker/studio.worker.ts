@@ -16,7 +16,11 @@ import { handleRewardTrain } from './rewardTrainJob';
 import { handleMoodboardTrain } from './moodboardJob';
 import { abandonRatings, deliverRatings } from './ratingInbox';
 import { handleExport, handleImport, handleNewAdapter, handleReference, handleRollback, handleScale } from './loraJobs';
-import { loraStatus, openSession, type Session } from './session';
+import { disposeSessionState, loraStatus, openSession, type Session } from './session';
+import { handleBlend, handleProfile, withSamplingAdapter } from './profileJobs';
+import { setStorageProfile } from '../storage/db';
+import { DEFAULT_PROFILE_ID } from '../storage/keys';
+import type { LoraAdapter } from '../core/model/lora';
 import { defaultStudioTrainConfig } from './trainConfig';
 
 declare const self: DedicatedWorkerGlobalScope;
@@ -125,6 +129,12 @@ async function run(req: Exclude<StudioRequest, { type: 'cancel' | 'ratings' }>):
         return await handleBlind(s, req, ctx);
       case 'gallery':
         return await handleGallery(s, req, ctx);
+      case 'profile':
+        session = await handleProfile(s, req, ctx);
+        clearSpareAdapters();
+        return;
+      case 'blend':
+        return await handleBlend(s, req, ctx);
     }
   } catch (err) {
     const wasCancelled = err instanceof Cancelled || err instanceof SamplingCancelled || (err instanceof DOMException && err.name === 'AbortError');
@@ -165,6 +175,7 @@ async function handleLoad(req: LoadRequest): Promise<void> {
     throw e;
   }
   model = next;
+  setStorageProfile(req.profile ?? DEFAULT_PROFILE_ID);
   session = await openSession(next, req.lora ?? { rank: defaultStudioTrainConfig.rank, alpha: defaultStudioTrainConfig.alpha });
   session.latentSubset = () => fetchLatentSubset(req);
   const cfg = next.config;
@@ -181,9 +192,7 @@ async function handleLoad(req: LoadRequest): Promise<void> {
 
 function disposeSession(): void {
   if (session == null) return;
-  session.optimizer.dispose();
-  session.lora.dispose();
-  session.reference?.dispose();
+  disposeSessionState(session);
   session = null;
 }
 
@@ -253,20 +262,24 @@ async function handleGenerate(req: GenerateRequest): Promise<void> {
   const steps = req.steps ?? model.config.sample.steps;
   if (!Number.isInteger(steps) || steps < 1 || steps > MAX_STEPS) throw new Error(`steps must be an integer from 1 to ${MAX_STEPS}, got ${steps}.`);
   const t0 = performance.now();
-  const { final } = await sampleWithTrajectory(
-    model,
-    {
-      prompts: new Array<string>(count).fill(req.prompt),
-      seed: req.seed,
-      sample: { steps, ...(req.guidanceScale != null ? { guidanceScale: req.guidanceScale } : {}) },
-      // The tuned adapter at the compare scale (a new adapter has B = 0, so this equals the base model).
-      ...(session ? { lora: session.lora, loraScale: session.scale * (session.lora.config.alpha / session.lora.config.rank) } : {}),
-    },
-    {
-      onStep: (step, total) => post({ type: 'generate-progress', id: req.id, step, total }),
-      shouldCancel: () => cancelled.has(req.id),
-    },
-  );
+  const m = model;
+  const sample = (lora?: LoraAdapter, loraScale?: number) =>
+    sampleWithTrajectory(
+      m,
+      {
+        prompts: new Array<string>(count).fill(req.prompt),
+        seed: req.seed,
+        sample: { steps, ...(req.guidanceScale != null ? { guidanceScale: req.guidanceScale } : {}) },
+        ...(lora ? { lora, loraScale } : {}),
+      },
+      {
+        onStep: (step, total) => post({ type: 'generate-progress', id: req.id, step, total }),
+        shouldCancel: () => cancelled.has(req.id),
+      },
+    );
+  // The tuned adapter (or the profiles' blend) at the compare scale (a new adapter has B = 0, so this equals the base model).
+  const s = session;
+  const { final } = s ? await withSamplingAdapter(s, (lora) => sample(lora, s.scale * lora.scale)) : await sample();
   const decoded = model.decode(final); // [B,32,32,3] in [0,1]
   final.dispose();
   let rgba: Uint8ClampedArray[];

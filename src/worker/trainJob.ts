@@ -1,17 +1,15 @@
 // The worker's train job: loads the labeled pairs from IndexedDB, runs N D3PO optimizer steps (AdamW over the LoRA) as the taste recipe says, posts one plain-number metrics row per step, appends it to the run, checkpoints every N steps, lets pair requests through between steps, and stops cooperatively (yk7333/d3po scripts/train.py).
 import { createRng } from '../core/rng';
 import { d3poTrainStep, type PreferencePair } from '../core/algorithms/d3poTrainer';
-import { loraIsFinite } from '../core/model/lora';
 import { d3poConfigOf } from '../core/taste/recipe';
 import { pairBatcher } from '../core/taste/tasteTrainer';
 import { listLabels, type Label } from '../storage/labels';
 import { getPair } from '../storage/pairs';
-import { appendMetrics } from '../storage/runs';
-import { loadCheckpoint } from '../storage/checkpoints';
 import type { MetricRow, TrainRequest } from './protocol';
 import { validateTrainConfig } from './trainConfig';
 import type { JobContext } from './jobContext';
-import { checkpointNow, freshAdapter, loraStatus, referenceCacheOf, replaceAdapter, restoreCheckpoint, setReference, type Session } from './session';
+import { loraStatus, referenceCacheOf, setReference, type Session } from './session';
+import { runSteps } from './stepLoop';
 
 /** Labels that carry a preference (A or B better) for this model, newest vote per pair. */
 export function usableLabels(labels: Label[], modelId: string): Label[] {
@@ -50,22 +48,6 @@ async function labeledPairs(labels: Label[]): Promise<PreferencePair[]> {
   return out;
 }
 
-/** Puts back the last good checkpoint (or a fresh adapter when there is none) after training produced NaN/Inf. */
-export async function restoreLastGood(s: Session): Promise<string> {
-  const id = s.checkpointId;
-  const ckpt = id ? await loadCheckpoint(id) : undefined;
-  const restored = ckpt ? restoreCheckpoint(s.model, ckpt) : null;
-  const hadReference = s.reference != null;
-  if (restored && ckpt) {
-    replaceAdapter(s, restored, 'checkpoint');
-    s.checkpointId = ckpt.id;
-    s.checkpointStep = ckpt.step;
-    if (hadReference) setReference(s, true, true);
-    return `the adapter was restored to the last good checkpoint (step ${ckpt.step})`;
-  }
-  replaceAdapter(s, freshAdapter(s.model, s.lora.config), 'new');
-  return 'no good checkpoint existed, so the adapter was reset to the base model';
-}
 
 /**
  * Runs `req.steps` D3PO steps over the labeled set (one round of the taste recipe, or a manual "Train N steps"): batches
@@ -95,53 +77,43 @@ export async function handleTrain(s: Session, req: TrainRequest, ctx: JobContext
   const next = pairBatcher(pairs, cfg.pairsPerStep, rng);
   const d3po = d3poConfigOf(cfg);
 
-  let done = 0;
-  let stopped = false;
-  let lastSaved = s.checkpointStep;
-  for (let i = 1; i <= req.steps; i++) {
-    await ctx.runUrgent?.();
-    if (ctx.cancelled()) {
-      stopped = true;
-      break;
-    }
-    const t0 = performance.now();
-    const result = await d3poTrainStep(s.model, s.lora, s.optimizer, next(), d3po, rng, s.reference ?? undefined, referenceCacheOf(s));
-    if (result == null) continue; // cannot happen: every pair has a preference
-    if (!Number.isFinite(result.loss) || !Number.isFinite(result.gradNorm) || !(await loraIsFinite(s.lora))) {
-      const what = await restoreLastGood(s);
-      throw new Error(`Training stopped at step ${s.optimizer.step}: the loss or the weights became NaN/Inf (learning rate ${cfg.learningRate} may be too high); ${what}. Lower the learning rate in Advanced and train again.`);
-    }
-    done++;
-    const row: MetricRow = {
-      step: s.optimizer.step,
-      time: Date.now(),
-      loss: result.loss,
-      accuracy: result.accuracy,
-      margin: result.margin,
-      chosenReward: result.chosenReward,
-      rejectedReward: result.rejectedReward,
-      meanLogRatio: result.meanLogRatio,
-      approxKl: result.approxKl,
-      clipFraction: result.clipFraction,
-      gradNorm: result.gradNorm,
-      learningRate: result.learningRate,
-      labeled: pairs.length,
-      pairsUsed: result.pairsUsed,
-      ms: performance.now() - t0,
-      ...(oracle ? { rewardMean: oracle.mean, rewardStd: oracle.std } : {}),
-    };
-    await appendMetrics(req.runId, [row]);
-    ctx.post({ type: 'train-step', id: req.id, row, index: i, total: req.steps });
-    if (s.optimizer.step % cfg.checkpointEvery === 0) {
-      const saved = await checkpointNow(s);
-      lastSaved = saved.step;
-      ctx.post({ type: 'checkpoint-saved', id: req.id, checkpointId: saved.id, step: saved.step });
-    }
-  }
-  // A run always ends on a checkpoint, so a reload resumes where it stopped.
-  if (done > 0 && lastSaved !== s.optimizer.step) {
-    const saved = await checkpointNow(s);
-    ctx.post({ type: 'checkpoint-saved', id: req.id, checkpointId: saved.id, step: saved.step });
-  }
+  const { done, stopped } = await runSteps(
+    s,
+    {
+      id: req.id,
+      runId: req.runId,
+      steps: req.steps,
+      checkpointEvery: cfg.checkpointEvery,
+      step: async () => {
+        const result = await d3poTrainStep(s.model, s.lora, s.optimizer, next(), d3po, rng, s.reference ?? undefined, referenceCacheOf(s));
+        if (result == null) return null; // cannot happen: every pair has a preference
+        return {
+          loss: result.loss,
+          gradNorm: result.gradNorm,
+          row: (ms): MetricRow => ({
+            step: s.optimizer.step,
+            time: Date.now(),
+            loss: result.loss,
+            accuracy: result.accuracy,
+            margin: result.margin,
+            chosenReward: result.chosenReward,
+            rejectedReward: result.rejectedReward,
+            meanLogRatio: result.meanLogRatio,
+            approxKl: result.approxKl,
+            clipFraction: result.clipFraction,
+            gradNorm: result.gradNorm,
+            learningRate: result.learningRate,
+            labeled: pairs.length,
+            pairsUsed: result.pairsUsed,
+            ms,
+            ...(oracle ? { rewardMean: oracle.mean, rewardStd: oracle.std } : {}),
+          }),
+        };
+      },
+      nonFinite: (step, restored) =>
+        `Training stopped at step ${step}: the loss or the weights became NaN/Inf (learning rate ${cfg.learningRate} may be too high); ${restored}. Lower the learning rate in Advanced and train again.`,
+    },
+    ctx,
+  );
   ctx.post({ type: 'trained', id: req.id, stepsDone: done, stopped, lora: loraStatus(s) });
 }

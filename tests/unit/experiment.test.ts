@@ -5,6 +5,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tinyModelConfig } from '../../src/core/config';
+import { defaultTasteRecipe } from '../../src/core/taste/recipe';
 import { MiniSD } from '../../src/core/model/pipeline';
 import { modelToSafetensors } from '../../src/core/model/weights';
 import { decodeLoraSafetensors } from '../../src/core/model/loraFile/loraFile';
@@ -116,7 +117,11 @@ describe('pairs → label → train', () => {
     const stored = decodePairs(new Uint8Array(fs.readFileSync(path.join(out, manifest.trajectories))));
     expect(stored.map((p) => p.id)).toEqual(manifest.pairs.map((p) => p.id));
     expect(Array.from(stored[0].trajectories[0].latents[0])).toEqual(Array.from(stored[0].trajectories[1].latents[0])); // shared x_T
-    expect(stored[0].trajectories[0].timesteps.length).toBe(tinyModelConfig().sample.steps);
+    // The studio's DDIM step count (the taste recipe's), not the model file's default.
+    expect(defaultTasteRecipe.sampleSteps).not.toBe(tinyModelConfig().sample.steps);
+    expect(stored[0].trajectories[0].timesteps.length).toBe(defaultTasteRecipe.sampleSteps);
+    expect(manifest.sample.steps).toBe(defaultTasteRecipe.sampleSteps);
+    await expect(pairsCommand(args({ count: '1', out: path.join(dir, 'bad-steps'), steps: '1', model: modelFile }), quiet().log)).rejects.toThrow(/--steps must be an integer from 2 to 200/);
     await expect(pairsCommand(args({ count: '1', out, model: modelFile }), quiet().log)).rejects.toThrow(/already holds pairs/);
 
     // Two annotators: pair 0 A+A → A; pair 1 A+B → tie (skipped); pair 2 B (one voter) → B; pair 3 B+tie → B.

@@ -43,14 +43,14 @@ function row(step: number, labeled = 1): MetricRow {
 
 /** A fake worker client: pair requests wait until the test releases them; train emits one row per step. */
 function fakeClient() {
-  const pairWaiters: { prompt: string; seed: number; check?: boolean; resolve: (e: PairReadyEvent) => void }[] = [];
+  const pairWaiters: { prompt: string; seed: number; check?: boolean; steps?: number; resolve: (e: PairReadyEvent) => void }[] = [];
   const checkAsked: boolean[] = [];
   let n = 0;
   let step = 0;
   const trainCalls: number[] = [];
   const client = {
     ...bootCalls(lora()),
-    pair: (p: { prompt: string; seed: number; check?: boolean }) =>
+    pair: (p: { prompt: string; seed: number; check?: boolean; steps?: number }) =>
       new Promise<PairReadyEvent>((resolve) => {
         checkAsked.push(p.check === true);
         pairWaiters.push({ ...p, resolve });
@@ -141,7 +141,7 @@ describe('persistence', () => {
     useStudioStore.setState({ settings: { ...defaultSettings, smoothing: 0.8 } });
     await flush();
     const stored = JSON.parse(memory.get(SETTINGS_STORAGE_KEY)!);
-    expect(stored.version).toBe(2);
+    expect(stored.version).toBe(3);
     expect(Object.keys(stored.state)).toEqual(['settings']);
     expect(stored.state.settings.smoothing).toBe(0.8);
   });
@@ -156,7 +156,16 @@ describe('persistence', () => {
     expect(got.autoTrain).toBe(true);
     expect('online' in got).toBe(false);
     // A current-version object is left as it is.
-    expect(migrateSettings({ smoothing: 0.1 }, 2)).toEqual({ smoothing: 0.1 });
+    expect(migrateSettings({ smoothing: 0.1 }, 3)).toEqual({ smoothing: 0.1 });
+  });
+
+  it('migrates version-2 settings: the 20-step default learning rate moves to the 10-step recipe; a learning rate the person set keeps 20-step pairs', () => {
+    const v2 = { smoothing: 0.7, train: { ...defaultSettings.train, learningRate: 5e-4, stepsPerRound: 12, sampleSteps: undefined } };
+    const got = mergeSettings(migrateSettings(v2 as never, 2));
+    expect([got.train.learningRate, got.train.sampleSteps]).toEqual([defaultSettings.train.learningRate, 10]);
+    expect([got.smoothing, got.train.stepsPerRound]).toEqual([0.7, 12]);
+    const own = mergeSettings(migrateSettings({ train: { ...defaultSettings.train, learningRate: 1e-3, sampleSteps: undefined } } as never, 2));
+    expect([own.train.learningRate, own.train.sampleSteps]).toEqual([1e-3, 20]);
   });
 });
 
@@ -180,6 +189,7 @@ describe('labeling and training actions (fake worker, fake-indexeddb)', () => {
 
     queue.setLabelingActive(true);
     expect(fake.pairWaiters.length).toBe(3); // the one on screen + 2 ahead
+    expect(fake.pairWaiters.map((w) => w.steps)).toEqual([10, 10, 10]); // the recipe's sampling steps, not the model's
     const first = fake.releasePair();
     fake.releasePair();
     await flush();

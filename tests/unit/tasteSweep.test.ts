@@ -72,7 +72,7 @@ describe('taste-sweep --quick (tiny model in memory)', () => {
     const logs: string[] = [];
     await tasteSweepCommand(args({ quick: true, out, variants: 'hot:learningRate=1e-2' }), (s) => logs.push(s));
     const files = fs.readdirSync(path.join(out, 'runs')).filter((f) => f.endsWith('.json')).sort();
-    expect(files).toEqual(['default-offline-2-brightness-s0.json', 'hot-offline-2-brightness-s0.json']);
+    expect(files).toEqual(['default-offline-2-steps4-brightness-s0.json', 'hot-offline-2-steps4-brightness-s0.json']); // --quick samples with 4 DDIM steps
     const hot = JSON.parse(fs.readFileSync(path.join(out, 'runs', files[1]), 'utf8'));
     expect(hot.recipe.learningRate).toBe(1e-2);
     expect(hot.result.labeled).toBe(2);
@@ -104,12 +104,22 @@ describe('taste-sweep --quick (tiny model in memory)', () => {
     const told: string[] = [];
     await expect(tasteSweepCommand(args({ quick: true, out, report: true, 'no-default': true, variants: 'hot:learningRate=2e-2' }), (s) => told.push(s))).rejects.toThrow(/no cached runs/);
     expect(told.some((l) => /other settings \(learningRate=0.01\)/.test(l))).toBe(true);
+    // A run cached before sampleSteps joined the recipe counts as sampled with the sweep's count (its file name carries it).
+    const hotFile = path.join(out, 'runs', files[1]);
+    const legacy = JSON.parse(fs.readFileSync(hotFile, 'utf8'));
+    delete legacy.recipe.sampleSteps;
+    fs.writeFileSync(hotFile, JSON.stringify(legacy));
+    const reused: string[] = [];
+    await tasteSweepCommand(args({ quick: true, out, 'no-default': true, variants: 'hot:learningRate=1e-2' }), (s) => reused.push(s));
+    expect(reused.filter((l) => /: brightness seed 0/.test(l))).toHaveLength(0);
+    // Variants must share one step count (pairs and held-out images are sampled once per sweep).
+    await expect(tasteSweepCommand(args({ quick: true, out, variants: 'ten:sampleSteps=10' }), () => {})).rejects.toThrow(/different sampleSteps \(4, 10\)/);
   }, 120_000);
 
   it('online: after the first round every third pair is a check pair for the meter; the implicit-reward guess is kept beside it', async () => {
     const out = path.join(dir, 'online');
     await tasteSweepCommand(args({ quick: true, out, protocol: 'online', labels: '6', 'no-default': true, variants: 'hot:learningRate=1e-2' }), () => {});
-    const run = JSON.parse(fs.readFileSync(path.join(out, 'runs', 'hot-online-6-brightness-s0.json'), 'utf8'));
+    const run = JSON.parse(fs.readFileSync(path.join(out, 'runs', 'hot-online-6-steps4-brightness-s0.json'), 'utf8'));
     const m = run.result.meter;
     // Rounds of 2 votes: pairs 1–2 come from the base model (no check, no guess); requests 3 and 6 (0-based 2 and 5) are check turns.
     expect(m.checks.map((c: { vote: number }) => c.vote)).toEqual([3, 6]);

@@ -8,6 +8,7 @@ import { trainConfigLimits, validateTrainConfig, type StudioTrainConfig } from '
 type NumberField = keyof typeof trainConfigLimits & keyof StudioTrainConfig;
 
 const FIELDS: { key: NumberField; label: string; help: string; step: number }[] = [
+  { key: 'sampleSteps', label: 'sampling steps', help: 'DDIM steps of each pair (and of Compare, the gallery and blind tests); D3PO trains on these trajectories', step: 1 },
   { key: 'votesPerRound', label: 'votes per round', help: 'learn after this many new A/B votes', step: 1 },
   { key: 'stepsPerRound', label: 'steps per round', help: 'optimizer steps each round takes', step: 1 },
   { key: 'pairsPerStep', label: 'pairs per step', help: 'labeled pairs in each optimizer step', step: 1 },

@@ -19,13 +19,13 @@ interface Generation {
 export function GenerateView() {
   const phase = useStudioStore((s) => s.session.phase);
   const fatal = useStudioStore((s) => s.session.fatal);
-  const defaultSteps = useStudioStore((s) => s.session.model?.sampleDefaults.steps ?? 20);
+  const defaultSteps = useStudioStore((s) => s.settings.train.sampleSteps); // the studio's count (pairs, Compare, gallery), so the same seed draws the same image
   const [values, setValues] = useState<PromptValues>(() => ({ prompt: 'red heart', seed: 1, count: 2, steps: defaultSteps }));
   const [progress, setProgress] = useState<{ step: number; total: number } | null>(null);
   const [generation, setGeneration] = useState<Generation | null>(null);
   const [error, setError] = useState<string | null>(null);
   const abortRef = useRef<AbortController | null>(null);
-  useEffect(() => setValues((v) => ({ ...v, steps: defaultSteps })), [defaultSteps]); // the model's own default once loaded
+  useEffect(() => setValues((v) => ({ ...v, steps: defaultSteps })), [defaultSteps]); // follows the recipe's sampling steps when they change
 
   const generate = useCallback(async () => {
     const abort = new AbortController();
