@@ -79,11 +79,13 @@ export async function initNodeBackend(opts: NodeBackendOptions = {}): Promise<Ba
     throw new Error(`initNodeBackend: threads must be an integer >= 1 (got ${String(opts.threads)}); omit it to use all cores.`);
   }
 
+  // Every matmul through XNNPACK (the stock kernel's scalar loop is 10× slower), zero-copy Identity, and the fused norm
+  // kernels (wasm and cpu: fusedKernels.ts), so a cpu-only run computes what a wasm run does.
+  installWasmKernels();
   if (backend === 'cpu') {
     await selectOrThrow('cpu');
     return { name: 'cpu', threads: 1, simd: false };
   }
-  installWasmKernels(); // every matmul through XNNPACK (the stock kernel's scalar loop is 10× slower), zero-copy Identity
   const key = `wasm:${threads}`;
   if (wasmState?.key === key && tf.findBackend(wasmState.info.name) != null) {
     // Same wasm request as the one currently registered (even if it fell back): reuse, don't re-init.

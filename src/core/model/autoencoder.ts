@@ -1,7 +1,7 @@
 /** Autoencoder 32×32×3 ↔ 8×8×4 (factor 4, as SD's AutoencoderKL but tiny): KL-regularised encoder giving mean/logvar, decoder back to pixels; latents scaled by scalingFactor. */
 import * as tf from '@tensorflow/tfjs';
 import type { AutoencoderConfig } from '../config';
-import { conv, downsample2x, groupNorm, silu, upsample2x, type Ctx } from './layers';
+import { conv, downsample2x, groupNormSilu, upsample2x, type Ctx } from './layers';
 import { resnetBlock } from './unet';
 
 /** images [B,32,32,3] in [-1,1] -> {mean, logvar} each [B,8,8,4] (unscaled latent distribution) */
@@ -14,7 +14,7 @@ export function encoderForward(ctx: Ctx, cfg: AutoencoderConfig, images: tf.Tens
   });
   const top = ch[ch.length - 1];
   h = resnetBlock(ctx, 'encoder.mid_block.resnets.0', h, top, cfg.groups);
-  h = silu(groupNorm(ctx, 'encoder.conv_norm_out', h, cfg.groups));
+  h = groupNormSilu(ctx, 'encoder.conv_norm_out', h, cfg.groups);
   const moments = conv(ctx, 'encoder.conv_out', h, 2 * cfg.latentChannels); // [B,8,8,2·4]
   const [mean, logvar] = tf.split(moments, 2, 3) as [tf.Tensor4D, tf.Tensor4D];
   return { mean, logvar: tf.clipByValue(logvar, -30, 20) };
@@ -29,6 +29,6 @@ export function decoderForward(ctx: Ctx, cfg: AutoencoderConfig, latents: tf.Ten
     h = resnetBlock(ctx, `decoder.up_blocks.${i}.resnets.0`, h, c, cfg.groups);
     if (i < ch.length - 1) h = conv(ctx, `decoder.up_blocks.${i}.upsamplers.0.conv`, upsample2x(h), ch[i + 1]); // doubles H,W
   });
-  h = silu(groupNorm(ctx, 'decoder.conv_norm_out', h, cfg.groups));
+  h = groupNormSilu(ctx, 'decoder.conv_norm_out', h, cfg.groups);
   return conv(ctx, 'decoder.conv_out', h, cfg.imageChannels);
 }

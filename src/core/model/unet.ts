@@ -1,7 +1,7 @@
 /** Latent UNet predicting eps (or v), after diffusers' UNet2DConditionModel: timestep embedding, ResnetBlock2D, Transformer2DModel with self- and cross-attention, skip connections; module names match diffusers. */
 import * as tf from '@tensorflow/tfjs';
 import type { UNetConfig } from '../config';
-import { attention, conv, downsample2x, gelu, groupNorm, layerNorm, linear, silu, upsample2x, type Ctx } from './layers';
+import { attention, conv, downsample2x, gelu, groupNorm, groupNormSilu, layerNorm, linear, silu, upsample2x, type Ctx } from './layers';
 
 /** Sinusoidal timestep embedding as diffusers' get_timestep_embedding(flip_sin_to_cos=True, shift=0). t [B] -> [B,dim] */
 export function timestepEmbedding(timesteps: tf.Tensor1D, dim: number): tf.Tensor2D {
@@ -14,9 +14,9 @@ export function timestepEmbedding(timesteps: tf.Tensor1D, dim: number): tf.Tenso
 
 /** ResnetBlock2D: norm1-silu-conv1 (+ time proj) norm2-silu-conv2, 1×1 shortcut when widths differ. [B,H,W,Cin] -> [B,H,W,Cout] */
 export function resnetBlock(ctx: Ctx, name: string, x: tf.Tensor4D, outChannels: number, groups: number, temb?: tf.Tensor2D): tf.Tensor4D {
-  let h = conv(ctx, name + '.conv1', silu(groupNorm(ctx, name + '.norm1', x, groups)), outChannels);
+  let h = conv(ctx, name + '.conv1', groupNormSilu(ctx, name + '.norm1', x, groups), outChannels);
   if (temb) h = tf.add(h, linear(ctx, name + '.time_emb_proj', silu(temb), outChannels).reshape([-1, 1, 1, outChannels]));
-  h = conv(ctx, name + '.conv2', silu(groupNorm(ctx, name + '.norm2', h, groups)), outChannels);
+  h = conv(ctx, name + '.conv2', groupNormSilu(ctx, name + '.norm2', h, groups), outChannels);
   const skip = x.shape[3] === outChannels ? x : conv(ctx, name + '.conv_shortcut', x, outChannels, 1);
   return tf.add(skip, h);
 }
@@ -78,6 +78,6 @@ export function unetForward(ctx: Ctx, cfg: UNetConfig, latents: tf.Tensor4D, tim
     if (u < rev.length - 1) h = conv(ctx, `up_blocks.${u}.upsamplers.0.conv`, upsample2x(h), c); // [B,2s,2s,c]
   });
 
-  h = silu(groupNorm(ctx, 'conv_norm_out', h, cfg.groups));
+  h = groupNormSilu(ctx, 'conv_norm_out', h, cfg.groups);
   return conv(ctx, 'conv_out', h, cfg.inChannels); // [B,S,S,4]
 }
