@@ -21,7 +21,7 @@ const UNTAGGED_STEPS = 20;
 export const DEFAULT_SWEEP_REWARDS = 'brightness,colourfulness,jpeg_compressibility,prompt_alignment';
 
 export const tasteSweepHelp = `taste-sweep [--variants "name:key=value,key=value;name2:…"] [--rewards ${DEFAULT_SWEEP_REWARDS}] [--seeds 0,1,2]
-      [--labels 100] [--protocol offline|online] [--eval-seeds 3] [--out runs/taste-sweep] [--model ${DEFAULT_MODEL_PATH}] [--data data] [--steps N] [--check-votes train|hold-out] [--no-default] [--quick] [--report]
+      [--labels 100] [--protocol offline|online] [--eval-seeds 3] [--out runs/taste-sweep] [--model ${DEFAULT_MODEL_PATH}] [--data data] [--steps N] [--check-votes train|hold-out] [--pairs random|distinct] [--no-default] [--quick] [--report]
   For each recipe variant (overrides of the default recipe; "default" too unless --no-default) × reward × seed: a fresh LoRA learns
   from --labels scripted-oracle votes and is judged on the ${DEFAULT_PROMPTS.length} built-in prompts × --eval-seeds held-out seeds:
   attribute shift in within-prompt σ, win rate vs base, classifier accuracy drift and denoising-loss drift (needs
@@ -33,6 +33,7 @@ export const tasteSweepHelp = `taste-sweep [--variants "name:key=value,key=value
   --steps N: every sample with N DDIM steps (sets sampleSteps in every variant; default: the recipe's sampleSteps, which
   variants may set but must share); run files and base pairs of a count other than 20 carry "-stepsN".
   --check-votes hold-out: online check pairs measure the meter but are not trained on (default train, as the studio).
+  --pairs distinct: online ordinary pairs are the two most different of 4 images from one x_T (files carry "-distinct").
   --quick: CI smoke run on the random tiny model (2 labels, 1 seed, brightness).`;
 
 function parseList(text: string, what: string): string[] {
@@ -79,7 +80,9 @@ export async function tasteSweepCommand(args: Args, log: (s: string) => void = c
   const checkVotes = str(args, 'check-votes', 'train');
   if (checkVotes !== 'train' && checkVotes !== 'hold-out') throw new Error(`--check-votes must be train or hold-out, got ${JSON.stringify(checkVotes)}`);
   const stepsTag = steps !== UNTAGGED_STEPS ? `-steps${steps}` : '';
-  const tag = stepsTag + (checkVotes === 'hold-out' ? '-checksheld' : '');
+  const pairPick = str(args, 'pairs', 'random');
+  if (pairPick !== 'random' && pairPick !== 'distinct') throw new Error(`--pairs must be random or distinct, got ${JSON.stringify(pairPick)}`);
+  const tag = stepsTag + (checkVotes === 'hold-out' ? '-checksheld' : '') + (pairPick === 'distinct' ? '-distinct' : '');
   if (flag(args, 'report')) {
     const heldOutText = `${quick ? 2 : DEFAULT_PROMPTS.length} prompts × ${num(args, 'eval-seeds', quick ? 1 : 3)} seeds`;
     return reportFromRuns(out, protocol, labels, variants, (v) => ({ ...defaultTasteRecipe, ...quickRecipe, ...v.overrides }), rewardNames, seeds, heldOutText, log, tag, steps);
@@ -104,6 +107,7 @@ export async function tasteSweepCommand(args: Args, log: (s: string) => void = c
       quality,
       prompts,
       checkVotesTrain: checkVotes === 'train',
+      distinctPairs: pairPick === 'distinct',
       pool: (seed) => {
         if (!pools.has(seed)) pools.set(seed, basePairPool(model, path.join(out, `pairs${stepsTag}`), seed, Math.max(labels, quick ? 2 : 100), prompts, log));
         return pools.get(seed)!;

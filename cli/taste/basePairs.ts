@@ -9,6 +9,7 @@ import { sampleCheckPair } from '../../src/core/taste/checkPairs';
 import { decodePairs, encodePairs, type LabeledPair } from '../../src/core/algorithms/trajectoryCodec';
 import { createRng, type Rng } from '../../src/core/rng';
 import { latentShape } from '../../src/core/config';
+import { DISTINCT_CANDIDATES, mostDistinctPair } from '../../src/core/taste/distinctPairs';
 
 export interface SampledPair {
   pair: LabeledPair; // trajectories, no vote
@@ -19,6 +20,16 @@ export interface SampledPair {
 export async function samplePair(model: MiniSD, lora: LoraAdapter | undefined, id: string, prompt: string, seed: number): Promise<SampledPair> {
   const r = await sampleWithTrajectory(model, { prompts: [prompt, prompt], seed, sharedInitialNoise: true, lora, loraScale: lora ? undefined : 0 });
   return withImages(model, id, [r.trajectories[0], r.trajectories[1]], r.final);
+}
+
+/** A distinct pair: K images from one x_T with an adapter, and the two that differ most (core/taste/distinctPairs.ts). */
+export async function sampleDistinctPair(model: MiniSD, lora: LoraAdapter | undefined, id: string, prompt: string, seed: number, k = DISTINCT_CANDIDATES): Promise<SampledPair & { distance: number }> {
+  const r = await sampleWithTrajectory(model, { prompts: new Array<string>(k).fill(prompt), seed, sharedInitialNoise: true, lora, loraScale: lora ? undefined : 0 });
+  const img = model.decode(r.final);
+  const rgba = await imagesToRgba(img);
+  tf.dispose([img, r.final]);
+  const { i, j, distance } = mostDistinctPair(rgba, model.config.autoencoder.imageSize);
+  return { pair: { id, trajectories: [r.trajectories[i], r.trajectories[j]] }, images: [rgba[i], rgba[j]], distance };
 }
 
 /** A check pair (the adapter's image and the reference's from one x_T and the same noise; trajectory 0 is the adapter's), decoded. */

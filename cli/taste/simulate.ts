@@ -17,7 +17,7 @@ import { TasteTrainer, UNET_PREFIX } from '../../src/core/taste/tasteTrainer';
 import { roundsFor, type TasteRecipe } from '../../src/core/taste/recipe';
 import { implicitReward, GUESS_SKIP_FINAL, GUESS_WINDOW, predictedPreference } from '../../src/core/taste/implicitReward';
 import { rollingAgreement, type Proportion } from '../../src/core/taste/agreement';
-import { sampleCheck, samplePair, type SampledPair } from './basePairs';
+import { sampleCheck, sampleDistinctPair, samplePair, type SampledPair } from './basePairs';
 import { CHECK_TUNED, CHECK_WINDOW, isCheckTurn } from '../../src/core/taste/checkPairs';
 import { heldOutPrompts, sampleHeldOut, scoreImages, withinPromptStd, type HeldOutSet } from './heldOut';
 import { qualityDrift, type ClassifierQuality, type QualityDrift, type QualityProbe } from './quality';
@@ -34,6 +34,7 @@ export interface TasteContext {
   prompts: readonly string[]; // training prompts (cycled)
   pool: (seed: number) => Promise<SampledPair[]>; // the base model's pairs of a seed (offline protocol; σ of the attribute)
   checkVotesTrain?: boolean; // online: check votes join the training set (default, as the studio) or are held out like blind-test votes
+  distinctPairs?: boolean; // online: ordinary pairs are the two most different of DISTINCT_CANDIDATES images from one x_T (else two images)
 }
 
 export interface TasteRunResult {
@@ -126,7 +127,7 @@ export async function runTaste(ctx: TasteContext, recipe: TasteRecipe, reward: R
           const pairSeed = pairRng.int(2 ** 31);
           // As the studio: once the adapter has trained, every CHECK_EVERY-th pair is a check pair (adapter vs reference).
           const check = steps > 0 && isCheckTurn(k);
-          fresh.push({ check, s: check ? await sampleCheck(model, trainer.samplingAdapter, `s${seed}-check${k}`, prompt, pairSeed) : await samplePair(model, trainer.samplingAdapter, `s${seed}-on${k}`, prompt, pairSeed) });
+          fresh.push({ check, s: check ? await sampleCheck(model, trainer.samplingAdapter, `s${seed}-check${k}`, prompt, pairSeed) : ctx.distinctPairs ? await sampleDistinctPair(model, trainer.samplingAdapter, `s${seed}-on${k}`, prompt, pairSeed) : await samplePair(model, trainer.samplingAdapter, `s${seed}-on${k}`, prompt, pairSeed) });
         }
         const t1 = performance.now();
         seconds.sampling += (t1 - t0) / 1000;

@@ -36,6 +36,7 @@ export const KEY = {
   pair: (id: string) => ['pair', id] as [string, string], // PairRecord (everything but the trajectories)
   trajectories: (id: string) => ['traj', id] as [string, string], // trajectoryCodec bytes of the pair's two trajectories
   label: (pairId: string) => ['label', pairId] as [string, string], // LabelRecord
+  recheck: (id: string) => ['recheck', id] as [string, string], // (labels) RecheckRecord: a re-shown pair's second vote
   checkpoint: (id: string) => ['ckpt', id] as [string, string], // CheckpointRecord (metadata only)
   checkpointData: (id: string) => ['ckpt-data', id] as [string, string], // { lora, optimizer }
   run: (runId: string) => ['run', runId] as [string, string], // RunRecord (run summary)
@@ -52,6 +53,7 @@ export const KIND = {
   pair: 'pair',
   trajectories: 'traj',
   label: 'label',
+  recheck: 'recheck',
   checkpoint: 'ckpt',
   checkpointData: 'ckpt-data',
   run: 'run',

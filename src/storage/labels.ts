@@ -3,6 +3,7 @@ import type { Vote } from '../core/algorithms/d3po';
 import { KEY, KIND, RECORD_VERSION } from './keys';
 import { valuesWithPrefix, writeEntries, type Key } from './db';
 import { CHECK_TUNED } from '../core/taste/checkPairs';
+import { recheckEntryProblem } from './rechecks';
 
 /** One vote. `vote` is in trajectory order (0 = trajectories[0] preferred); `leftIsFirst` records which one was shown on the left. */
 export interface Label {
@@ -98,6 +99,7 @@ export async function saveLabels(ls: Label[]): Promise<void> {
 
 /** Why a backed-up entry of the labels database is invalid, or null. */
 export function labelsEntryProblem(key: Key, value: unknown): string | null {
+  if (Array.isArray(key) && key[0] === KIND.recheck) return recheckEntryProblem(key, value);
   if (!Array.isArray(key) || key.length !== 2 || key[0] !== KIND.label || !isStr(key[1])) return `unexpected key ${JSON.stringify(key)}`;
   if (typeof value !== 'object' || value === null) return `the vote on pair ${key[1]} is not a record`;
   const r = value as Partial<LabelRecord>;

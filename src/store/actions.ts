@@ -1,5 +1,6 @@
 // Module-level actions for the session (zustand "practice with no store actions"): boot the worker, load the model, restore labels / metrics / checkpoints from IndexedDB, and route worker-wide events (fatal errors).
 import { listLabels } from '../storage/labels';
+import { listRechecks } from '../storage/rechecks';
 import { loadProfiles } from '../storage/profiles';
 import { setStorageProfile } from '../storage/db';
 import { appendMetrics, clearRun, getMetrics } from '../storage/runs';
@@ -88,7 +89,7 @@ export async function boot(search: string, makeClient: () => StudioApi = () => n
  */
 export async function restoreFromStorage(modelId: string, restoredStep?: number): Promise<void> {
   const mine = (await listLabels()).filter((l) => l.modelId === modelId);
-  patch('labeling', { counts: countLabels(mine), undo: mine });
+  patch('labeling', { counts: countLabels(mine), undo: mine, rechecks: await listRechecks() });
   const runId = runIdFor(modelId);
   let rows = (await getMetrics(runId)) as MetricRow[];
   if (restoredStep !== undefined && rows.some((r) => r.step > restoredStep)) {

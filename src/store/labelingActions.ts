@@ -1,6 +1,7 @@
 // Labeling actions on the pair on screen: record a vote in trajectory order with the sides shown, undo, skip (Chatbot Arena / Pick-a-Pic flow); the queue behind it is pairQueue.ts.
 import { voteFromSide, type VoteLetter } from '../core/preferences/votes';
 import { deleteLabel, saveLabel, type Label } from '../storage/labels';
+import { saveRecheck, type Recheck } from '../storage/rechecks';
 import { deletePairs, getPairSummary } from '../storage/pairs';
 import type { GeneratedImage } from '../worker/protocol';
 import { errorMessage } from './client';
@@ -15,6 +16,7 @@ export async function vote(choice: VoteLetter, annotator?: string, rewards?: [nu
   const s = useStudioStore.getState();
   const pair = s.labeling.current;
   if (pair == null || !s.labeling.shown || s.labeling.saving || s.session.model == null) return;
+  if (pair.recheck) return voteOnRecheck(pair, pair.recheck.first, voteFromSide(choice, pair.leftIsFirst));
   const label: Label = {
     pairId: pair.pairId,
     vote: voteFromSide(choice, pair.leftIsFirst),
@@ -41,6 +43,20 @@ export async function vote(choice: VoteLetter, annotator?: string, rewards?: [nu
   undoImages.set(pair.pairId, pair.images);
   advancePair();
   if (label.vote === 0 || label.vote === 1) onPreferenceVote();
+}
+
+/** The second vote on a re-shown pair: stored as a re-show (never a label, never trained on), then the next pair. */
+async function voteOnRecheck(pair: PairView, first: 0 | 1, again: Label['vote']): Promise<void> {
+  const r: Recheck = { id: `recheck-${Date.now().toString(36)}-${pair.pairId}`, pairId: pair.pairId, first, again, time: Date.now() };
+  patch('labeling', { saving: true });
+  try {
+    await saveRecheck(r);
+  } catch (e) {
+    patch('labeling', { saving: false, error: errorMessage(e) });
+    return;
+  }
+  patch('labeling', { saving: false, rechecks: [...useStudioStore.getState().labeling.rechecks, r] });
+  advancePair();
 }
 
 /** Images of pairs voted on in this session, so undo can put them back on screen without a storage read. */
@@ -105,5 +121,6 @@ export async function skip(): Promise<void> {
   const pair = useStudioStore.getState().labeling.current;
   if (pair == null) return;
   advancePair();
+  if (pair.recheck) return; // a re-shown pair keeps its earlier vote and trajectories
   await deletePairs([pair.pairId]).catch(() => undefined); // an orphan pair is pruned later anyway
 }

@@ -1,4 +1,5 @@
 // Store slice for the labeling screen: the pair on screen (sides randomised), the pre-generated queue, label counts and the undo stack (blind, randomised sides as in Chatbot Arena, lm-sys/FastChat gradio_block_arena_anony.py).
+import type { Recheck } from '../storage/rechecks';
 import type { StateCreator } from 'zustand';
 import type { VoteLetter } from '../core/preferences/votes';
 import type { Label } from '../storage/labels';
@@ -15,6 +16,7 @@ export interface PairView {
   leftIsFirst: boolean; // images[0] on the left (A) when true
   predicted?: 0 | 1 | null; // the image (trajectory order) the sampling adapter preferred before the vote
   check?: boolean; // a check pair (the taste meter's question): image 0 the adapter's, image 1 the reference's; sides still randomised
+  recheck?: { first: 0 | 1 }; // a pair voted on before, shown again with its sides swapped; the vote is stored as a re-show, not a label
 }
 
 /** A best-of-k grid on screen: k images from one x_T; pairIds[`${i}-${j}`] (i < j) is the stored pair of images i and j. */
@@ -51,6 +53,7 @@ export interface LabelingState {
   promptCursor: number; // round-robin position in the active prompts
   error: string | null; // generation stopped on this error (a retry restarts it)
   oracleLast: OracleResult | null; // shown under the pair in oracle mode
+  rechecks: Recheck[]; // second votes on re-shown pairs (self-consistency), oldest first
 }
 
 export interface LabelingSlice {
@@ -76,6 +79,7 @@ export const initialLabeling: LabelingState = {
   promptCursor: 0,
   error: null,
   oracleLast: null,
+  rechecks: [],
 };
 
 export function countLabels(labels: Label[]): LabelCounts {

@@ -4,6 +4,10 @@ import { patch, useStudioStore } from './index';
 import { AHEAD, GRID_SIZE, type GridView, type PairView } from './labelingSlice';
 import { activePrompts } from './settingsSlice';
 import { isCheckTurn } from '../core/taste/checkPairs';
+import { DISTINCT_CANDIDATES } from '../core/taste/distinctPairs';
+import { isRecheckTurn, pickRecheck } from '../core/preferences/recheck';
+import { getPairSummary } from '../storage/pairs';
+import type { GeneratedImage } from '../worker/protocol';
 
 const MAX_SEED = 2 ** 31 - 1;
 const inFlight = new Set<AbortController>();
@@ -63,6 +67,13 @@ export function dropPairs(): void {
   patch('labeling', { current: null, queue: [], shown: false, grid: null, gridQueue: [], gridShown: false, gridBest: null, error: null });
 }
 
+/** Distinct pairs on or off: pairs already queued were made the other way and are dropped. */
+export function setDistinctPairs(on: boolean): void {
+  patch('settings', { distinctPairs: on });
+  dropPairs();
+  fillQueue();
+}
+
 /** Switches between pairs and best-of-4 grids; what is queued for the other mode is dropped (pruned later). */
 export function setGridMode(on: boolean): void {
   cancelInFlight();
@@ -103,9 +114,14 @@ function requestGrid(prompt: string): void {
 
 function requestPair(prompt: string): void {
   const seed = Math.floor(random() * MAX_SEED);
-  const check = isCheckTurn(pairRequests++);
+  const turn = pairRequests++;
+  const check = isCheckTurn(turn);
+  if (!check && isRecheckTurn(turn) && requestRecheck()) return;
   track(
-    (signal) => getClient().pair({ prompt, seed, check, steps: useStudioStore.getState().settings.train.sampleSteps }, { signal }),
+    (signal) => {
+      const { settings } = useStudioStore.getState();
+      return getClient().pair({ prompt, seed, check, steps: settings.train.sampleSteps, ...(settings.distinctPairs ? { candidates: DISTINCT_CANDIDATES } : {}) }, { signal });
+    },
     (e) => {
       const view: PairView = { pairId: e.pairId, prompt: e.prompt, seed: e.seed, loraVersion: e.loraVersion, images: e.images, leftIsFirst: random() < 0.5, predicted: e.predicted, check: e.check };
       const { labeling, settings } = useStudioStore.getState();
@@ -114,6 +130,35 @@ function requestPair(prompt: string): void {
       else patch('labeling', { queue: [...labeling.queue, view] });
     },
   );
+}
+
+/** Queues a pair voted on before with its sides swapped (read back from storage); false when there is none to re-show. */
+function requestRecheck(): boolean {
+  const { labeling, session } = useStudioStore.getState();
+  const shown = new Set([...labeling.rechecks.map((r) => r.pairId), ...[labeling.current, ...labeling.queue].filter((p) => p?.recheck).map((p) => p!.pairId)]);
+  const label = pickRecheck(labeling.undo.filter((l) => l.modelId === session.model?.name), shown, random());
+  if (label == null || (label.vote !== 0 && label.vote !== 1)) return false;
+  const first = label.vote;
+  track(
+    async () => {
+      const p = await getPairSummary(label.pairId);
+      const size = useStudioStore.getState().session.model?.imageSize ?? 32;
+      // Gone (pruned) or stored as PNG bytes (imports): nothing to re-show; the queue asks for a new pair instead.
+      return p != null && p.images.every((im) => im.length === size * size * 4) ? p : null;
+    },
+    (p) => {
+      if (p == null) return;
+      const size = useStudioStore.getState().session.model?.imageSize ?? 32;
+      const image = (rgba: Uint8Array): GeneratedImage => ({ width: size, height: size, rgba: rgba.slice().buffer as ArrayBuffer });
+      // The sides the person saw, swapped.
+      const view: PairView = { pairId: p.id, prompt: p.prompt, seed: p.seed, loraVersion: p.loraVersion, images: [image(p.images[0]), image(p.images[1])], leftIsFirst: !label.leftIsFirst, recheck: { first } };
+      const s = useStudioStore.getState();
+      if (s.settings.gridMode) return;
+      if (s.labeling.current == null) patch('labeling', { current: view, shown: false });
+      else patch('labeling', { queue: [...s.labeling.queue, view] });
+    },
+  );
+  return true;
 }
 
 /** Clears a generation error and starts filling the queue again. */

@@ -42,6 +42,7 @@ export interface SettingsState {
   exportLayout: 'peft' | 'kohya';
   annotator: string; // user_id in Pick-a-Pic exports
   gridMode: boolean; // label best-of-4 grids instead of pairs
+  distinctPairs: boolean; // each A/B pair is the two most different of DISTINCT_CANDIDATES images from one x_T (core/taste/distinctPairs.ts)
   pickWorst: boolean; // in grid mode, also pick the worst image (2 more pairs per grid)
   labelMode: 'human' | 'oracle' | 'reward'; // who labels pairs (the person, the scripted oracle), or no pairs: reward-driven PRDP/DDPO
   oracleReward: string; // the pixel reward the oracle prefers (one of ORACLE_REWARDS)
@@ -93,6 +94,7 @@ export const defaultSettings: SettingsState = {
   exportLayout: 'peft',
   annotator: 'me',
   gridMode: false,
+  distinctPairs: true,
   pickWorst: false,
   labelMode: 'human',
   oracleReward: 'brightness',

@@ -10,6 +10,7 @@ import { trajectoryRows } from '../core/algorithms/referenceCache';
 import { implicitReward, GUESS_SKIP_FINAL, predictedPreference } from '../core/taste/implicitReward';
 import { CHECK_TUNED, sampleCheckPair } from '../core/taste/checkPairs';
 import { withSamplingAdapter } from './profileJobs';
+import { mostDistinctPair } from '../core/taste/distinctPairs';
 
 const MAX_STEPS = 1000;
 
@@ -67,10 +68,16 @@ export async function handlePair(s: Session, req: PairRequest, ctx: JobContext):
   // A check pair needs an adapter that has trained (before that both images would be the base model's).
   const check = req.check === true && version != null;
   const hooks = { onStep: (step: number, total: number) => ctx.post({ type: 'generate-progress', id: req.id, step, total }), shouldCancel: ctx.cancelled };
-  const { trajectories, final } = check
+  const k = req.candidates ?? 2;
+  if (!Number.isInteger(k) || k < 2 || k > 8) throw new Error(`A pair is picked from 2 to 8 candidate images, got ${k}.`);
+  const sampled = check
     ? await sampleCheckPair(s.model, s.lora, req.prompt, req.seed, { steps }, hooks)
-    : await withSamplingAdapter(s, (lora) => sampleWithTrajectory(s.model, { prompts: [req.prompt, req.prompt], seed: req.seed, sharedInitialNoise: true, sample: { steps }, lora }, hooks));
-  const images = await decodeToImages(s, final);
+    : await withSamplingAdapter(s, (lora) => sampleWithTrajectory(s.model, { prompts: new Array<string>(k).fill(req.prompt), seed: req.seed, sharedInitialNoise: true, sample: { steps }, lora }, hooks));
+  const all = await decodeToImages(s, sampled.final);
+  // Distinct pairs: of k images from one x_T, the two that differ most to the eye (near-duplicates are never shown).
+  const { i, j } = check || k === 2 ? { i: 0, j: 1 } : mostDistinctPair(all.map((im) => new Uint8Array(im.rgba)), all[0].width);
+  const trajectories = [sampled.trajectories[i], sampled.trajectories[j]];
+  const images = [all[i], all[j]];
   const pairId = `pair-${Date.now().toString(36)}-${crypto.randomUUID().slice(0, 8)}`;
   const predicted = check ? CHECK_TUNED : await adapterPrediction(s, pairId, [trajectories[0], trajectories[1]]);
   // Stored before the images are transferred away (the record keeps its own copies).

@@ -64,6 +64,7 @@ export interface PairRequest {
   seed: number;
   steps?: number; // DDIM steps (default: the model's)
   check?: boolean; // a check pair for the taste meter (checkPairs.ts) when the adapter has trained; otherwise an ordinary pair
+  candidates?: number; // ordinary pairs: sample this many images from the x_T (2–8) and keep the two that differ most (distinctPairs.ts); default 2
 }
 
 /** Best-of-k: k images from one shared x_T; every one of the k·(k−1)/2 pairs is stored (group = gridId), only ids and images return. */

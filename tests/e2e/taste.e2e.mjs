@@ -1,4 +1,4 @@
-// Browser test of "taste that shows" on wasm with tiny-test: with oracle clicks the studio learns by itself in rounds while pairs keep coming, every third pair is a check pair (the model's image against the base model's), the taste meter and its dashboard curve agree with the stored check votes; the checkpoint gallery samples base + checkpoints; the blind test hides the models until the vote, stores votes apart from the labels and keeps them across a reload.
+// Browser test of "taste that shows" on wasm with tiny-test: with oracle clicks (distinct pairs on) the studio learns by itself in rounds while pairs keep coming, the 20th pair re-shows a voted one (stored as a re-show, counted in the consistency line), every third pair is a check pair (the model's image against the base model's), the taste meter and its dashboard curve agree with the stored check votes; the checkpoint gallery samples base + checkpoints; the blind test hides the models until the vote, stores votes apart from the labels and keeps them across a reload.
 import { assert, assertRealImages, openStudio, openTab, readCanvasesOf, readIdb, test, trainByHand, WAIT_MS, waitForPhase } from './harness.mjs';
 
 const LABELS_DB = 'd3po-studio-labels-v1';
@@ -40,6 +40,7 @@ test('taste: automatic rounds while the oracle labels, the meter from check pair
         kind: c?.dataset.runKind,
         step: Number(c?.dataset.step ?? 0),
         checks: Number(document.querySelector('[data-testid=taste-meter]')?.dataset.n ?? 0),
+        rechecks: Number(document.querySelector('[data-testid=consistency]')?.dataset.n ?? 0),
         activity: document.querySelector('[data-testid=trainer-activity]')?.textContent ?? '',
         error: document.querySelector('[data-testid=train-error], [data-testid=labeling-error], [data-testid=fatal]')?.textContent ?? null,
       };
@@ -50,13 +51,21 @@ test('taste: automatic rounds while the oracle labels, the meter from check pair
       if (st.labeled > lastLabeled && lastLabeled > 0) votedDuringRound = true;
     }
     lastLabeled = st.labeled;
-    if (st.labeled >= 16 && st.step >= 9 && st.checks >= 3) break;
+    if (st.labeled >= 16 && st.step >= 9 && st.checks >= 3 && st.rechecks >= 1) break;
     if (Date.now() - t0 > WAIT_MS) throw new Error(`no progress: ${JSON.stringify(st)}`);
     await page.waitForTimeout(150);
   }
   await page.selectOption('[data-testid=label-mode]', 'human');
   await page.waitForFunction(() => document.querySelector('[data-testid=training-controls]')?.dataset.status === 'idle', null, opts);
   lap('oracle labeled 16+ pairs with automatic rounds');
+  // ---- the 20th pair request re-showed a voted pair with its sides swapped: stored as a re-show, not a label
+  const rechecks = (await readIdb(page, 'd3po-studio-labels-v1')).filter((r) => 'again' in r);
+  assert.ok(rechecks.length >= 1, 'a re-show vote is stored');
+  const votedPairs = new Set((await readIdb(page, 'd3po-studio-labels-v1')).filter((r) => 'vote' in r).map((r) => r.pairId));
+  assert.ok(rechecks.every((r) => votedPairs.has(r.pairId) && (r.first === 0 || r.first === 1)), 'a re-show is of a pair voted on before');
+  const shownRechecks = await page.$eval('[data-testid=consistency]', (el) => [Number(el.dataset.agreed), Number(el.dataset.n)]);
+  assert.deepEqual(shownRechecks, [rechecks.filter((r) => r.again === r.first).length, rechecks.length], 'the consistency line counts the stored re-shows');
+  ctx.log(`self-consistency: the oracle repeated ${shownRechecks[0]} of ${shownRechecks[1]} earlier votes on re-shown pairs`);
   assert.ok([...activity].some((a) => /^Learning from \d+ votes… step …$/.test(a)), `the status line says what the trainer does: ${[...activity]}`);
   ctx.log(`trainer status seen: ${[...activity].join(' | ')}; a vote landed while a round ran: ${votedDuringRound}`);
 

@@ -43,17 +43,18 @@ function row(step: number, labeled = 1): MetricRow {
 
 /** A fake worker client: pair requests wait until the test releases them; train emits one row per step. */
 function fakeClient() {
-  const pairWaiters: { prompt: string; seed: number; check?: boolean; steps?: number; resolve: (e: PairReadyEvent) => void }[] = [];
+  const pairWaiters: { prompt: string; seed: number; check?: boolean; steps?: number; candidates?: number; resolve: (e: PairReadyEvent) => void }[] = [];
   const checkAsked: boolean[] = [];
   let n = 0;
   let step = 0;
   const trainCalls: number[] = [];
   const client = {
     ...bootCalls(lora()),
-    pair: (p: { prompt: string; seed: number; check?: boolean; steps?: number }) =>
-      new Promise<PairReadyEvent>((resolve) => {
+    pair: (p: { prompt: string; seed: number; check?: boolean; steps?: number; candidates?: number }, o?: { signal?: AbortSignal }) =>
+      new Promise<PairReadyEvent>((resolve, reject) => {
         checkAsked.push(p.check === true);
         pairWaiters.push({ ...p, resolve });
+        o?.signal?.addEventListener('abort', () => reject(new DOMException('Cancelled', 'AbortError'))); // as the real client
       }),
     train: async (p: { steps: number }, o: { onProgress?: (e: { type: 'train-step'; id: number; row: MetricRow; index: number; total: number }) => void }) => {
       trainCalls.push(p.steps);
@@ -181,6 +182,22 @@ describe('labeling and training actions (fake worker, fake-indexeddb)', () => {
     expect((await getMetrics(runId)).map((r) => r.step)).toEqual([1, 2, 3, 4]);
   });
 
+  it('distinct pairs off: the pairs asked for next are plain two-image pairs (no candidates); on again: 4 candidates', async () => {
+    const fake = fakeClient();
+    await boot('?model=tiny-test', () => fake.client);
+    queue.setLabelingActive(true);
+    const asked = fake.pairWaiters.length;
+    queue.setDistinctPairs(false);
+    await flush(); // the aborted requests settle, then the queue refills
+    expect(useStudioStore.getState().settings.distinctPairs).toBe(false);
+    expect(fake.pairWaiters.slice(asked).map((w) => w.candidates)).toEqual([undefined, undefined, undefined]); // the queue was refilled
+    const off = fake.pairWaiters.length;
+    queue.setDistinctPairs(true);
+    await flush();
+    expect(fake.pairWaiters.slice(off).map((w) => w.candidates)).toEqual([4, 4, 4]);
+    queue.setLabelingActive(false);
+  });
+
   it('keeps 2 pairs ahead, stores votes in trajectory order, undoes and skips', async () => {
     const fake = fakeClient();
     await boot('?model=tiny-test', () => fake.client);
@@ -189,7 +206,8 @@ describe('labeling and training actions (fake worker, fake-indexeddb)', () => {
 
     queue.setLabelingActive(true);
     expect(fake.pairWaiters.length).toBe(3); // the one on screen + 2 ahead
-    expect(fake.pairWaiters.map((w) => w.steps)).toEqual([10, 10, 10]); // the recipe's sampling steps, not the model's
+    // The recipe's sampling steps, not the model's; distinct pairs (on by default): the two most different of 4 images.
+    expect(fake.pairWaiters.map((w) => [w.steps, w.candidates])).toEqual([[10, 4], [10, 4], [10, 4]]);
     const first = fake.releasePair();
     fake.releasePair();
     await flush();

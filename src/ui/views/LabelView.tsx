@@ -1,7 +1,7 @@
 // The labeling screen: the mode switch (human clicks, oracle clicks, reward-driven PRDP/DDPO), the pair or grid with its vote buttons and keys, the training controls on the same page (collect → train → preview, as Teachable Machine), and the prompt list.
 import { useEffect } from 'react';
 import { useStudioStore } from '../../store';
-import { setGridMode, setLabelingActive } from '../../store/pairQueue';
+import { setDistinctPairs, setGridMode, setLabelingActive } from '../../store/pairQueue';
 import { ORACLE_REWARDS, setLabelMode, setOracleReward } from '../../store/oracleActions';
 import { GridPanel } from '../components/GridPanel';
 import { PairPanel } from '../components/PairPanel';
@@ -22,6 +22,7 @@ export function LabelView() {
   }, []);
   useLabelKeys(true);
   const gridMode = useStudioStore((s) => s.settings.gridMode);
+  const distinctPairs = useStudioStore((s) => s.settings.distinctPairs);
   const labelMode = useStudioStore((s) => s.settings.labelMode);
   const oracleReward = useStudioStore((s) => s.settings.oracleReward);
   return (
@@ -30,6 +31,11 @@ export function LabelView() {
         {labelMode !== 'reward' && (
           <label className="mode-toggle">
             <input type="checkbox" data-testid="grid-mode" checked={gridMode} onChange={(e) => setGridMode(e.target.checked)} /> Best of 4 (one click labels 3 pairs)
+          </label>
+        )}
+        {!gridMode && labelMode !== 'reward' && (
+          <label className="mode-toggle" title="Sample 4 images from the same noise and show the two that differ most, so every click compares a visible difference">
+            <input type="checkbox" data-testid="distinct-pairs" checked={distinctPairs} onChange={(e) => setDistinctPairs(e.target.checked)} /> Distinct pairs
           </label>
         )}
         {!gridMode && (
