@@ -1,4 +1,5 @@
 // Moodboard actions: load the stored images, add dropped or picked files (every file checked, decoded and fitted to the model's 32×32 on white before one write; bad files are named with what to do and change nothing), mark liked/disliked, caption, remove, the recipe's fields, and Train (Diffusion-DPO steps in the worker through the shared training lifecycle: Stop, the dashboard and checkpoints work as for D3PO).
+import { jsonlToRows, zipToRows, type PickapicRow } from '../core/preferences/pickapic';
 import { fitOnWhite, type RgbaPicture } from '../core/moodboard/fitImage';
 import { readImageHeader } from '../core/moodboard/imageFile';
 import { moodboardProblem } from '../core/moodboard/moodboardPairs';
@@ -37,6 +38,14 @@ export async function loadMoodboard(): Promise<void> {
   }
 }
 
+/** A file to add; `liked` and `caption` override the board's "add as" mark and the empty caption (imports). */
+export interface MoodboardFile {
+  name: string;
+  bytes: Uint8Array;
+  liked?: boolean;
+  caption?: string;
+}
+
 /** The mark new images get. */
 export function setMoodboardAddAs(addAs: 'liked' | 'disliked'): void {
   patch('moodboard', { addAs });
@@ -47,12 +56,12 @@ export function setMoodboardAddAs(addAs: 'liked' | 'disliked'): void {
  * good ones are saved in one write and shown, the others are named in the error with what to do. A full disk saves
  * none of them and changes nothing. Returns how many were added.
  */
-export async function addMoodboardFiles(files: { name: string; bytes: Uint8Array }[], decode: ImageDecoder = decodeImageFile): Promise<number> {
+export async function addMoodboardFiles(files: MoodboardFile[], decode: ImageDecoder = decodeImageFile, from?: string): Promise<number> {
   const st = useStudioStore.getState();
   if (st.moodboard.busy || files.length === 0) return 0;
   patch('moodboard', { busy: true, error: null, message: null });
   const size = st.session.model?.imageSize ?? DEFAULT_IMAGE_SIZE;
-  const liked = st.moodboard.addAs === 'liked';
+  const addAs = st.moodboard.addAs === 'liked';
   const problems: string[] = [];
   const items: MoodboardItem[] = [];
   const now = Date.now();
@@ -73,8 +82,8 @@ export async function addMoodboardFiles(files: { name: string; bytes: Uint8Array
       id: `mood-${now.toString(36)}-${crypto.randomUUID().slice(0, 8)}`,
       addedAt: now + items.length,
       name: f.name,
-      liked,
-      caption: '',
+      liked: f.liked ?? addAs,
+      caption: (f.caption ?? '').slice(0, MAX_CAPTION_LENGTH),
       size,
       rgba: new Uint8Array(fitOnWhite(picture, size).buffer),
       source: { format: header.format, width: picture.width, height: picture.height },
@@ -91,10 +100,48 @@ export async function addMoodboardFiles(files: { name: string; bytes: Uint8Array
   patch('moodboard', {
     busy: false,
     items: [...now2.items, ...items.map(entryOf)],
-    message: items.length > 0 ? `Added ${plural(items.length, 'image')} as ${liked ? 'liked' : 'disliked'}.` : null,
+    message:
+      items.length === 0
+        ? null
+        : from
+          ? `Added ${plural(items.length, 'image')} ${from}: ${items.filter((i) => i.liked).length} liked, ${items.filter((i) => !i.liked).length} disliked.`
+          : `Added ${plural(items.length, 'image')} as ${addAs ? 'liked' : 'disliked'}.`,
     error: refused,
   });
   return items.length;
+}
+
+/** The most Pick-a-Pic pairs one import adds (two images each; a moodboard trains on every liked × disliked pair). */
+export const MAX_IMPORTED_PAIRS = 500;
+
+/**
+ * Imports Pick-a-Pic v2 rows (the studio's JSONL or zip export, or any file in those columns) as Diffusion-DPO data:
+ * each row's preferred image (label_0 = 1 → jpg_0) becomes a liked image and the other a disliked one, captioned with
+ * the row's caption. Ties carry no preference and are skipped. A file that cannot be read changes nothing.
+ */
+export async function importPickapicToMoodboard(file: { name: string; bytes: Uint8Array }, decode: ImageDecoder = decodeImageFile): Promise<number> {
+  let rows: PickapicRow[];
+  try {
+    rows = /\.zip$/i.test(file.name) ? zipToRows(file.bytes) : jsonlToRows(file.bytes, file.name);
+  } catch (e) {
+    patch('moodboard', { error: `${file.name}: ${errorMessage(e)} Nothing was added.`, message: null });
+    return 0;
+  }
+  const pairs = rows.filter((r) => r.label_0 === 0 || r.label_0 === 1);
+  if (pairs.length === 0) {
+    patch('moodboard', { error: `${file.name} has no row with a preference (label_0 = 1 or 0; ${rows.length} rows, all ties); nothing was added.`, message: null });
+    return 0;
+  }
+  if (pairs.length > MAX_IMPORTED_PAIRS) {
+    patch('moodboard', { error: `${file.name} has ${pairs.length} preference rows; the moodboard takes at most ${MAX_IMPORTED_PAIRS} per import. Split the file and import the parts; nothing was added.`, message: null });
+    return 0;
+  }
+  const files: MoodboardFile[] = pairs.flatMap((r, k) => [
+    { name: `${r.image_0_uid || `row${k}-0`}.jpg`, bytes: r.jpg_0, liked: r.label_0 === 1, caption: r.caption },
+    { name: `${r.image_1_uid || `row${k}-1`}.jpg`, bytes: r.jpg_1, liked: r.label_0 === 0, caption: r.caption },
+  ]);
+  const skipped = rows.length - pairs.length;
+  return addMoodboardFiles(files, decode, `from ${plural(pairs.length, 'Pick-a-Pic pair')} of ${file.name}${skipped ? ` (${plural(skipped, 'tie')} skipped)` : ''}`);
 }
 
 /** Applies a stored change to one image in the view; when the image is gone, reloads the list and says so. */

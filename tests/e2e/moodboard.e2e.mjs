@@ -1,4 +1,4 @@
-// Browser test of the Moodboard on wasm with tiny-test: PNG and JPEG files of any size go in through the file input (liked, then disliked), a corrupt file and a text file are refused by name while nothing else changes, a mark and a caption are changed, Train runs Diffusion-DPO steps in the worker (the LoRA step count moves by exactly the steps asked for, a checkpoint is saved), and everything is there after a reload. With SCREENSHOTS=1 (as `npm run screenshots`) it writes docs/screenshots/moodboard-board.png for the README.
+// Browser test of the Moodboard on wasm with tiny-test: PNG and JPEG files of any size go in through the file input (liked, then disliked), a corrupt file and a text file are refused by name while nothing else changes, a mark and a caption are changed, Train runs Diffusion-DPO steps in the worker (the LoRA step count moves by exactly the steps asked for, a checkpoint is saved), everything is there after a reload, and a Pick-a-Pic JSONL adds its preferred images as liked and the others as disliked (ties skipped). With SCREENSHOTS=1 (as `npm run screenshots`) it writes docs/screenshots/moodboard-board.png for the README.
 import fs from 'node:fs';
 import path from 'node:path';
 import { PNG } from 'pngjs';
@@ -147,4 +147,15 @@ test('moodboard: add liked and disliked images, a corrupt file is refused, mark,
   await page.click(`[data-id="${firstId}"] [data-testid=moodboard-remove]`);
   await page.waitForFunction(() => document.querySelectorAll('[data-testid=moodboard-item]').length === 5, null, opts);
   assert.equal((await readIdb(page, MOODBOARD_DB)).length, 5, 'removal is stored');
+
+  // ---- Pick-a-Pic pairs (the Data tab's JSONL format): the preferred image liked, the other disliked, captioned; a tie skipped
+  const jpg = (rgb) => Buffer.from(jpeg.encode({ data: Buffer.alloc(24 * 24 * 4).map((_, i) => (i % 4 === 3 ? 255 : rgb[i % 4])), width: 24, height: 24 }, 92).data).toString('base64');
+  const row = (caption, label0, a, b, uid) => ({ caption, jpg_0: jpg(a), jpg_1: jpg(b), label_0: label0, label_1: 1 - label0, model_0: 'm', model_1: 'm', image_0_uid: `${uid}-0`, image_1_uid: `${uid}-1`, best_image_uid: label0 === 0.5 ? '' : `${uid}-${label0 === 1 ? 0 : 1}`, are_different: true, has_label: true, ranking_id: 0, user_id: 1, created_at: '2026-12-07T00:00:00Z', num_example_per_prompt: 1 });
+  const jsonl = [row('sun', 0, [20, 20, 160], [250, 220, 40], 'pp1'), row('dog face', 0.5, [9, 9, 9], [99, 99, 99], 'pp2')].map((r) => JSON.stringify(r)).join('\n') + '\n';
+  await page.setInputFiles('[data-testid=moodboard-import-pairs]', { name: 'prefs.jsonl', mimeType: 'application/json', buffer: Buffer.from(jsonl) });
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=moodboard-item]').length === 7, null, opts);
+  assert.match(await page.textContent('[data-testid=moodboard-message]'), /^Added 2 images from 1 Pick-a-Pic pair of prefs\.jsonl \(1 tie skipped\): 1 liked, 1 disliked\.$/);
+  const imported = (await readIdb(page, MOODBOARD_DB)).filter((r) => /^pp1-/.test(r.name)).sort((x, y) => (x.name < y.name ? -1 : 1));
+  assert.deepEqual(imported.map((r) => [r.name, r.liked, r.caption]), [['pp1-0.jpg', false, 'sun'], ['pp1-1.jpg', true, 'sun']]);
+  ctx.log('Pick-a-Pic import: 1 pair → 1 liked + 1 disliked image, the tie skipped');
 });

@@ -10,6 +10,7 @@ import type { StudioEvent, TrainStepEvent } from '../../src/worker/protocol';
 import type { MoodboardTrainedEvent, MoodboardTrainRequest } from '../../src/worker/moodboardTrain';
 import type { RgbaPicture } from '../../src/core/moodboard/fitImage';
 import { listMoodboardItems } from '../../src/storage/moodboard';
+import { rowsToJsonl, type PickapicRow } from '../../src/core/preferences/pickapic';
 import { bootCalls, newLora } from './fakeWorker';
 import './memoryLocalStorage'; // installs localStorage before the store modules load below
 
@@ -156,5 +157,50 @@ describe('moodboard store actions', () => {
     await mood.trainMoodboard();
     expect(calls).toHaveLength(1);
     expect(useStudioStore.getState().moodboard.error).toMatch(/needs at least one liked and one disliked image .*2 liked and 0 disliked/);
+  });
+
+  it('imports Pick-a-Pic pairs: the preferred image liked, the other disliked, with the caption; ties skipped; a bad file adds nothing', async () => {
+    await mood.loadMoodboard();
+    const before = useStudioStore.getState().moodboard.items.map((i) => i.id);
+    const jpg = (rgb: [number, number, number]) => new Uint8Array(jpeg.encode({ data: Buffer.alloc(16 * 16 * 4, 0).map((_, i) => (i % 4 === 3 ? 255 : rgb[i % 4])), width: 16, height: 16 }, 95).data);
+    const row = (caption: string, label0: number, a: [number, number, number], b: [number, number, number], uid: string): PickapicRow => ({
+      caption,
+      jpg_0: jpg(a),
+      jpg_1: jpg(b),
+      label_0: label0,
+      label_1: 1 - label0,
+      model_0: 'm',
+      model_1: 'm',
+      image_0_uid: `${uid}-0`,
+      image_1_uid: `${uid}-1`,
+      best_image_uid: label0 === 1 ? `${uid}-0` : label0 === 0 ? `${uid}-1` : '',
+      are_different: true,
+      has_label: true,
+      ranking_id: 0,
+      user_id: 1,
+      created_at: '2026-12-07T00:00:00Z',
+      num_example_per_prompt: 1,
+    });
+    const file = new TextEncoder().encode(rowsToJsonl([row('red heart', 1, [250, 0, 0], [0, 0, 250], 'p1'), row('dog', 0.5, [9, 9, 9], [99, 99, 99], 'p2'), row('sun', 0, [0, 0, 250], [250, 250, 0], 'p3')]));
+    expect(await mood.importPickapicToMoodboard({ name: 'prefs.jsonl', bytes: file }, decode)).toBe(4);
+    const added = useStudioStore.getState().moodboard.items.filter((i) => !before.includes(i.id));
+    expect(added.map((i) => [i.name, i.liked, i.caption])).toEqual([
+      ['p1-0.jpg', true, 'red heart'],
+      ['p1-1.jpg', false, 'red heart'],
+      ['p3-0.jpg', false, 'sun'],
+      ['p3-1.jpg', true, 'sun'],
+    ]);
+    expect(pixel(added[0].image.rgba, 0, 0).slice(0, 3).map((v) => v > 200)).toEqual([true, false, false]); // the red winner, fitted to the model's square
+    expect(useStudioStore.getState().moodboard.message).toBe('Added 4 images from 2 Pick-a-Pic pairs of prefs.jsonl (1 tie skipped): 2 liked, 2 disliked.');
+    const stored = await listMoodboardItems();
+    expect(stored.filter((i) => !before.includes(i.id)).map((i) => i.liked)).toEqual([true, false, false, true]);
+
+    const count = useStudioStore.getState().moodboard.items.length;
+    expect(await mood.importPickapicToMoodboard({ name: 'broken.jsonl', bytes: new TextEncoder().encode('{"caption": 1}\n') }, decode)).toBe(0);
+    expect(useStudioStore.getState().moodboard.error).toMatch(/^broken\.jsonl: .*Nothing was added\.$/);
+    const ties = new TextEncoder().encode(rowsToJsonl([row('dog', 0.5, [9, 9, 9], [99, 99, 99], 't')]));
+    expect(await mood.importPickapicToMoodboard({ name: 'ties.jsonl', bytes: ties }, decode)).toBe(0);
+    expect(useStudioStore.getState().moodboard.error).toMatch(/no row with a preference .*1 rows, all ties/);
+    expect(useStudioStore.getState().moodboard.items.length).toBe(count);
   });
 });

@@ -1,7 +1,7 @@
 // The Moodboard: drop or pick PNG/JPEG images (any size: fitted to the model's 32×32 on white), mark each liked or disliked, caption it if you like, and train the adapter on them with Diffusion-DPO (images only, no pairs to label); the recipe's steps, pairs per step, learning rate and β are in Advanced. The adapter is the one D3PO trains: the dashboard, checkpoints and Compare show the result.
 import { useEffect, useState, type ChangeEvent, type DragEvent } from 'react';
 import { useStudioStore } from '../../store';
-import { addMoodboardFiles, loadMoodboard, removeMoodboardItem, setMoodboardAddAs, setMoodboardCaption, setMoodboardMark, setMoodboardRecipe, trainMoodboard } from '../../store/moodboardActions';
+import { addMoodboardFiles, importPickapicToMoodboard, loadMoodboard, removeMoodboardItem, setMoodboardAddAs, setMoodboardCaption, setMoodboardMark, setMoodboardRecipe, trainMoodboard } from '../../store/moodboardActions';
 import { moodboardCounts, type MoodboardEntry } from '../../store/moodboardSlice';
 import { stopTraining } from '../../store/trainingActions';
 import { defaultMoodboardRecipe, moodboardRecipeLimits, validateMoodboardRecipe, type MoodboardRecipe } from '../../core/moodboard/recipe';
@@ -92,6 +92,14 @@ export function MoodboardView() {
     const list = e.target.files;
     void add(list).finally(() => (e.target.value = ''));
   };
+  const onImportPairs = (e: ChangeEvent<HTMLInputElement>) => {
+    const input = e.target;
+    void readFiles(input.files)
+      .then(async (files) => {
+        for (const f of files) await importPickapicToMoodboard(f);
+      })
+      .finally(() => (input.value = ''));
+  };
 
   const activity = training && mb.run
     ? `Learning from ${mb.run.liked} liked and ${mb.run.disliked} disliked images… step ${done} / ${target}`
@@ -135,6 +143,12 @@ export function MoodboardView() {
         </span>
         {mb.busy && <span> Reading images…</span>}
       </div>
+      <p className="hint">
+        <label className="file-button" title="Pick-a-Pic v2 rows (the Data tab's JSONL or zip export, or any file in those columns): each row's preferred image is added as liked, the other as disliked, with the row's caption; ties are skipped">
+          Import Pick-a-Pic pairs (.jsonl / .zip)…
+          <input data-testid="moodboard-import-pairs" type="file" accept=".jsonl,.zip,application/zip" disabled={mb.busy} onChange={onImportPairs} />
+        </label>
+      </p>
 
       <p className="moodboard-counts" data-testid="moodboard-counts" data-liked={liked} data-disliked={disliked}>
         {liked} liked · {disliked} disliked
