@@ -1,8 +1,8 @@
 // Best-of-k labeling: one click on the best of 4 images from one x_T labels the k−1 pairs (best, other); optionally a second click on the worst labels (other, worst) too. Votes are in each stored pair's trajectory order.
+import { voteWrite } from './voteWrite';
 import { predictedPreference } from '../core/taste/implicitReward';
 import type { Vote } from '../core/algorithms/d3po';
 import { saveLabels, type Label } from '../storage/labels';
-import { errorMessage } from './client';
 import { patch, useStudioStore } from './index';
 import { countLabels, type GridView } from './labelingSlice';
 import { advanceGrid } from './pairQueue';
@@ -75,13 +75,7 @@ async function saveGrid(grid: GridView, best: number, worst: number | null): Pro
     annotator: s.settings.annotator || undefined,
     ...predictionOf(grid, i, j),
   }));
-  patch('labeling', { saving: true });
-  try {
-    await saveLabels(labels);
-  } catch (e) {
-    patch('labeling', { saving: false, error: errorMessage(e) });
-    return;
-  }
+  if (!(await voteWrite(() => saveLabels(labels)))) return;
   const undo = [...useStudioStore.getState().labeling.undo, ...labels];
   undoGrids.set(time, grid);
   patch('labeling', { saving: false, undo, counts: countLabels(undo) });

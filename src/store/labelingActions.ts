@@ -4,12 +4,12 @@ import { deleteLabel, saveLabel, type Label } from '../storage/labels';
 import { saveRecheck, type Recheck } from '../storage/rechecks';
 import { deletePairs, getPairSummary } from '../storage/pairs';
 import type { GeneratedImage } from '../worker/protocol';
-import { errorMessage } from './client';
 import { patch, useStudioStore } from './index';
 import { countLabels, type PairView } from './labelingSlice';
 import { onPreferenceVote } from './trainingActions';
 import { takeUndoGrid } from './gridActions';
 import { advanceGrid, advancePair } from './pairQueue';
+import { voteWrite } from './voteWrite';
 
 /** Stores a vote on the pair on screen (`choice` by screen side: A = left) and shows the next one. Ignored until both images are shown. `annotator` overrides the settings' one (the oracle's 'oracle:<reward>'), which also passes its rewards (trajectory order). */
 export async function vote(choice: VoteLetter, annotator?: string, rewards?: [number, number]): Promise<void> {
@@ -31,13 +31,7 @@ export async function vote(choice: VoteLetter, annotator?: string, rewards?: [nu
     ...(pair.predicted === 0 || pair.predicted === 1 ? { predicted: pair.predicted } : {}),
     ...(pair.check ? { check: true as const } : {}),
   };
-  patch('labeling', { saving: true });
-  try {
-    await saveLabel(label);
-  } catch (e) {
-    patch('labeling', { saving: false, error: errorMessage(e) });
-    return;
-  }
+  if (!(await voteWrite(() => saveLabel(label)))) return;
   const undo = [...useStudioStore.getState().labeling.undo, label];
   patch('labeling', { saving: false, undo, counts: countLabels(undo) });
   undoImages.set(pair.pairId, pair.images);
@@ -48,13 +42,7 @@ export async function vote(choice: VoteLetter, annotator?: string, rewards?: [nu
 /** The second vote on a re-shown pair: stored as a re-show (never a label, never trained on), then the next pair. */
 async function voteOnRecheck(pair: PairView, first: 0 | 1, again: Label['vote']): Promise<void> {
   const r: Recheck = { id: `recheck-${Date.now().toString(36)}-${pair.pairId}`, pairId: pair.pairId, first, again, time: Date.now() };
-  patch('labeling', { saving: true });
-  try {
-    await saveRecheck(r);
-  } catch (e) {
-    patch('labeling', { saving: false, error: errorMessage(e) });
-    return;
-  }
+  if (!(await voteWrite(() => saveRecheck(r)))) return;
   patch('labeling', { saving: false, rechecks: [...useStudioStore.getState().labeling.rechecks, r] });
   advancePair();
 }
@@ -71,13 +59,10 @@ export async function undo(): Promise<void> {
   let n = 1;
   while (n < s.labeling.undo.length && s.labeling.undo[s.labeling.undo.length - 1 - n].time === last.time) n++;
   const batch = s.labeling.undo.slice(-n);
-  patch('labeling', { saving: true });
-  try {
+  const deleted = await voteWrite(async () => {
     for (const l of batch) await deleteLabel(l.pairId);
-  } catch (e) {
-    patch('labeling', { saving: false, error: errorMessage(e) });
-    return;
-  }
+  });
+  if (!deleted) return;
   const rest = useStudioStore.getState().labeling.undo.slice(0, -n);
   patch('labeling', { saving: false, undo: rest, counts: countLabels(rest) });
   const grid = takeUndoGrid(last.time);
