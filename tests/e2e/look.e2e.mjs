@@ -1,4 +1,4 @@
-// Browser test of the studio's look: every screen fits 1280×720 and a tablet (820×1180 portrait, 1180×820 landscape) without sideways scrolling, the Label view's pair and vote buttons are above the fold at 1280×720, light and dark follow the system colour scheme, and keyboard focus is visible. With SCREENSHOTS=1 (`npm run screenshots`) it loads the shipped emoji-sd model, labels a few pairs with the oracle so every screen has content, and writes docs/screenshots/*.png for the README.
+// Browser test of the studio's look: every screen fits 1280×720 and a tablet (820×1180 portrait, 1180×820 landscape) without sideways scrolling, the Label view's pair and vote buttons are above the fold at 1280×720, light and dark follow the system colour scheme, the profile panel opens inside the window, and keyboard focus is visible. With SCREENSHOTS=1 (`npm run screenshots`) it loads the shipped emoji-sd model, labels a few pairs with the oracle so every screen has content, and writes docs/screenshots/*.png for the README.
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -84,6 +84,14 @@ test('look: 1280×720 and tablet layouts, hero pair above the fold, light and da
     if (scheme === 'dark') await shot(page, 'label-dark');
   }
   await page.emulateMedia({ colorScheme: 'light' });
+
+  // ---- the profile panel (switch, create, rename, blend sliders) opens over the page inside the window, no sideways scroll
+  await page.click('[data-testid=profiles] > summary');
+  const panel = await page.$eval('.profiles-panel', (el) => el.getBoundingClientRect().toJSON());
+  assert.ok(panel.left >= 0 && panel.right <= 1280 && panel.height > 0, `profile panel inside the window: ${JSON.stringify(panel)}`);
+  assert.equal(await overflowX(page), 0, 'the open profile panel scrolls the page sideways');
+  await shot(page, 'profiles');
+  await page.click('[data-testid=profiles] > summary');
 
   // ---- keyboard focus is visible: Tab onto the first tab button draws an outline
   await page.click('h1');
