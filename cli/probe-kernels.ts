@@ -1,5 +1,6 @@
 // Measurement probe: per-kernel time of one stage-2 pretraining step (UNet + text encoder forward/backward) on wasm, and the slowest BatchMatMul/Conv2D shapes — how the BatchMatMul replacement was found. Usage: npx tsx cli/probe-kernels.ts [threads=1] [batch=32] [detail=BatchMatMul,Conv2D]
 import * as tf from '@tensorflow/tfjs';
+import { kernelTable } from './kernelTable';
 import { readFileSync } from 'node:fs';
 import { initNodeBackend } from '../src/platform/node';
 import { MiniSD } from '../src/core/model/pipeline';
@@ -33,17 +34,4 @@ step();
 const ms = performance.now() - t0;
 console.log(`threads ${threads}, batch ${B}: ${ms.toFixed(0)} ms per step, ${((B * 1000) / ms).toFixed(1)} images/s`);
 const prof = await tf.profile(() => step());
-const byKernel = new Map<string, { ms: number; n: number }>();
-const byShape = new Map<string, { ms: number; n: number }>();
-const add = (m: Map<string, { ms: number; n: number }>, key: string, t: number) => {
-  const a = m.get(key) ?? { ms: 0, n: 0 };
-  a.ms += t;
-  a.n++;
-  m.set(key, a);
-};
-for (const k of prof.kernels) {
-  add(byKernel, k.name, k.kernelTimeMs as number);
-  if (detail.includes(k.name)) add(byShape, `${k.name} ${JSON.stringify(k.inputShapes)} -> ${JSON.stringify(k.outputShapes)}`, k.kernelTimeMs as number);
-}
-const table = (m: Map<string, { ms: number; n: number }>, n: number) => [...m].sort((a, b) => b[1].ms - a[1].ms).slice(0, n).map(([k, v]) => `${v.ms.toFixed(1).padStart(9)} ms ${String(v.n).padStart(5)}×  ${k}`).join('\n');
-console.log(`\n${prof.kernels.length} kernels; by kernel:\n${table(byKernel, 15)}\n\nslowest ${detail.join(' / ')} shapes:\n${table(byShape, 12)}`);
+console.log(`\n${kernelTable(prof, detail, 15, 12)}`);

@@ -1,5 +1,6 @@
 // Measurement probe: per-kernel time and count of one sampling UNet forward (no gradients, the shipped model) on wasm, and its wall time per latent, with the fused inference ops off and on (src/core/model/fused) in one process. Also times pair generation (2 images × 20 DDIM steps, CFG, + decode, as `bench`) both ways. Usage: npx tsx cli/probe-sampling.ts [threads=1] [batch=4] [reps=20] [detail=Conv2D] [pairReps=3]
 import * as tf from '@tensorflow/tfjs';
+import { kernelTable } from './kernelTable';
 import { initNodeBackend } from '../src/platform/node';
 import { loadModel } from './modelLoader';
 import { imagesToRgba, sampleWithTrajectory } from '../src/core/diffusion/sample';
@@ -29,29 +30,9 @@ async function once(): Promise<number> {
 
 const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
 
-/** Kernel table of one profiled forward; customGrad / op scopes (not registered kernels) are left out so nothing counts twice. */
+/** Kernel table of one profiled forward. */
 async function profile(): Promise<string> {
-  const prof = await tf.profile(() => forward());
-  const byKernel = new Map<string, { ms: number; n: number }>();
-  const byShape = new Map<string, { ms: number; n: number }>();
-  const add = (m: Map<string, { ms: number; n: number }>, key: string, t: number) => {
-    const a = m.get(key) ?? { ms: 0, n: 0 };
-    a.ms += t;
-    a.n++;
-    m.set(key, a);
-  };
-  let total = 0;
-  let count = 0;
-  for (const k of prof.kernels) {
-    if (!tf.getKernel(k.name, tf.getBackend())) continue; // a scope around kernels listed on their own
-    const t = k.kernelTimeMs as number;
-    total += t;
-    count++;
-    add(byKernel, k.name, t);
-    if (detail.includes(k.name)) add(byShape, `${k.name} ${JSON.stringify(k.inputShapes)} -> ${JSON.stringify(k.outputShapes)}`, t);
-  }
-  const table = (m: Map<string, { ms: number; n: number }>, n: number) => [...m].sort((a, b) => b[1].ms - a[1].ms).slice(0, n).map(([k, v]) => `${v.ms.toFixed(2).padStart(8)} ms ${String(v.n).padStart(5)}×  ${k}`).join('\n');
-  return `${count} kernels, ${total.toFixed(1)} ms inside kernels (profiled); by kernel:\n${table(byKernel, 25)}\n\nslowest ${detail.join(' / ')} shapes:\n${table(byShape, 6)}`;
+  return kernelTable(await tf.profile(() => forward()), detail);
 }
 
 // Interleaved: each repetition times one unfused and one fused forward back to back, so the other processes' load
