@@ -94,8 +94,25 @@ export async function measure(fn: () => tf.Tensor | tf.Tensor[] | Promise<unknow
   const reps = Math.min(o.reps, Math.max(0, Math.floor(budget / Math.max(perRun, 1e-3))));
   if (reps === 0) return o.warmup ? { ms: perRun, reps: 0 } : { skipped: `skipped: estimated ${fmtS(perRun)} does not fit the limit` };
   const times: number[] = [];
-  for (let i = 0; i < reps; i++) times.push(await timeOnce(fn));
+  const counts: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    times.push(await timeOnce(fn));
+    counts.push(tf.memory().numTensors);
+  }
+  assertNoLeak(counts);
   return { ms: median(times), reps };
+}
+
+/**
+ * A benchmarked call that leaves tensors behind is measuring the leak, not the work: on wasm, 700 leaked intermediates
+ * per UNet forward made it ≈ 4× slower (session 9). Tensor counts after each timed run may grow only on the first
+ * (lazily created optimizer state); any growth after that is refused.
+ */
+export function assertNoLeak(countsAfterRuns: number[]): void {
+  for (let i = 1; i < countsAfterRuns.length; i++) {
+    const grew = countsAfterRuns[i] - countsAfterRuns[i - 1];
+    if (grew > 0) throw new Error(`the benchmarked call leaked ${grew} tensors in one run (wrap it in tf.tidy or dispose its intermediates); its time would measure the leak`);
+  }
 }
 
 export const isSkipped = (o: Outcome): o is { skipped: string } => 'skipped' in o;

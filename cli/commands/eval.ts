@@ -11,6 +11,7 @@ import type { EmojiClassifier } from '../../src/core/eval/classifier';
 import { writeAtomic } from '../fsAtomic';
 import { DEFAULT_CLASSIFIER_PATH, evaluateBaseModel, formatReport, QUALITY_BAR, SEEN_EVAL_PROMPTS, type EvalOptions } from '../eval/baseModelEval';
 import { formatSweep, guidanceSweep, parseScales } from '../eval/guidanceSweep';
+import { autoencoderPsnrByStyle, firstPerStyle, formatStylePsnr, trainSubset } from '../eval/modelMetrics';
 
 /** Where a classifier training run keeps its resumable checkpoint. */
 export const DEFAULT_CLASSIFIER_CHECKPOINT = 'checkpoints/classifier/classifier-latest.safetensors';
@@ -19,7 +20,7 @@ export const evalHelp = `eval [--model ${DEFAULT_MODEL_PATH}] [--per-prompt 8] [
      [--classifier ${DEFAULT_CLASSIFIER_PATH}] [--max-held-out N] [--data data] [--threads T]
      [--seen-prompts "grinning face,red heart,…"] [--batch 32] [--sweep-guidance 2,3.5,5]
      [--retrain-classifier] [--classifier-data data/v2] [--classifier-steps N | --classifier-epochs 30]
-     [--resume-classifier] [--classifier-checkpoint ${DEFAULT_CLASSIFIER_CHECKPOINT}] [--classifier-only]
+     [--resume-classifier] [--classifier-checkpoint ${DEFAULT_CLASSIFIER_CHECKPOINT}] [--classifier-only] [--autoencoder-only]
   Trains the emoji category classifier if it is missing, then samples every held-out prompt and ${SEEN_EVAL_PROMPTS.length} seen prompts
   (DDIM, CFG) and reports category accuracy overall and per category (vs. the classifier on real images; bar ≥ ${QUALITY_BAR * 100}%),
   the classifier's own held-out accuracy (per category and style), the Fréchet distance of classifier features, held-out
@@ -29,6 +30,8 @@ export const evalHelp = `eval [--model ${DEFAULT_MODEL_PATH}] [--per-prompt 8] [
   checkpoint), fp16 weights to --classifier, its real-image report to classifier-report.json beside them.
   --classifier-only: load or train the classifier, print its real-image report on the held-out split of --data (and of
   --classifier-data), write classifier-report.json, and stop (no model, no sampling).
+  --autoencoder-only: print the model's autoencoder PSNR per style on the held-out images of --data and on up to
+  300 training images per style (no classifier, no sampling), e.g. with --data data/v2 before training on more styles.
   --sweep-guidance W1,W2,…: instead, samples the same prompts and seeds at each guidance weight and writes
   <out>/guidance-sweep.json and .png (accuracy and Fréchet per weight; the best is the one to put in the config).`;
 
@@ -49,6 +52,14 @@ export async function evalCommand(args: Args, log: (s: string) => void = console
   const ds = loadEmojiDataset(dataDir);
   const outDir = str(args, 'out', 'public/models/emoji-sd');
   const clfFile = str(args, 'classifier', DEFAULT_CLASSIFIER_PATH);
+  if (flag(args, 'autoencoder-only')) {
+    const { model, id } = loadModel(str(args, 'model', DEFAULT_MODEL_PATH));
+    const sample = firstPerStyle(trainSubset(ds, ds.train.length), 300); // a fixed shuffle of the training records
+    const rows = await autoencoderPsnrByStyle(model, ds, ds.heldOut, sample);
+    log(formatStylePsnr(`autoencoder PSNR of ${id} on ${dataDir}`, rows));
+    model.dispose();
+    return;
+  }
   const clfDataDir = str(args, 'classifier-data', dataDir);
   const clfDs = path.resolve(clfDataDir) === path.resolve(dataDir) ? ds : loadEmojiDataset(clfDataDir);
   let stopRequested = false;

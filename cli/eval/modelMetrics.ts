@@ -59,6 +59,53 @@ export async function autoencoderPsnr(model: MiniSD, ds: EmojiDataset, records: 
   return sum / records.length;
 }
 
+export interface StylePsnr {
+  style: string;
+  heldOut: number; // dB, mean per image
+  heldOutImages: number;
+  train: number; // dB, on the train records of that style (NaN when none)
+  trainImages: number;
+}
+
+/**
+ * Autoencoder PSNR per artwork style, held-out and train records side by side: does an autoencoder trained on some
+ * styles reconstruct the others (the question before training a base model on a multi-style dataset)?
+ */
+export async function autoencoderPsnrByStyle(model: MiniSD, ds: EmojiDataset, heldOut: readonly EmojiRecord[], train: readonly EmojiRecord[]): Promise<StylePsnr[]> {
+  const styles = [...new Set([...heldOut, ...train].map((r) => r.vendor as string))];
+  const out: StylePsnr[] = [];
+  for (const style of styles) {
+    const h = heldOut.filter((r) => r.vendor === style);
+    const t = train.filter((r) => r.vendor === style);
+    out.push({ style, heldOut: await autoencoderPsnr(model, ds, h), heldOutImages: h.length, train: await autoencoderPsnr(model, ds, t), trainImages: t.length });
+  }
+  return out;
+}
+
+/** The first `n` records of each style, in order. */
+export function firstPerStyle(records: readonly EmojiRecord[], n: number): EmojiRecord[] {
+  const seen = new Map<string, number>();
+  return records.filter((r) => {
+    const k = (seen.get(r.vendor) ?? 0) + 1;
+    seen.set(r.vendor, k);
+    return k <= n;
+  });
+}
+
+/** The per-style PSNR as a markdown table, with the image-weighted held-out mean as the last row. */
+export function formatStylePsnr(title: string, rows: readonly StylePsnr[]): string {
+  const n = rows.reduce((a, r) => a + r.heldOutImages, 0);
+  const mean = rows.reduce((a, r) => a + (r.heldOutImages ? r.heldOut * r.heldOutImages : 0), 0) / n;
+  return [
+    title,
+    '',
+    '| style | held-out images | held-out PSNR (dB) | training images | training PSNR (dB) |',
+    '|---|---:|---:|---:|---:|',
+    ...rows.map((r) => `| ${r.style} | ${r.heldOutImages} | ${r.heldOut.toFixed(2)} | ${r.trainImages} | ${r.train.toFixed(2)} |`),
+    `| all | ${n} | ${mean.toFixed(2)} | | |`,
+  ].join('\n');
+}
+
 /** PSNR for peak 1; capped at 100 dB for a perfect reconstruction. */
 export const psnrFromMse = (mse: number) => Math.min(100, -10 * Math.log10(Math.max(mse, 1e-10)));
 

@@ -1,4 +1,4 @@
-// Tests for the base-model evaluation: Fréchet distance against closed forms and an independent sqrtm, the category classifier (learning, memory, I/O) and the `eval` command on a synthetic dataset (per-category table, classifier report, --classifier-only); follows src/core/eval + cli/commands/eval.ts.
+// Tests for the base-model evaluation: Fréchet distance against closed forms and an independent sqrtm, the category classifier (learning, memory, I/O) and the `eval` command on a synthetic dataset (per-category table, classifier report, --classifier-only, --autoencoder-only per style); follows src/core/eval + cli/commands/eval.ts.
 import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -33,6 +33,8 @@ import { tinyModelConfig } from '../../src/core/config';
 import { MiniSD } from '../../src/core/model/pipeline';
 import { modelToSafetensors } from '../../src/core/model/weights';
 import { evalCommand } from '../../cli/commands/eval';
+import { loadModel } from '../../cli/modelLoader';
+import { loadEmojiDataset } from '../../cli/pretrain/emojiData';
 import { formatReport, promptClusteredStdErr, type EvalReport } from '../../cli/eval/baseModelEval';
 import { decodePng } from '../../cli/png';
 import { bestRow, parseScales, type GuidanceSweep, type SweepRow } from '../../cli/eval/guidanceSweep';
@@ -348,6 +350,40 @@ describe('eval command', () => {
     await evalCommand({ ...args, 'classifier-steps': '5' }, (s) => again.push(s));
     expect(again.join('\n')).not.toMatch(/training the category classifier/);
     expect(again.join('\n')).toContain('held-out real images of');
+  });
+
+  it('--autoencoder-only prints PSNR per style that matches decode(encode(x)) recomputed here, and nothing else', async () => {
+    await writeFixture(dir);
+    const args = { ...evalArgs(dir, 'ae'), 'autoencoder-only': true };
+    const lines: string[] = [];
+    const before = tf.memory().numTensors;
+    await evalCommand(args, (s) => lines.push(s));
+    expect(tf.memory().numTensors).toBe(before);
+    const text = lines.join('\n');
+    expect(fs.existsSync(args.classifier)).toBe(false); // no classifier trained
+    expect(fs.existsSync(path.join(dir, 'ae', 'eval.json'))).toBe(false);
+    // Independent PSNR: the fixture's held-out images of each style, straight from emoji32.bin, through the model.
+    const { model } = loadModel(args.model);
+    const ds = loadEmojiDataset(dir);
+    const rows = new Map(text.split('\n').filter((l) => /^\| (google|twitter|all) \|/.test(l)).map((l) => { const c = l.split('|').map((x) => x.trim()); return [c[1], { n: Number(c[2]), psnr: Number(c[3]) }]; }));
+    const perStyle: number[] = [];
+    for (const style of ['google', 'twitter']) {
+      const recs = ds.heldOut.filter((r) => r.vendor === style);
+      const psnrs = recs.map((r) => {
+        const px = new Uint8Array(ds.pixels, r.index * 3072, 3072);
+        const x = Array.from(px, (v) => v / 255);
+        const y = tf.tidy(() => Array.from(model.decode(model.encode(tf.tensor4d(x, [1, 32, 32, 3]))).dataSync()));
+        const mse = x.reduce((a, v, i) => a + (v - y[i]) ** 2, 0) / x.length;
+        return -10 * Math.log10(mse);
+      });
+      const psnr = psnrs.reduce((a, b) => a + b, 0) / psnrs.length;
+      perStyle.push(...psnrs);
+      expect(rows.get(style)?.n).toBe(recs.length);
+      expect(rows.get(style)?.psnr).toBeCloseTo(psnr, 1); // printed with 2 decimals
+    }
+    expect(rows.get('all')?.n).toBe(perStyle.length);
+    expect(rows.get('all')?.psnr).toBeCloseTo(perStyle.reduce((a, b) => a + b, 0) / perStyle.length, 1);
+    model.dispose();
   });
 
   it('--sweep-guidance scores each weight on the same seeds, matching a full eval at that weight', async () => {
