@@ -211,19 +211,25 @@ export const PASS_PAIRS = 6;
  * ran before (every base weight's gradient computed, the reference forward at every step): the speed-up at equal result
  * (same pairs, timesteps and initial LoRA; the largest difference of the trained LoRA weights is printed).
  */
-async function benchD3poPass(c: BenchContext): Promise<BenchRow> {
+async function benchD3poPass(c: BenchContext): Promise<BenchRow[]> {
   const label = `D3PO pass over ${PASS_PAIRS} labeled pairs (1 step per pair, 10 of 20 timesteps): before / now`;
-  if (c.cpu) return { key: 'd3poPass', label, value: null, unit: '×', detail: 'skipped on cpu (minutes)' };
-  const pairs: PreferencePair[] = [];
-  for (let i = 0; i < PASS_PAIRS; i++) {
-    const r = await sampleWithTrajectory(c.model, { prompts: [PROMPT, PROMPT], seed: 1000 + i, sharedInitialNoise: true });
-    r.final.dispose();
-    pairs.push({ id: `pass-${i}`, trajectories: [r.trajectories[0], r.trajectories[1]], vote: i % 2 === 0 ? 0 : 1 });
-  }
+  const studioSteps = defaultTasteRecipe.sampleSteps;
+  const studioLabel = `D3PO pass as the studio trains (${studioSteps}-step pairs, the recipe's timestep share, now) against the row above's before: before / studio`;
+  if (c.cpu) return [{ key: 'd3poPass', label, value: null, unit: '×', detail: 'skipped on cpu (minutes)' }];
+  const samplePairs = async (steps: number | undefined, tag: string): Promise<PreferencePair[]> => {
+    const out: PreferencePair[] = [];
+    for (let i = 0; i < PASS_PAIRS; i++) {
+      const r = await sampleWithTrajectory(c.model, { prompts: [PROMPT, PROMPT], seed: 1000 + i, sharedInitialNoise: true, ...(steps ? { sample: { steps } } : {}) });
+      r.final.dispose();
+      out.push({ id: `${tag}-${i}`, trajectories: [r.trajectories[0], r.trajectories[1]], vote: i % 2 === 0 ? 0 : 1 });
+    }
+    return out;
+  };
+  const pairs = await samplePairs(undefined, 'pass'); // the model file's 20 steps
   const base = [...c.model.params.tensors.values()];
   const cfg = { ...defaultD3poTrainConfig, learningRate: 1e-3, timestepFraction: 0.5 };
   /** A fresh adapter (same seed every time) trained one step per pair; `before` = the old gradient and reference paths. */
-  const pass = async (before: boolean, list: PreferencePair[]) => {
+  const pass = async (before: boolean, list: PreferencePair[], stepCfg = cfg) => {
     base.forEach((v) => (v.trainable = before)); // trainable base weights: the fused/custom gradients compute dW too
     const lora = createLoraAdapter(c.model.params, 'unet.', { ...defaultLoraConfig, seed: 3 });
     const opt = new AdamW(lora.variables, { learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 1e-4 });
@@ -232,7 +238,7 @@ async function benchD3poPass(c: BenchContext): Promise<BenchRow> {
     const rng = createRng(5);
     try {
       const t0 = performance.now();
-      for (const p of list) await d3poTrainStep(c.model, lora, opt, [p], cfg, rng, undefined, before ? undefined : cache);
+      for (const p of list) await d3poTrainStep(c.model, lora, opt, [p], stepCfg, rng, undefined, before ? undefined : cache);
       const ms = performance.now() - t0;
       return { ms, weights: await Promise.all(lora.variables.map(async (v) => Float32Array.from(await v.data()))) };
     } finally {
@@ -249,14 +255,28 @@ async function benchD3poPass(c: BenchContext): Promise<BenchRow> {
   const now = await run(false);
   let diff = 0;
   before.weights.forEach((w, i) => w.forEach((x, j) => (diff = Math.max(diff, Math.abs(x - now.weights[i][j])))));
-  return {
+  // Items 2 + 3 together: the studio's shorter trajectories halve the timesteps trained per pair (not an equal result:
+  // other pairs; the taste sweep measures that learning holds at 10 steps).
+  const studioPairs = await samplePairs(studioSteps, 'studio');
+  const studioCfg = { ...cfg, timestepFraction: defaultTasteRecipe.timestepFraction, skipFinalSteps: defaultTasteRecipe.skipFinalSteps };
+  await pass(false, studioPairs.slice(0, 1), studioCfg);
+  const studio = await pass(false, studioPairs, studioCfg);
+  const studioRow: BenchRow = {
+    key: 'd3poPassStudio',
+    label: studioLabel,
+    value: before.ms / studio.ms,
+    unit: '×',
+    detail: `before ${fmtS(before.ms / PASS_PAIRS)}/pair (20-step pairs, 10 timesteps), studio ${fmtS(studio.ms / PASS_PAIRS)}/pair (${studioSteps}-step pairs, fraction ${defaultTasteRecipe.timestepFraction}, last ${defaultTasteRecipe.skipFinalSteps} skipped)`,
+    extra: { studioMsPerPair: studio.ms / PASS_PAIRS, studioSteps },
+  };
+  return [studioRow, {
     key: 'd3poPass',
     label,
     value: before.ms / now.ms,
     unit: '×',
     detail: `before ${fmtS(before.ms / PASS_PAIRS)}/pair, now ${fmtS(now.ms / PASS_PAIRS)}/pair; largest LoRA weight difference ${diff.toExponential(1)} (equal result)`,
     extra: { beforeMsPerPair: before.ms / PASS_PAIRS, nowMsPerPair: now.ms / PASS_PAIRS, maxWeightDiff: diff },
-  };
+  }];
 }
 
 interface ConvShape {
@@ -360,7 +380,7 @@ async function benchBackend(name: 'wasm' | 'cpu', file: ModelFile, args: Args, q
     model.dispose();
   }
   // Table order: the issue's list (conv ratios last).
-  const order = ['matmul', 'unet', 'decode', 'pairGeneration', 'd3poUpdate', 'd3poPass'];
+  const order = ['matmul', 'unet', 'decode', 'pairGeneration', 'studioPair', 'd3poUpdate', 'd3poPass', 'd3poPassStudio'];
   rows.sort((a, b) => (order.indexOf(a.key) + 1 || 99) - (order.indexOf(b.key) + 1 || 99));
   return { result: { backend, rows }, flops: c.flops };
 }

@@ -6,6 +6,7 @@ import { getThreadsCount, setThreadsCount, setWasmPaths } from '@tensorflow/tfjs
 import wasmPlainUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import { installWasmKernels } from './wasmKernels';
+import { installWebgpuFusedNorms } from './webgpuFusedNorms';
 import wasmThreadedSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import { BACKEND_NAMES, type AdapterInfo, type BackendName, type BackendReport, type BackendTiming, type ChoiceCache, type WasmInfo } from './backendTypes';
 import { fastest, probeScore, timeProbe } from './backendProbe';
@@ -164,6 +165,7 @@ async function initWebGpu(): Promise<AdapterInfo> {
   const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
   if (adapter == null) throw new Error('WebGPU adapter not found (navigator.gpu.requestAdapter() returned null)');
   if (tf.findBackendFactory('webgpu') == null) throw new Error('the tfjs webgpu backend did not register');
+  installWebgpuFusedNorms(); // GroupNorm(+SiLU) and LayerNorm as one shader each (webgpuFusedNorms.ts)
   await setBackendOrThrow('webgpu');
   const backend = tf.backend() as unknown as WebGpuBackendLike;
   const info = adapter.info ?? {};

@@ -1,4 +1,4 @@
-// Registers the fused inference kernels of src/core/model/fused/fusedOps.ts (GroupNorm(+SiLU), LayerNorm) for the wasm backend (statistics read from the wasm heap in place; the elementwise work by the backend's own SIMD kernels, called without the engine) and the cpu backend (plain loops over its typed arrays); webgl/webgpu get none and keep the unfused ops.
+// Registers the fused inference kernels of src/core/model/fused/fusedOps.ts (GroupNorm(+SiLU), LayerNorm) for the wasm backend (statistics read from the wasm heap in place; the elementwise work by the backend's own SIMD kernels, called without the engine) and the cpu backend (plain loops over its typed arrays); webgpu has its own shaders (webgpuFusedNorms.ts); webgl gets none and keeps the unfused ops.
 import * as tf from '@tensorflow/tfjs';
 import { FUSED_KERNELS } from '../core/model/fused/kernelNames';
 import { groupNormInto, groupNormScaleShift, layerNormInto } from '../core/model/fused/normMath';

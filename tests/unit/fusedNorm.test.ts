@@ -6,6 +6,7 @@ import { FUSED_KERNELS, setFusedOpsEnabled } from '../../src/core/model/fused/fu
 import { ParamStore } from '../../src/core/model/params';
 import { createRng } from '../../src/core/rng';
 import { loadModel } from '../../cli/modelLoader';
+import { normDispatch } from '../../src/platform/webgpuFusedNorms';
 import { maxAbsDiff, useBackend } from './backend';
 
 afterAll(() => setFusedOpsEnabled(true));
@@ -236,5 +237,19 @@ describe('the shipped model with and without the fused ops (wasm)', () => {
     expect(on.kernels).toBeLessThan(0.7 * off.kernels); // fewer launches is the point
     tf.dispose([x, text]);
     model.dispose();
+  });
+});
+
+describe('WebGPU fused norms: workgroup dispatch', () => {
+  it('covers every group or row with at most 65,535 workgroups per dimension', () => {
+    for (const n of [1, 5, 2048, 65535, 65536, 70000, 200_000]) {
+      const [x, y, z] = normDispatch(n);
+      expect(x).toBeLessThanOrEqual(65535);
+      expect(z).toBe(1);
+      expect(x * y).toBeGreaterThanOrEqual(n); // unit = wy·x + wx reaches n − 1
+      expect(x * (y - 1)).toBeLessThan(n); // no wholly idle row of workgroups
+    }
+    expect(normDispatch(70000)).toEqual([65535, 2, 1]);
+    expect(() => normDispatch(0)).toThrow(/nothing to normalise/);
   });
 });

@@ -1,4 +1,4 @@
-/** Fused norm ops (GroupNorm(+SiLU), LayerNorm): one custom tfjs kernel instead of 11–14 small ones where the active backend registers it (wasm, cpu: src/platform/fusedKernels.ts), with registered gradients (normGrads.ts); other backends (webgl, webgpu) take the unfused tfjs ops. */
+/** Fused norm ops (GroupNorm(+SiLU), LayerNorm): one custom tfjs kernel instead of 11–14 small ones where the active backend registers it (wasm, cpu: src/platform/fusedKernels.ts; webgpu: src/platform/webgpuFusedNorms.ts), with registered gradients (normGrads.ts); webgl takes the unfused tfjs ops. */
 import * as tf from '@tensorflow/tfjs';
 import { FUSED_KERNELS } from './kernelNames';
 import { registerFusedNormGradients } from './normGrads';
