@@ -24,12 +24,15 @@ import { stat, type Stat } from '../taste/sweepReport';
 import { oracleMoodboard } from '../moodboard/oracleMoodboard';
 
 export const moodboardHelp = `moodboard [--rewards brightness] [--liked 40] [--disliked 40] [--pool 100] [--seeds 0,1,2] [--steps N] [--lr X] [--beta B]
-      [--pairs P] [--caption-dropout P] [--no-captions] [--eval-seeds 3] [--out runs/moodboard] [--model ${DEFAULT_MODEL_PATH}] [--data data] [--report] [--quick]
+      [--pairs P] [--caption-dropout P] [--own-captions] [--no-captions] [--no-prompt-captions] [--eval-seeds 3] [--out runs/moodboard] [--model ${DEFAULT_MODEL_PATH}] [--data data] [--report] [--quick]
   The Diffusion-DPO oracle benchmark: per reward × seed, --pool random training images of the emoji dataset (\`npm run data\`)
   are scored by the reward; the --liked highest become the liked images, the --disliked lowest the disliked ones (with
   their emoji names as captions unless --no-captions). A fresh LoRA (the taste recipe's shape) trains on them with the
   moodboard recipe (steps ${defaultMoodboardRecipe.steps}, ${defaultMoodboardRecipe.pairsPerStep} pairs per step, lr ${defaultMoodboardRecipe.learningRate}, β ${defaultMoodboardRecipe.beta}, caption dropout
-  ${defaultMoodboardRecipe.captionDropout}; --steps/--pairs/--lr/--beta/--caption-dropout override)
+  ${defaultMoodboardRecipe.captionDropout}, shared captions: both images of a pair under one of their two captions; --steps/--pairs/--lr/--beta/
+  --caption-dropout override, --own-captions trains each image under its own caption). With --no-captions, shared
+  captions come from the built-in prompts (as the studio's come from the person's prompts) unless --no-prompt-captions
+  (then every pair trains unconditionally)
   and is judged on the ${DEFAULT_PROMPTS.length} built-in prompts × --eval-seeds held-out seeds against the base model from the same noise:
   win rate, attribute shift in within-prompt σ (of the taste sweep's base pairs), classifier-accuracy drift (points) and
   denoising-loss drift. Runs are cached in <out>/runs/; <out>/moodboard.md lists every setting run so far
@@ -42,6 +45,7 @@ export interface BoardSettings {
   disliked: number;
   pool: number;
   captions: boolean;
+  promptCaptions?: boolean; // uncaptioned pairs train under the built-in prompts, as the studio's under the person's (shared captions only)
 }
 
 export interface MoodboardRunResult {
@@ -81,7 +85,7 @@ function parseList(text: string, what: string): string[] {
 
 /** The run's settings as a file-name tag, e.g. "l40-d40-p400-s120-pp8-lr0.001-b5000". */
 export function moodboardTag(r: MoodboardRecipe, board: BoardSettings): string {
-  return `l${board.liked}-d${board.disliked}-p${board.pool}-s${r.steps}-pp${r.pairsPerStep}-lr${r.learningRate}-b${r.beta}${r.captionDropout > 0 && board.captions ? `-cd${r.captionDropout}` : ''}${board.captions ? '' : '-nocap'}`;
+  return `l${board.liked}-d${board.disliked}-p${board.pool}-s${r.steps}-pp${r.pairsPerStep}-lr${r.learningRate}-b${r.beta}${r.captionDropout > 0 && board.captions ? `-cd${r.captionDropout}` : ''}${board.captions ? '' : '-nocap'}${r.sharedCaption && board.captions ? '-shared' : ''}${r.sharedCaption && !board.captions && board.promptCaptions ? '-prompts' : ''}`;
 }
 
 export function summarizeMoodboard(runs: MoodboardRunResult[]): MoodboardSummary {
@@ -90,7 +94,7 @@ export function summarizeMoodboard(runs: MoodboardRunResult[]): MoodboardSummary
     tag: first.tag,
     reward: first.reward,
     recipe: first.recipe,
-    board: { liked: first.board.liked, disliked: first.board.disliked, pool: first.board.pool, captions: first.board.captions },
+    board: { liked: first.board.liked, disliked: first.board.disliked, pool: first.board.pool, captions: first.board.captions, promptCaptions: first.board.promptCaptions },
     seeds: runs.map((r) => r.seed),
     winRate: stat(runs.map((r) => r.winRate)),
     shift: stat(runs.map((r) => r.shift)),
@@ -105,7 +109,7 @@ const pm = (s: Stat, digits: number, scale = 1) => (s.n === 0 ? '—' : s.n === 
 export function moodboardMarkdown(summaries: MoodboardSummary[]): string {
   const rows = summaries.map(
     (s) =>
-      `| ${s.reward} | ${s.board.liked} / ${s.board.disliked} of ${s.board.pool} | ${s.board.captions ? (s.recipe.captionDropout ?? 0) : 'no captions'} | ${s.recipe.steps} × ${s.recipe.pairsPerStep} | ${s.recipe.learningRate} | ${s.recipe.beta} | ${s.seeds.length} | ${pm(s.winRate, 0, 100)} | ${pm(s.shift, 2)} | ${pm(s.accuracyDrift, 1)} | ${pm(s.denoisingDrift, 4)} | ${pm(s.trainSeconds, 0)} |`,
+      `| ${s.reward} | ${s.board.liked} / ${s.board.disliked} of ${s.board.pool} | ${s.board.captions ? `${s.recipe.captionDropout ?? 0}${s.recipe.sharedCaption ? ', shared' : ''}` : s.recipe.sharedCaption && s.board.promptCaptions ? 'no captions; shared, the prompts' : 'no captions'} | ${s.recipe.steps} × ${s.recipe.pairsPerStep} | ${s.recipe.learningRate} | ${s.recipe.beta} | ${s.seeds.length} | ${pm(s.winRate, 0, 100)} | ${pm(s.shift, 2)} | ${pm(s.accuracyDrift, 1)} | ${pm(s.denoisingDrift, 4)} | ${pm(s.trainSeconds, 0)} |`,
   );
   return [
     'Moodboard (Diffusion-DPO) oracle benchmark: mean ± std over seeds; held-out built-in prompts × seeds, tuned vs base from the same noise.',
@@ -138,7 +142,7 @@ async function runMoodboard(ctx: Context, ds: ReturnType<typeof loadEmojiDataset
   const lora = createLoraAdapter(model.params, UNET_PREFIX, { rank: defaultTasteRecipe.rank, alpha: defaultTasteRecipe.alpha, targets: defaultTasteRecipe.targets, seed });
   const optimizer = new AdamW(lora.variables, { learningRate: recipe.learningRate, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: recipe.weightDecay });
   try {
-    const trainer = new MoodboardTrainer(model, lora, optimizer, recipe, images.map((img, i) => ({ latent: latents[i], caption: img.caption, liked: img.liked })), createRng(seed * 7919 + 31));
+    const trainer = new MoodboardTrainer(model, lora, optimizer, recipe, images.map((img, i) => ({ latent: latents[i], caption: img.caption, liked: img.liked })), createRng(seed * 7919 + 31), board.promptCaptions ? DEFAULT_PROMPTS : []);
     const t0 = performance.now();
     const tail: { loss: number; accuracy: number; margin: number }[] = [];
     for (let s = 1; s <= recipe.steps; s++) {
@@ -222,10 +226,11 @@ export async function moodboardCommand(args: Args, log: (s: string) => void = co
     ...(args.lr !== undefined ? { learningRate: num(args, 'lr', 0) } : {}),
     ...(args.beta !== undefined ? { beta: num(args, 'beta', 0) } : {}),
     ...(args['caption-dropout'] !== undefined ? { captionDropout: num(args, 'caption-dropout', 0) } : {}),
+    ...(flag(args, 'own-captions') ? { sharedCaption: false } : {}),
   };
   const problem = validateMoodboardRecipe(recipe);
   if (problem) throw new Error(problem);
-  const board: BoardSettings = { liked: num(args, 'liked', quick ? 2 : 40), disliked: num(args, 'disliked', quick ? 2 : 40), pool: num(args, 'pool', quick ? 8 : 100), captions: !flag(args, 'no-captions') };
+  const board: BoardSettings = { liked: num(args, 'liked', quick ? 2 : 40), disliked: num(args, 'disliked', quick ? 2 : 40), pool: num(args, 'pool', quick ? 8 : 100), captions: !flag(args, 'no-captions'), promptCaptions: !flag(args, 'no-prompt-captions') };
   if (!Number.isInteger(board.pool) || board.pool < board.liked + board.disliked) throw new Error(`--pool must be an integer of at least --liked + --disliked (${board.liked + board.disliked}), got ${board.pool}`);
   const tag = moodboardTag(recipe, board);
   const runFile = (reward: string, seed: number) => path.join(out, 'runs', `${tag}-${reward}-s${seed}.json`);

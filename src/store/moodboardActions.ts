@@ -9,6 +9,7 @@ import { decodeImageFile } from '../platform/imageDecode';
 import { errorMessage, getClient } from './client';
 import { patch, useStudioStore } from './index';
 import { moodboardCounts, type MoodboardEntry } from './moodboardSlice';
+import { activePrompts } from './settingsSlice';
 import { canTrain, onStep, refreshCheckpoints, runTraining } from './trainingActions';
 
 /** Decodes an image file to RGBA (the browser's decoders in the page; tests pass their own). */
@@ -204,7 +205,7 @@ export async function trainMoodboard(): Promise<void> {
     recipe.steps,
     (signal) =>
       getClient().moodboardTrain(
-        { recipe, runId: s.training.runId, checkpointEvery: s.settings.train.checkpointEvery, seed: (Date.now() % 2 ** 31) >>> 0 },
+        { recipe, runId: s.training.runId, checkpointEvery: s.settings.train.checkpointEvery, seed: (Date.now() % 2 ** 31) >>> 0, prompts: activePrompts(s.settings) },
         { signal, onProgress: (e) => (e.type === 'train-step' ? onStep(e.row, e.index) : void refreshCheckpoints()) },
       ),
     (r) =>

@@ -57,8 +57,12 @@ export interface SettingsSlice {
 /**
  * 2: the taste recipe replaced the old training defaults (one step per vote, lr 3e-4) and `online` became `autoTrain`.
  * 3: pairs are sampled with the recipe's sampleSteps (10) instead of the model's 20, with the learning rate chosen for 10.
+ * 4: the moodboard trains with shared captions (captionDropout 0, sharedCaption) instead of without captions (captionDropout 1).
  */
-export const SETTINGS_VERSION = 3;
+export const SETTINGS_VERSION = 4;
+
+/** Version 3's default moodboard caption dropout (no captions). */
+const V3_MOODBOARD_CAPTION_DROPOUT = 1;
 
 /** Version 2's default learning rate, chosen for 20-step pairs. */
 const V2_LEARNING_RATE = 5e-4;
@@ -68,6 +72,16 @@ const V2_SAMPLE_STEPS = 20;
 /** Maps settings persisted by an older version onto this one (unknown fields are dropped by mergeSettings' defaults). */
 export function migrateSettings(persisted: Partial<SettingsState> & Record<string, unknown>, version: number): Partial<SettingsState> {
   if (version >= SETTINGS_VERSION) return persisted;
+  const upToV3 = version <= 3 ? migrateToV3(persisted, version) : persisted;
+  // Version 3: the old default (no captions) moves to shared captions; a caption dropout the person chose stays, with each image under its own caption as before.
+  const mb = upToV3.moodboard;
+  if (mb == null || mb.sharedCaption !== undefined) return upToV3;
+  const own = mb.captionDropout !== undefined && mb.captionDropout !== V3_MOODBOARD_CAPTION_DROPOUT;
+  return { ...upToV3, moodboard: own ? { ...mb, sharedCaption: false } : { ...mb, captionDropout: defaultMoodboardRecipe.captionDropout, sharedCaption: true } };
+}
+
+function migrateToV3(persisted: Partial<SettingsState> & Record<string, unknown>, version: number): Partial<SettingsState> & Record<string, unknown> {
+  if (version >= 3) return persisted;
   if (version <= 1) {
     // Version 1's training config was never chosen by measurement: start from the recipe, keep the person's manual fields.
     const old = (persisted.train ?? {}) as Partial<StudioTrainConfig>;

@@ -22,7 +22,7 @@ export async function handleMoodboardTrain(s: Session, req: MoodboardTrainReques
   const liked = items.filter((i) => i.liked).length;
   const disliked = items.length - liked;
   const recipe = req.recipe;
-  const trainer = new MoodboardTrainer(s.model, s.lora, s.optimizer, recipe, items.map((it, k) => ({ latent: latents[k], caption: it.caption.trim(), liked: it.liked })), createRng(req.seed));
+  const trainer = new MoodboardTrainer(s.model, s.lora, s.optimizer, recipe, items.map((it, k) => ({ latent: latents[k], caption: it.caption.trim(), liked: it.liked })), createRng(req.seed), (req.prompts ?? []).map((p) => p.trim()).filter((p) => p !== ''));
 
   const { done, stopped } = await runSteps(
     s,

@@ -12,6 +12,7 @@ export interface MoodboardTrainRequest {
   runId: string; // metrics are appended under this run (the dashboard's curves)
   checkpointEvery: number; // optimizer steps between checkpoints (and one at the end)
   seed: number; // the trainer's RNG: pairs, timesteps and noise
+  prompts?: string[]; // the person's prompts: shared captions of pairs whose two images have none (recipe.sharedCaption)
 }
 
 export interface MoodboardTrainedEvent {
@@ -25,9 +26,10 @@ export interface MoodboardTrainedEvent {
 }
 
 /** An error sentence for a request the job must refuse before touching anything, or null. */
-export function moodboardRequestProblem(req: Pick<MoodboardTrainRequest, 'recipe' | 'checkpointEvery' | 'seed'>): string | null {
+export function moodboardRequestProblem(req: Pick<MoodboardTrainRequest, 'recipe' | 'checkpointEvery' | 'seed' | 'prompts'>): string | null {
   const problem = validateMoodboardRecipe(req.recipe);
   if (problem) return problem;
+  if (req.prompts !== undefined && (!Array.isArray(req.prompts) || req.prompts.length > 1000 || req.prompts.some((p) => typeof p !== 'string' || p.length > 500))) return 'prompts must be at most 1,000 strings of at most 500 characters.';
   if (!Number.isInteger(req.checkpointEvery) || req.checkpointEvery < 1) return `checkpointEvery must be a positive integer, got ${req.checkpointEvery}.`;
   if (!Number.isInteger(req.seed) || req.seed < 0) return `seed must be a non-negative integer, got ${req.seed}.`;
   return null;

@@ -72,6 +72,38 @@ describe('moodboardPairSampler', () => {
     expect(() => moodboardPairSampler(images, 1, createRng(0), 1.5)).toThrow(/captionDropout must be a probability/);
   });
 
+  it('shared captions condition both images on one of their two captions, each about half the time', () => {
+    const images = board(4, 4).map((i) => ({ ...i, caption: i.caption || 'x' }));
+    const next = moodboardPairSampler(images, 10, createRng(8), 0, true);
+    const pairs = Array.from({ length: 40 }, () => next()).flat();
+    let winners = 0;
+    for (const p of pairs) {
+      const w = images.find((i) => i.latent === p.winner)!;
+      const l = images.find((i) => i.latent === p.loser)!;
+      expect(p.loserPrompt).toBe(p.prompt);
+      expect([w.caption, l.caption]).toContain(p.prompt);
+      if (p.prompt === w.caption) winners++;
+    }
+    expect(winners / pairs.length).toBeGreaterThan(0.42); // 400 coin flips: 0.5 ± 4 standard errors
+    expect(winners / pairs.length).toBeLessThan(0.58);
+    const dropped = moodboardPairSampler(images, 10, createRng(8), 1, true)();
+    expect(dropped.every((p) => p.prompt === '' && p.loserPrompt === '')).toBe(true); // dropout still wins
+  });
+
+  it('shared captions of two uncaptioned images come from the fallback prompts, uniformly; none given: unconditional', () => {
+    const images = board(3, 3).map((i) => ({ ...i, caption: '' }));
+    const prompts = ['red heart', 'dog face', 'pizza'];
+    const next = moodboardPairSampler(images, 10, createRng(9), 0, true, prompts);
+    const pairs = Array.from({ length: 30 }, () => next()).flat();
+    const counts = prompts.map((p) => pairs.filter((x) => x.prompt === p && x.loserPrompt === p).length);
+    expect(counts.reduce((a, b) => a + b, 0)).toBe(pairs.length); // every pair under one of them, both images alike
+    for (const c of counts) expect(Math.abs(c / pairs.length - 1 / 3)).toBeLessThan(0.1); // 300 draws: ±4 standard errors ≈ 0.11
+    const plain = moodboardPairSampler(images, 10, createRng(9), 0, true)();
+    expect(plain.every((p) => p.prompt === '' && p.loserPrompt === '')).toBe(true);
+    const mixed = moodboardPairSampler([{ ...images[0], caption: 'yellow' }, images[3]], 20, createRng(3), 0, true, prompts)();
+    expect(mixed.every((p) => p.prompt === 'yellow' && p.loserPrompt === 'yellow')).toBe(true); // an image's own caption comes first
+  });
+
   it('needs a liked and a disliked image, and says so', () => {
     expect(moodboardProblem([{ liked: true }, { liked: true }])).toMatch(/at least one liked and one disliked image.*2 liked and 0 disliked/);
     expect(moodboardProblem([])).toMatch(/0 liked and 0 disliked/);

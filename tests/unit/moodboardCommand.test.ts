@@ -30,7 +30,7 @@ describe('summarizeMoodboard', () => {
       tag: 't',
       reward: 'brightness',
       seed,
-      recipe: { ...defaultMoodboardRecipe, steps: 120, pairsPerStep: 8, learningRate: 0.001, beta: 5000, captionDropout: 0.2 },
+      recipe: { ...defaultMoodboardRecipe, steps: 120, pairsPerStep: 8, learningRate: 0.001, beta: 5000, captionDropout: 0.2, sharedCaption: false },
       board: { liked: 40, disliked: 40, pool: 100, captions: true, likedMean: 0.9, dislikedMean: 0.6, poolMean: 0.75 },
       base: { mean: 0.7 },
       tuned: { mean: 0.75 },
@@ -65,7 +65,7 @@ describe('moodboard --quick (tiny model, synthetic dataset)', () => {
     const logs: string[] = [];
     await moodboardCommand(args({ quick: true, data: dir, out }), (s) => logs.push(s));
     const files = fs.readdirSync(path.join(out, 'runs')).filter((f) => f.endsWith('.json'));
-    expect(files).toEqual(['l2-d2-p8-s2-pp2-lr0.0005-b5000-cd1-brightness-s0.json']);
+    expect(files).toEqual(['l2-d2-p8-s2-pp2-lr0.0005-b5000-shared-brightness-s0.json']); // the default recipe: shared captions, no dropout
     expect(fs.existsSync(path.join(out, 'runs', files[0].replace('.json', '.png')))).toBe(true);
     const { result } = JSON.parse(fs.readFileSync(path.join(out, 'runs', files[0]), 'utf8')) as { result: MoodboardRunResult };
     // Fixture colours on white: yellow faces are the brightest training images (discs of (1, 0.8, 0)), the green flags

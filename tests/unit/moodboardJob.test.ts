@@ -124,6 +124,7 @@ describe('moodboard train job', () => {
     await saveMoodboardItems([item('d1', false, 3)]);
     await expect(handleMoodboardTrain(session, request(3, 0, 'r'), ctx)).rejects.toThrow(/Moodboard setting steps = 0 is out of range/);
     await expect(handleMoodboardTrain(session, request(4, 2, 'r', { checkpointEvery: 0 }), ctx)).rejects.toThrow(/checkpointEvery must be a positive integer/);
+    await expect(handleMoodboardTrain(session, request(6, 2, 'r', { prompts: [42 as unknown as string] }), ctx)).rejects.toThrow(/prompts must be at most 1,000 strings/);
     await saveMoodboardItems([item('odd', false, 4, '', 16)]);
     await expect(handleMoodboardTrain(session, request(5, 2, 'r'), ctx)).rejects.toThrow(/"odd.png" is 16 × 16 but this model takes 32 × 32; remove it and add the file again/);
     expect(events).toEqual([]);

@@ -142,7 +142,7 @@ describe('persistence', () => {
     useStudioStore.setState({ settings: { ...defaultSettings, smoothing: 0.8 } });
     await flush();
     const stored = JSON.parse(memory.get(SETTINGS_STORAGE_KEY)!);
-    expect(stored.version).toBe(3);
+    expect(stored.version).toBe(4);
     expect(Object.keys(stored.state)).toEqual(['settings']);
     expect(stored.state.settings.smoothing).toBe(0.8);
   });
@@ -158,6 +158,16 @@ describe('persistence', () => {
     expect('online' in got).toBe(false);
     // A current-version object is left as it is.
     expect(migrateSettings({ smoothing: 0.1 }, 3)).toEqual({ smoothing: 0.1 });
+  });
+
+  it('migrates version-3 settings: the old moodboard default (no captions) moves to shared captions; a caption dropout the person set keeps own captions', () => {
+    const v3 = { moodboard: { ...defaultSettings.moodboard, captionDropout: 1, sharedCaption: undefined } };
+    const got = mergeSettings(migrateSettings(v3 as never, 3));
+    expect([got.moodboard.captionDropout, got.moodboard.sharedCaption]).toEqual([0, true]);
+    const own = mergeSettings(migrateSettings({ moodboard: { ...defaultSettings.moodboard, captionDropout: 0.5, sharedCaption: undefined } } as never, 3));
+    expect([own.moodboard.captionDropout, own.moodboard.sharedCaption]).toEqual([0.5, false]);
+    const v2 = mergeSettings(migrateSettings({ train: { ...defaultSettings.train }, moodboard: { ...defaultSettings.moodboard, captionDropout: 1, sharedCaption: undefined } } as never, 2));
+    expect(v2.moodboard.sharedCaption).toBe(true); // older versions pass through every step
   });
 
   it('migrates version-2 settings: the 20-step default learning rate moves to the 10-step recipe; a learning rate the person set keeps 20-step pairs', () => {

@@ -6,6 +6,8 @@
  * (the trainer conditions the loser on `loserPrompt`; '' = unconditional), except that with probability
  * `captionDropout` a pair is trained unconditionally — both captions replaced by '' — as upstream's
  * `--proportion_empty_prompts` (SalesforceAIResearch/DiffusionDPO train.py, default 0.2) does per example.
+ * With `sharedCaption` both images of a pair are conditioned on one caption instead (see recipe.ts for why: under
+ * classifier-free guidance a preference learned only unconditionally is scaled by 1 − w).
  */
 import { shuffled, type Rng } from '../rng';
 import type { ImagePreference } from '../algorithms/diffusionDpoTrainer';
@@ -37,7 +39,7 @@ function deck<T>(xs: readonly T[], rng: Rng): () => T {
 }
 
 /** A function that returns the next step's `pairsPerStep` (liked, disliked) pairs as Diffusion-DPO image preferences. */
-export function moodboardPairSampler(images: readonly MoodboardImage[], pairsPerStep: number, rng: Rng, captionDropout = 0): () => ImagePreference[] {
+export function moodboardPairSampler(images: readonly MoodboardImage[], pairsPerStep: number, rng: Rng, captionDropout = 0, sharedCaption = false, fallbackPrompts: readonly string[] = []): () => ImagePreference[] {
   const problem = moodboardProblem(images);
   if (problem) throw new Error(problem);
   if (!Number.isInteger(pairsPerStep) || pairsPerStep < 1) throw new Error(`pairsPerStep must be a positive integer, got ${pairsPerStep}.`);
@@ -49,6 +51,12 @@ export function moodboardPairSampler(images: readonly MoodboardImage[], pairsPer
       const w = nextLiked();
       const l = nextDisliked();
       const drop = captionDropout > 0 && rng.next() < captionDropout; // no draw at 0: the same pairs as without dropout
-      return { prompt: drop ? '' : w.caption, winner: w.latent, loser: l.latent, loserPrompt: drop ? '' : l.caption };
+      if (drop) return { prompt: '', winner: w.latent, loser: l.latent, loserPrompt: '' };
+      if (!sharedCaption) return { prompt: w.caption, winner: w.latent, loser: l.latent, loserPrompt: l.caption };
+      // Shared: both images under one of their two captions (a fair coin; the other one when it is empty), so the
+      // preference is learned under a prompt; two uncaptioned images take one of `fallbackPrompts` (the person's own).
+      const [first, second] = rng.next() < 0.5 ? [w.caption, l.caption] : [l.caption, w.caption];
+      const caption = first || second || (fallbackPrompts.length > 0 ? fallbackPrompts[rng.int(fallbackPrompts.length)] : '');
+      return { prompt: caption, winner: w.latent, loser: l.latent, loserPrompt: caption };
     });
 }

@@ -44,8 +44,9 @@ export class MoodboardTrainer {
     readonly recipe: MoodboardRecipe,
     images: readonly MoodboardImage[],
     private readonly rng: Rng,
+    fallbackPrompts: readonly string[] = [], // shared captions for two uncaptioned images: the person's own prompts
   ) {
-    this.next = moodboardPairSampler(images, recipe.pairsPerStep, rng, recipe.captionDropout);
+    this.next = moodboardPairSampler(images, recipe.pairsPerStep, rng, recipe.captionDropout, recipe.sharedCaption === true, fallbackPrompts);
   }
 
   async step(): Promise<DiffusionDpoStepResult> {

@@ -4,18 +4,18 @@ import { useStudioStore } from '../../store';
 import { addMoodboardFiles, importPickapicToMoodboard, loadMoodboard, removeMoodboardItem, setMoodboardAddAs, setMoodboardCaption, setMoodboardMark, setMoodboardRecipe, trainMoodboard } from '../../store/moodboardActions';
 import { moodboardCounts, type MoodboardEntry } from '../../store/moodboardSlice';
 import { stopTraining } from '../../store/trainingActions';
-import { defaultMoodboardRecipe, moodboardRecipeLimits, validateMoodboardRecipe, type MoodboardRecipe } from '../../core/moodboard/recipe';
+import { defaultMoodboardRecipe, moodboardRecipeLimits, validateMoodboardRecipe, type MoodboardNumberField, type MoodboardRecipe } from '../../core/moodboard/recipe';
 import { MAX_CAPTION_LENGTH } from '../../storage/moodboard';
 import { readFileBytes } from '../download';
 import { RgbaCanvas } from '../components/RgbaCanvas';
 import { OutcomeLines } from '../components/OutcomeLines';
 
-const FIELDS: { key: keyof MoodboardRecipe; label: string; help: string; step: number }[] = [
+const FIELDS: { key: MoodboardNumberField; label: string; help: string; step: number }[] = [
   { key: 'steps', label: 'steps', help: 'optimizer steps per Train click', step: 1 },
   { key: 'pairsPerStep', label: 'pairs per step', help: '(liked, disliked) pairs in each step', step: 1 },
   { key: 'learningRate', label: 'learning rate', help: 'AdamW step size', step: 1e-4 },
   { key: 'beta', label: 'β', help: 'Diffusion-DPO β: how strongly the adapter is kept near the base model', step: 100 },
-  { key: 'captionDropout', label: 'caption dropout', help: 'share of pairs trained without their captions (1: captions unused; lower it to tie the taste to what the captions name)', step: 0.05 },
+  { key: 'captionDropout', label: 'caption dropout', help: 'share of pairs trained without any caption (unconditionally)', step: 0.05 },
 ];
 
 async function readFiles(list: FileList | null): Promise<{ name: string; bytes: Uint8Array }[]> {
@@ -201,6 +201,11 @@ export function MoodboardView() {
               </label>
             );
           })}
+          <label title="both images of a pair trained under one caption: one of theirs or, with none, one of your prompts">
+            <span>shared captions</span>
+            <input type="checkbox" data-testid="mb-sharedCaption" checked={recipe.sharedCaption === true} disabled={training} onChange={(e) => setMoodboardRecipe({ sharedCaption: e.target.checked })} />
+            <small>both images of a pair under one caption (one of theirs, else one of your prompts), so the taste carries over to guided sampling; off: each image under its own caption</small>
+          </label>
         </div>
         <p>
           <button type="button" disabled={training} onClick={() => setMoodboardRecipe({ ...defaultMoodboardRecipe })}>
