@@ -103,6 +103,14 @@ test('moodboard: add liked and disliked images, a corrupt file is refused, mark,
   await page.click('[data-testid=moodboard-advanced] > summary');
   await page.fill('[data-testid=mb-steps]', '3');
   await page.fill('[data-testid=mb-pairsPerStep]', '2');
+  // Shared captions are the default; the switch is stored with the settings (zustand persist in localStorage).
+  assert.equal(await page.isChecked('[data-testid=mb-sharedCaption]'), true);
+  await page.uncheck('[data-testid=mb-sharedCaption]');
+  const storedShared = () => page.evaluate(() => Object.values(localStorage).map((v) => { try { return JSON.parse(v); } catch { return null; } }).find((v) => v?.state?.settings?.moodboard)?.state.settings.moodboard.sharedCaption);
+  await page.waitForFunction(() => Object.values(localStorage).some((v) => v.includes('"sharedCaption":false')));
+  assert.equal(await storedShared(), false);
+  await page.check('[data-testid=mb-sharedCaption]');
+  await page.waitForFunction(() => Object.values(localStorage).some((v) => v.includes('"sharedCaption":true')));
   assert.match(await page.textContent('[data-testid=moodboard-train]'), /^Train 3 steps$/);
   const before = await loraStep(page);
   const seen = new Set();
