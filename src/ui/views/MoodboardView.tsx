@@ -114,8 +114,8 @@ export function MoodboardView() {
       <p className="hint">
         Show the model what you like: drop pictures you like and pictures you don’t (PNG or JPEG, any size — each becomes 32 × 32 on white), optionally with a caption
         saying what it shows. Training moves the adapter towards the liked images and away from the disliked ones (Diffusion-DPO: images only, no pairs to
-        label). It trains the same adapter as your clicks; see the result in Compare or the blind test. Captions are kept but, by default, not trained on
-        (caption dropout 1 in Advanced): without them the taste carried over to every prompt best; lower it to tie the taste to what the captions name.
+        label). It trains the same adapter as your clicks; see the result in Compare or the blind test. Each pair of images is trained under one caption —
+        one of theirs, or one of your prompts when neither has one — so the taste carries over to the prompts you generate with.
       </p>
       <div
         className={`moodboard-drop${dragging ? ' dragging' : ''}`}
