@@ -20,8 +20,10 @@ import { flag, num, str, type Args } from '../args';
 
 export const benchHelp = `bench [--backends wasm,cpu] [--quick] [--threads N] [--max-seconds 60] [--json FILE] [--model ${DEFAULT_MODEL_PATH}]
   Per backend: matmul probe GFLOP/s, UNet forward (batch 8), decode, pair generation (2 images × 20 DDIM steps with CFG
-  + decode), one D3PO update on one pair, and conv2d fwd+bwd/fwd ratios (conv2dSame vs tfjs's native gradient).
-  Anything estimated to exceed --max-seconds (default 60, 20 with --quick) is skipped with a note. --quick uses fewer
+  + decode, and at the studio's 10), one D3PO update on one pair, a D3PO pass before/now and as the studio trains, and
+  conv2d fwd+bwd/fwd ratios (conv2dSame vs tfjs's native gradient); each rate also as a share of the backend's matmul
+  probe. Every timed call runs inside tf.tidy, and a call whose tensor count grows between runs is refused (it would
+  time the leak). Anything estimated to exceed --max-seconds (default 60, 20 with --quick) is skipped with a note. --quick uses fewer
   repetitions, measures pair generation at 5 steps and D3PO on the timesteps that fit, extrapolated to 20 (≈).
   Pause training for real numbers.`;
 
