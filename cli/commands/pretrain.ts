@@ -14,12 +14,15 @@ import { writeAtomic } from '../fsAtomic';
 
 export const DEFAULT_MODEL_DIR = 'public/models/emoji-sd';
 
-export const pretrainHelp = `pretrain --stage autoencoder|unet [--steps N] [--minutes M] [--resume] [--batch B] [--lr LR]
+export const pretrainHelp = `pretrain --stage autoencoder|unet|decoder [--steps N] [--minutes M] [--resume] [--batch B] [--lr LR]
          [--decay-steps N [--decay-from STEP] [--min-lr-ratio R]]
          [--checkpoint-dir checkpoints/pretrain] [--checkpoint-minutes 5] [--export ${DEFAULT_MODEL_DIR}] [--data data]
   Stage autoencoder trains vae.* from scratch; stage unet trains text_encoder.* + unet.* on latents of the exported
   autoencoder. --resume continues the stage's last checkpoint; without a checkpoint but with --resume-from-export it
   continues from the exported EMA weights (fresh optimizer), e.g. on a new machine.
+  Stage decoder fine-tunes only vae.decoder.* of the model in --from (default ${DEFAULT_MODEL_DIR}) on the images of
+  --data, the encoder frozen: the latent space stays, so the model's UNet keeps working with the new decoder (e.g.
+  --data data/v2 for the outline styles the v1 decoder blurs). It needs --export set to another folder than --from.
   --decay-steps adds a cosine LR decay to R × peak (default 0.1) over N steps, starting at --decay-from (default: the
   step this run starts at); the schedule is saved in the checkpoint, so a later --resume keeps it.`;
 
@@ -49,9 +52,11 @@ export interface StopRequest {
 
 export async function pretrainCommand(args: Args, log: (s: string) => void = console.log, stop: StopRequest = { requested: false }): Promise<void> {
   const stage = str(args, 'stage', '') as PretrainStage;
-  if (stage !== 'autoencoder' && stage !== 'unet') throw new Error(`pretrain needs --stage autoencoder or --stage unet\n${pretrainHelp}`);
+  if (stage !== 'autoencoder' && stage !== 'unet' && stage !== 'decoder') throw new Error(`pretrain needs --stage autoencoder, unet or decoder\n${pretrainHelp}`);
   const ckptDir = str(args, 'checkpoint-dir', 'checkpoints/pretrain');
   const exportDir = str(args, 'export', DEFAULT_MODEL_DIR);
+  const fromDir = str(args, 'from', DEFAULT_MODEL_DIR);
+  if (stage === 'decoder' && path.resolve(fromDir) === path.resolve(exportDir)) throw new Error(`Stage decoder fine-tunes the model in ${fromDir}; give --export another folder (e.g. --export checkpoints/decoder) so the model it starts from stays as it is.`);
   const ds = loadEmojiDataset(str(args, 'data', 'data'));
   const overrides: Partial<PretrainConfig> = {};
   if (args.batch) overrides.batchSize = num(args, 'batch', 0);
@@ -65,6 +70,14 @@ export async function pretrainCommand(args: Args, log: (s: string) => void = con
   if (flag(args, 'resume') && fs.existsSync(ckpt)) {
     tr = Pretrainer.fromCheckpoint(fs.readFileSync(ckpt), overrides);
     log(`resumed ${ckpt}: step ${tr.step}, ${tr.imagesSeen} images seen, ${formatDuration(tr.elapsedSeconds)} trained`);
+  } else if (stage === 'decoder') {
+    // The whole model as exported (its own vocabulary and scaling factor); only the decoder will train.
+    const from = path.join(fromDir, 'model.safetensors');
+    if (!fs.existsSync(from)) throw new Error(`Stage decoder needs a trained model in ${from}.`);
+    const src = modelFromSafetensors(fs.readFileSync(from));
+    tr = new Pretrainer(MiniSD.fromTensors(src.config, src.params.tensors, true), { ...defaultPretrainConfig(stage), ...overrides });
+    src.dispose();
+    log(`initialised every component from ${from}; training vae.decoder.* only`);
   } else {
     if (flag(args, 'resume') && !flag(args, 'resume-from-export')) throw new Error(`No checkpoint at ${ckpt} to resume. Use --resume-from-export to continue from ${exportDir}/model.safetensors, or drop --resume.`);
     const vocab = buildVocab(ds.index.records);
@@ -91,7 +104,7 @@ export async function pretrainCommand(args: Args, log: (s: string) => void = con
   tr.model.config.sample = { ...defaultSampleConfig };
 
   const data = await (async () => {
-    if (stage === 'autoencoder') return autoencoderData(ds);
+    if (stage !== 'unet') return autoencoderData(ds);
     const table = await encodeLatents(tr.model, ds, ds.train, true, (s) => log(s));
     if (tr.model.config.autoencoder.scalingFactor === 1) {
       tr.model.config.autoencoder.scalingFactor = scalingFactorOf(table);
@@ -117,7 +130,7 @@ export async function pretrainCommand(args: Args, log: (s: string) => void = con
   let ips = 0;
   const save = async () => {
     writeAtomic(ckpt, await tr.checkpoint());
-    await exportEma(tr, exportDir, stage === 'unet' ? {} : { note: 'autoencoder only; UNet untrained' });
+    await exportEma(tr, exportDir, stage === 'unet' ? {} : stage === 'decoder' ? { note: `decoder fine-tuned from ${fromDir} on ${str(args, 'data', 'data')}` } : { note: 'autoencoder only; UNet untrained' });
     log(`\ncheckpoint ${ckpt} + EMA export to ${exportDir} at step ${tr.step}`);
   };
   const onSignal = () => (stop.requested = true);

@@ -1,4 +1,4 @@
-// The `pretrain` command on a synthetic dataset: checkpoint, export (fp16 weights, config.json with the code's sampling defaults, training state) and loss CSV read back; --resume continues the step count and drops CSV rows of steps lost after the last checkpoint; a stop request (SIGINT) ends the run with a checkpoint.
+// The `pretrain` command on a synthetic dataset: checkpoint, export (fp16 weights, config.json with the code's sampling defaults, training state) and loss CSV read back; --resume continues the step count and drops CSV rows of steps lost after the last checkpoint; a stop request (SIGINT) ends the run with a checkpoint; stage decoder trains only the decoder of an exported model.
 import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -7,6 +7,7 @@ import { pretrainCommand, truncateLossCsv } from '../../cli/commands/pretrain';
 import { defaultSampleConfig } from '../../src/core/config';
 import { decodeSafetensors, encodeSafetensors } from '../../src/core/io/safetensors';
 import { CONFIG_METADATA_KEY } from '../../src/core/model/weights';
+import { float16BitsToFloat32Array } from '../../src/core/io/float16';
 import { writeSyntheticDataset } from './syntheticEmoji';
 import { useBackend } from './backend';
 import { useTmpDir } from './tmpDir';
@@ -55,6 +56,39 @@ describe('pretrain command', () => {
     expect(fs.readFileSync(csv, 'utf8').trim().split('\n').map((l) => l.split(',')[0])).toEqual(['step', '1', '2', '3']);
     expect(JSON.parse(fs.readFileSync(path.join(exportDir, 'training-state.json'), 'utf8')).step).toBe('3');
     expect(JSON.parse(fs.readFileSync(path.join(exportDir, 'config.json'), 'utf8')).sample).toEqual(defaultSampleConfig);
+  });
+
+  it('stage decoder trains only vae.decoder.* of an exported model (the encoder stays bit-identical) and refuses to overwrite it', async () => {
+    writeSyntheticDataset(dir);
+    const from = path.join(dir, 'model');
+    await pretrainCommand({ _: ['pretrain'], stage: 'autoencoder', steps: '2', batch: '4', data: dir, 'checkpoint-dir': path.join(dir, 'ck1'), export: from }, () => {});
+    const base = { _: ['pretrain'], stage: 'decoder', steps: '3', batch: '4', lr: '1', data: dir, from, 'checkpoint-dir': path.join(dir, 'ck2') };
+    await expect(pretrainCommand({ ...base, export: from }, () => {})).rejects.toThrow(/give --export another folder/);
+    const out = path.join(dir, 'decoder');
+    const lines: string[] = [];
+    const before = tf.memory().numTensors;
+    await pretrainCommand({ ...base, export: out }, (l) => lines.push(l));
+    expect(tf.memory().numTensors).toBe(before);
+    const src = decodeSafetensors(fs.readFileSync(path.join(from, 'model.safetensors')));
+    const decoderNames = [...src.tensors.keys()].filter((n) => n.startsWith('vae.decoder.')).sort();
+    expect(lines.join('\n')).toMatch(new RegExp(`stage decoder: trains ${decoderNames.length} tensors`));
+    // The checkpoint keeps an EMA (and AdamW moments) for exactly the decoder's tensors; their weights moved from the source's (fp16) values.
+    const ck = decodeSafetensors(fs.readFileSync(path.join(dir, 'ck2', 'decoder-latest.safetensors')));
+    const trained = [...ck.tensors.keys()].filter((n) => n.startsWith('ema.')).map((n) => n.slice(4)).sort();
+    expect(trained).toEqual(decoderNames);
+    const moved = decoderNames.some((n) => {
+      const a = float16BitsToFloat32Array(new Uint16Array(src.tensors.get(n)!.data.slice().buffer));
+      const b = new Float32Array(ck.tensors.get('param.' + n)!.data.slice().buffer);
+      return a.some((v, i) => Math.abs(v - b[i]) > 1e-3);
+    });
+    expect(moved).toBe(true);
+    // The export: every tensor outside the decoder byte-identical to the model it started from.
+    const exported = decodeSafetensors(fs.readFileSync(path.join(out, 'model.safetensors')));
+    for (const [n, e] of src.tensors) {
+      if (n.startsWith('vae.decoder.')) continue;
+      expect(Buffer.from(exported.tensors.get(n)!.data).equals(Buffer.from(e.data)), n).toBe(true);
+    }
+    expect(JSON.parse(fs.readFileSync(path.join(out, 'training-state.json'), 'utf8'))).toMatchObject({ stage: 'decoder', step: '3' });
   });
 
   it('a stop request (what SIGINT sets) ends the run after the current step, with a checkpoint', async () => {

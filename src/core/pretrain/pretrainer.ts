@@ -12,7 +12,8 @@ import type { ModelConfig } from '../config';
 import { Ema } from './ema';
 import { autoencoderLoss, denoisingLoss } from './losses';
 
-export type PretrainStage = 'autoencoder' | 'unet';
+/** autoencoder: vae.* from scratch; unet: text encoder + UNet on frozen latents; decoder: vae.decoder only, on a frozen encoder (the latent space, and with it the UNet, stays valid: new image styles without retraining stage 2). */
+export type PretrainStage = 'autoencoder' | 'unet' | 'decoder';
 
 export interface PretrainConfig {
   stage: PretrainStage;
@@ -33,8 +34,8 @@ export interface PretrainConfig {
 
 export const defaultPretrainConfig = (stage: PretrainStage): PretrainConfig => ({
   stage,
-  batchSize: stage === 'autoencoder' ? 32 : 64,
-  learningRate: stage === 'autoencoder' ? 1e-3 : 5e-4,
+  batchSize: stage === 'unet' ? 64 : 32,
+  learningRate: stage === 'autoencoder' ? 1e-3 : stage === 'decoder' ? 2e-4 : 5e-4, // decoder: a fine-tune of trained weights
   warmupSteps: 200,
   decaySteps: 0,
   decayStart: 0,
@@ -100,6 +101,7 @@ export class Pretrainer {
   }
 
   static trainedPrefixes(stage: PretrainStage): string[] {
+    if (stage === 'decoder') return [`${COMPONENTS.vae}decoder.`];
     return stage === 'autoencoder' ? [COMPONENTS.vae] : [COMPONENTS.unet, COMPONENTS.textEncoder];
   }
 
@@ -112,7 +114,7 @@ export class Pretrainer {
   async trainStep(data: PretrainData): Promise<PretrainStepMetrics> {
     const c = this.config;
     const lr = this.learningRate();
-    const { grads, parts } = c.stage === 'autoencoder' ? this.autoencoderGrads(data) : this.unetGrads(data);
+    const { grads, parts } = c.stage === 'unet' ? this.unetGrads(data) : this.autoencoderGrads(data); // decoder: the same loss, gradients only for the decoder
     const norm = globalNorm(grads);
     const clipped = clipByGlobalNorm(grads, norm, c.maxGradNorm);
     this.optimizer.apply(clipped, lr);
