@@ -140,6 +140,7 @@ test('moodboard: add liked and disliked images, a corrupt file is refused, mark,
     const file = path.join(ctx.root, 'docs/screenshots/moodboard-board.png');
     fs.mkdirSync(path.dirname(file), { recursive: true });
     await page.setViewportSize({ width: 1280, height: 900 });
+    await page.evaluate(() => window.scrollTo(0, 0)); // a full-page shot of a scrolled page draws the sticky tab bar mid-page
     await page.screenshot({ path: file, fullPage: true });
     ctx.log(`wrote ${file}`);
   }
