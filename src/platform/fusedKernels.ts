@@ -2,6 +2,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { FUSED_KERNELS } from '../core/model/fused/kernelNames';
 import { groupNormInto, groupNormScaleShift, layerNormInto } from '../core/model/fused/normMath';
+import { checkGroupNormShapes, checkLayerNormShapes, rowsOf } from '../core/model/fused/normShapes';
 
 type Inputs = Record<string, tf.TensorInfo>;
 type KernelArgs = { inputs: Inputs; backend: unknown; attrs?: Record<string, unknown> };
@@ -19,17 +20,6 @@ interface CpuBackendLike {
   makeTensorInfo(shape: number[], dtype: 'float32', values: Float32Array): tf.TensorInfo;
 }
 
-function checkGroupNorm(x: tf.TensorInfo, gamma: tf.TensorInfo, beta: tf.TensorInfo, groups: number): void {
-  const c = x.shape[3];
-  if (x.shape.length !== 4 || !(groups > 0) || c % groups !== 0 || gamma.shape[0] !== c || beta.shape[0] !== c) throw new Error(`${FUSED_KERNELS.groupNorm}: bad shapes x [${x.shape}], gamma [${gamma.shape}], beta [${beta.shape}] for ${groups} groups`);
-}
-
-function checkLayerNorm(x: tf.TensorInfo, gamma: tf.TensorInfo, beta: tf.TensorInfo): void {
-  const c = x.shape[x.shape.length - 1];
-  if (gamma.shape[0] !== c || beta.shape[0] !== c) throw new Error(`${FUSED_KERNELS.layerNorm}: bad shapes x [${x.shape}], gamma [${gamma.shape}], beta [${beta.shape}]`);
-}
-
-const rowsOf = (shape: number[]) => shape.slice(0, -1).reduce((p, d) => p * d, 1);
 
 /**
  * wasm GroupNorm(+SiLU): the statistics in one JS pass over the heap (groupNormScaleShift), then y = x·scale + shift
@@ -39,7 +29,7 @@ const rowsOf = (shape: number[]) => shape.slice(0, -1).reduce((p, d) => p * d, 1
  */
 function wasmGroupNorm({ inputs: { x, gamma, beta }, backend: backendIn, attrs }: KernelArgs): tf.TensorInfo {
   const groups = attrs?.groups as number;
-  checkGroupNorm(x, gamma, beta, groups);
+  checkGroupNormShapes(x, gamma, beta, groups);
   const backend = backendIn as WasmBackendLike;
   const [b, h, w, c] = x.shape;
   const { scale, shift } = groupNormScaleShift(backend.typedArrayFromHeap(x), backend.typedArrayFromHeap(gamma), backend.typedArrayFromHeap(beta), b, h * w, c, groups, attrs?.epsilon as number);
@@ -62,7 +52,7 @@ function wasmGroupNorm({ inputs: { x, gamma, beta }, backend: backendIn, attrs }
 
 /** wasm LayerNorm: one JS kernel over the heap (statistics and output in two passes per row). */
 function wasmLayerNorm({ inputs: { x, gamma, beta }, backend: backendIn, attrs }: KernelArgs): tf.TensorInfo {
-  checkLayerNorm(x, gamma, beta);
+  checkLayerNormShapes(x, gamma, beta);
   const backend = backendIn as WasmBackendLike;
   const out = backend.makeOutput(x.shape, 'float32'); // views after the allocation (it may grow the heap)
   const v = (t: tf.TensorInfo) => backend.typedArrayFromHeap(t);
@@ -74,7 +64,7 @@ const cpuValues = (backend: CpuBackendLike, t: tf.TensorInfo) => backend.data.ge
 
 function cpuGroupNorm({ inputs: { x, gamma, beta }, backend: backendIn, attrs }: KernelArgs): tf.TensorInfo {
   const groups = attrs?.groups as number;
-  checkGroupNorm(x, gamma, beta, groups);
+  checkGroupNormShapes(x, gamma, beta, groups);
   const backend = backendIn as CpuBackendLike;
   const [b, h, w, c] = x.shape;
   const out = new Float32Array(b * h * w * c);
@@ -83,7 +73,7 @@ function cpuGroupNorm({ inputs: { x, gamma, beta }, backend: backendIn, attrs }:
 }
 
 function cpuLayerNorm({ inputs: { x, gamma, beta }, backend: backendIn, attrs }: KernelArgs): tf.TensorInfo {
-  checkLayerNorm(x, gamma, beta);
+  checkLayerNormShapes(x, gamma, beta);
   const backend = backendIn as CpuBackendLike;
   const out = new Float32Array(rowsOf(x.shape) * x.shape[x.shape.length - 1]);
   layerNormInto(cpuValues(backend, x), cpuValues(backend, gamma), cpuValues(backend, beta), out, rowsOf(x.shape), x.shape[x.shape.length - 1], attrs?.epsilon as number);

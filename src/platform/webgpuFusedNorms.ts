@@ -2,6 +2,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
 import { FUSED_KERNELS } from '../core/model/fused/kernelNames';
+import { checkGroupNormShapes, checkLayerNormShapes, rowsOf } from '../core/model/fused/normShapes';
 
 type Inputs = Record<string, tf.TensorInfo>;
 type KernelArgs = { inputs: Inputs; backend: unknown; attrs?: Record<string, unknown> };
@@ -148,12 +149,10 @@ export class LayerNormProgram implements WebGPUProgram {
   }
 }
 
-const rowsOf = (shape: number[]) => shape.slice(0, -1).reduce((p, d) => p * d, 1);
-
 function webgpuGroupNorm({ inputs: { x, gamma, beta }, backend, attrs }: KernelArgs): tf.TensorInfo {
   const groups = attrs?.groups as number;
   const [b, h, w, c] = x.shape;
-  if (x.shape.length !== 4 || !(groups > 0) || c % groups !== 0 || gamma.shape[0] !== c || beta.shape[0] !== c) throw new Error(`${FUSED_KERNELS.groupNorm}: bad shapes x [${x.shape}], gamma [${gamma.shape}], beta [${beta.shape}] for ${groups} groups`);
+  checkGroupNormShapes(x, gamma, beta, groups);
   const program = new GroupNormProgram(x.shape, groups, attrs?.silu === true);
   const uniforms: ProgramUniform = [
     { type: 'int32', data: [b * groups] },
@@ -168,7 +167,7 @@ function webgpuGroupNorm({ inputs: { x, gamma, beta }, backend, attrs }: KernelA
 
 function webgpuLayerNorm({ inputs: { x, gamma, beta }, backend, attrs }: KernelArgs): tf.TensorInfo {
   const c = x.shape[x.shape.length - 1];
-  if (gamma.shape[0] !== c || beta.shape[0] !== c) throw new Error(`${FUSED_KERNELS.layerNorm}: bad shapes x [${x.shape}], gamma [${gamma.shape}], beta [${beta.shape}]`);
+  checkLayerNormShapes(x, gamma, beta);
   const uniforms: ProgramUniform = [
     { type: 'int32', data: [rowsOf(x.shape)] },
     { type: 'int32', data: [c] },
