@@ -11,6 +11,7 @@ import type { EmojiClassifier } from '../../src/core/eval/classifier';
 import { writeAtomic } from '../fsAtomic';
 import { DEFAULT_CLASSIFIER_PATH, evaluateBaseModel, formatReport, QUALITY_BAR, SEEN_EVAL_PROMPTS, type EvalOptions } from '../eval/baseModelEval';
 import { formatSweep, guidanceSweep, parseScales } from '../eval/guidanceSweep';
+import { DEFAULT_STYLE_CLASSIFIER_CHECKPOINT, DEFAULT_STYLE_CLASSIFIER_PATH, formatStyleReport, loadOrTrainStyleClassifier, styleSampleCheck } from '../eval/styleEval';
 import { autoencoderPsnrByStyle, firstPerStyle, formatStylePsnr, trainSubset } from '../eval/modelMetrics';
 
 /** Where a classifier training run keeps its resumable checkpoint. */
@@ -21,6 +22,7 @@ export const evalHelp = `eval [--model ${DEFAULT_MODEL_PATH}] [--per-prompt 8] [
      [--seen-prompts "grinning face,red heart,…"] [--batch 32] [--sweep-guidance 2,3.5,5]
      [--retrain-classifier] [--classifier-data data/v2] [--classifier-steps N | --classifier-epochs 30]
      [--resume-classifier] [--classifier-checkpoint ${DEFAULT_CLASSIFIER_CHECKPOINT}] [--classifier-only] [--autoencoder-only]
+     [--style-classifier-only | --style-check] [--retrain-style-classifier] [--style-classifier ${DEFAULT_STYLE_CLASSIFIER_PATH}]
   Trains the emoji category classifier if it is missing, then samples every held-out prompt and ${SEEN_EVAL_PROMPTS.length} seen prompts
   (DDIM, CFG) and reports category accuracy overall and per category (vs. the classifier on real images; bar ≥ ${QUALITY_BAR * 100}%),
   the classifier's own held-out accuracy (per category and style), the Fréchet distance of classifier features, held-out
@@ -32,8 +34,61 @@ export const evalHelp = `eval [--model ${DEFAULT_MODEL_PATH}] [--per-prompt 8] [
   --classifier-data), write classifier-report.json, and stop (no model, no sampling).
   --autoencoder-only: print the model's autoencoder PSNR per style on the held-out images of --data and on up to
   300 training images per style (no classifier, no sampling), e.g. with --data data/v2 before training on more styles.
+  --style-classifier-only [--retrain-style-classifier] [--style-classifier FILE]: load or train (on --data, the v2
+  data: balanced over styles, no colour jitter, 6 epochs) the style classifier and print its report on the held-out
+  real images (style-classifier-report.json beside it).
+  --style-check: then sample the seen prompts and --max-held-out (12) held-out prompts in every style ("<prompt>,
+  <style> style", --per-prompt 2 each) and plain, and report how often the style classifier sees the requested style
+  and the category classifier the prompt's category (<out>/style-check.json, style-sheet.png). Needs a model trained
+  with the style words (v2).
   --sweep-guidance W1,W2,…: instead, samples the same prompts and seeds at each guidance weight and writes
   <out>/guidance-sweep.json and .png (accuracy and Fréchet per weight; the best is the one to put in the config).`;
+
+/**
+ * --style-classifier-only: load or train the style classifier on --data (the v2 data) and print its real-image report;
+ * --style-check: then sample every eval prompt in every style with --model and report how often the requested style is
+ * recognised (style-check.json and style-sheet.png in --out).
+ */
+async function styleEval(args: Args, ds: EmojiDataset, dataDir: string, outDir: string, clfFile: string, log: (s: string) => void): Promise<void> {
+  const file = str(args, 'style-classifier', DEFAULT_STYLE_CLASSIFIER_PATH);
+  let stopRequested = false;
+  const onSigint = () => (stopRequested = true);
+  process.once('SIGINT', onSigint);
+  const loaded = await loadOrTrainStyleClassifier(
+    ds,
+    file,
+    {
+      retrain: flag(args, 'retrain-style-classifier'),
+      dataDir,
+      epochs: args['classifier-epochs'] !== undefined ? num(args, 'classifier-epochs', 6) : undefined,
+      steps: args['classifier-steps'] !== undefined ? num(args, 'classifier-steps', 0) : undefined,
+      checkpoint: { file: str(args, 'classifier-checkpoint', DEFAULT_STYLE_CLASSIFIER_CHECKPOINT), everySeconds: 300, resume: flag(args, 'resume-classifier') },
+      stop: () => stopRequested,
+    },
+    log,
+  ).finally(() => process.off('SIGINT', onSigint));
+  if (!loaded) return;
+  const { classifier: styleClf, training, metadata } = loaded;
+  const real = await realImageReport(styleClf, ds, ds.heldOut);
+  log('\n' + formatRealImageReport(`style classifier on the held-out real images of ${dataDir}`, real));
+  writeAtomic(path.join(path.dirname(file), 'style-classifier-report.json'), JSON.stringify({ classifier: { path: file, metadata, parameters: styleClf.parameterCount(), config: styleClf.config }, training, createdAt: new Date().toISOString(), heldOut: { [dataDir]: real } }, null, 1));
+  if (!flag(args, 'style-check')) return styleClf.dispose();
+  const category = await loadOrTrainClassifier(ds, clfFile, { retrain: false }, log);
+  const modelFile = str(args, 'model', DEFAULT_MODEL_PATH);
+  const { model, id } = loadModel(modelFile);
+  try {
+    const settings = { steps: num(args, 'steps', 20), guidanceScale: args.guidance !== undefined ? num(args, 'guidance', 0) : model.config.sample.guidanceScale, seed: 0, batch: num(args, 'batch', 32) };
+    const { report, sheet } = await styleSampleCheck(model, styleClf, category!.classifier, ds, { maxHeldOut: num(args, 'max-held-out', 12), perPromptStyle: num(args, 'per-prompt', 2), settings, seenPrompts: args['seen-prompts'] !== undefined ? str(args, 'seen-prompts', '').split(',').map((p) => p.trim()).filter((p) => p !== '') : undefined }, log);
+    const grid = composeGrid(sheet.tiles, sheet.cols, 3, sheet.labels);
+    writeAtomic(path.join(outDir, 'style-sheet.png'), encodePng(grid.data, grid.width, grid.height));
+    writeAtomic(path.join(outDir, 'style-check.json'), JSON.stringify({ model: { path: modelFile, id }, styleClassifier: { path: file, heldOutAccuracy: real.accuracy }, createdAt: new Date().toISOString(), ...report }, null, 1));
+    log('\n' + formatStyleReport(report) + `\n\nwrote ${path.join(outDir, 'style-check.json')} and style-sheet.png`);
+  } finally {
+    model.dispose();
+    category?.classifier.dispose();
+    styleClf.dispose();
+  }
+}
 
 /** The classifier's real-image reports on the held-out split of each dataset, as printed text and classifier-report.json. */
 async function writeClassifierReport(classifier: EmojiClassifier, sets: { dir: string; ds: EmojiDataset }[], clfFile: string, metadata: Record<string, string>, training: ClassifierTrainingReport | undefined, log: (s: string) => void): Promise<void> {
@@ -60,6 +115,7 @@ export async function evalCommand(args: Args, log: (s: string) => void = console
     model.dispose();
     return;
   }
+  if (flag(args, 'style-classifier-only') || flag(args, 'style-check')) return styleEval(args, ds, dataDir, outDir, clfFile, log);
   const clfDataDir = str(args, 'classifier-data', dataDir);
   const clfDs = path.resolve(clfDataDir) === path.resolve(dataDir) ? ds : loadEmojiDataset(clfDataDir);
   let stopRequested = false;

@@ -4,6 +4,9 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { defaultModelConfig, defaultSampleConfig, type ModelConfig } from '../../src/core/config';
 import { buildVocab } from '../../src/core/data/captions';
+import { STYLE_IDS } from '../../src/core/data/styles';
+import { createRng } from '../../src/core/rng';
+import { withVocab } from '../../src/core/model/vocabTransfer';
 import { MiniSD, COMPONENTS } from '../../src/core/model/pipeline';
 import { modelFromSafetensors, modelToSafetensors } from '../../src/core/model/weights';
 import { defaultPretrainConfig, Pretrainer, type PretrainConfig, type PretrainStage } from '../../src/core/pretrain/pretrainer';
@@ -23,6 +26,9 @@ export const pretrainHelp = `pretrain --stage autoencoder|unet|decoder [--steps 
   Stage decoder fine-tunes only vae.decoder.* of the model in --from (default ${DEFAULT_MODEL_DIR}) on the images of
   --data, the encoder frozen: the latent space stays, so the model's UNet keeps working with the new decoder (e.g.
   --data data/v2 for the outline styles the v1 decoder blurs). It needs --export set to another folder than --from.
+  Stage unet with --from DIR continues the text encoder + UNet of the trained model in DIR on --data (e.g. v2 from a
+  v1 model whose decoder was fine-tuned): every weight carried over, the word vocabulary grown to the data's (new
+  words such as the v2 style names start from the encoder's initialisation), the autoencoder kept frozen.
   --decay-steps adds a cosine LR decay to R × peak (default 0.1) over N steps, starting at --decay-from (default: the
   step this run starts at); the schedule is saved in the checkpoint, so a later --resume keeps it.`;
 
@@ -56,7 +62,7 @@ export async function pretrainCommand(args: Args, log: (s: string) => void = con
   const ckptDir = str(args, 'checkpoint-dir', 'checkpoints/pretrain');
   const exportDir = str(args, 'export', DEFAULT_MODEL_DIR);
   const fromDir = str(args, 'from', DEFAULT_MODEL_DIR);
-  if (stage === 'decoder' && path.resolve(fromDir) === path.resolve(exportDir)) throw new Error(`Stage decoder fine-tunes the model in ${fromDir}; give --export another folder (e.g. --export checkpoints/decoder) so the model it starts from stays as it is.`);
+  if ((stage === 'decoder' || (stage === 'unet' && args.from)) && path.resolve(fromDir) === path.resolve(exportDir)) throw new Error(`Stage ${stage} fine-tunes the model in ${fromDir}; give --export another folder (e.g. --export checkpoints/${stage}) so the model it starts from stays as it is.`);
   const ds = loadEmojiDataset(str(args, 'data', 'data'));
   const overrides: Partial<PretrainConfig> = {};
   if (args.batch) overrides.batchSize = num(args, 'batch', 0);
@@ -78,6 +84,17 @@ export async function pretrainCommand(args: Args, log: (s: string) => void = con
     tr = new Pretrainer(MiniSD.fromTensors(src.config, src.params.tensors, true), { ...defaultPretrainConfig(stage), ...overrides });
     src.dispose();
     log(`initialised every component from ${from}; training vae.decoder.* only`);
+  } else if (stage === 'unet' && args.from) {
+    // Continue stage 2 of a trained model on (new) data: every weight carried over, the token table grown to the data's
+    // vocabulary with every style's words (v2). The autoencoder, and with it the latent space and scaling factor, stay.
+    const from = path.join(fromDir, 'model.safetensors');
+    if (!fs.existsSync(from)) throw new Error(`--from ${fromDir}: no trained model at ${from}.`);
+    const src = modelFromSafetensors(fs.readFileSync(from), undefined, true);
+    const grown = await withVocab(src, buildVocab(ds.index.records, STYLE_IDS), createRng(num(args, 'seed', 0)), true);
+    src.dispose();
+    tr = new Pretrainer(grown.model, { ...defaultPretrainConfig(stage), ...overrides });
+    const t = grown.transfer;
+    log(`initialised every component from ${from}; vocabulary ${t.kept} words kept, ${t.added.length} added${t.added.length ? ` (${t.added.slice(0, 8).join(', ')}${t.added.length > 8 ? ', …' : ''})` : ''}, ${t.dropped.length} dropped`);
   } else {
     if (flag(args, 'resume') && !flag(args, 'resume-from-export')) throw new Error(`No checkpoint at ${ckpt} to resume. Use --resume-from-export to continue from ${exportDir}/model.safetensors, or drop --resume.`);
     const vocab = buildVocab(ds.index.records);

@@ -22,8 +22,14 @@ export function recordImages01(ds: EmojiDataset, records: readonly EmojiRecord[]
   return out;
 }
 
-/** Category indices of records under a classifier config (merged categories mapped). */
+/** Class indices of records under a classifier config: their category (merged categories mapped), or their style for a style classifier. */
 export function recordLabels(records: readonly EmojiRecord[], cfg: ClassifierConfig): Int32Array {
+  if (cfg.labels === 'style')
+    return Int32Array.from(records, (r) => {
+      const i = cfg.categories.indexOf(r.vendor);
+      if (i < 0) throw new Error(`Record ${r.unified} is in style ${r.vendor}, unknown to the style classifier (${cfg.categories.join(', ')}); retrain it with --retrain-style-classifier.`);
+      return i;
+    });
   return Int32Array.from(records, (r) => {
     const i = cfg.categories.indexOf(classifierCategoryOf(r.category));
     if (i < 0) throw new Error(`Record ${r.unified} has category ${r.category}, unknown to the classifier; retrain it with --retrain-classifier.`);

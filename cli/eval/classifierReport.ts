@@ -1,5 +1,5 @@
-// The category classifier on real emoji images of a split: accuracy overall, balanced, per category, per style (the record's vendor), the confusion matrix and the weakest categories' confusions, as JSON and text.
-import { argmax, classifyAll, type EmojiClassifier } from '../../src/core/eval/classifier';
+// The category (or style) classifier on real emoji images of a split: accuracy overall, balanced, per class, per style (the record's vendor) or, for the style classifier, per emoji category, the confusion matrix and the weakest categories' confusions, as JSON and text.
+import { argmax, classifierCategoryOf, classifyAll, EMOJI_CATEGORIES, type EmojiClassifier } from '../../src/core/eval/classifier';
 import { accuracyByGroup, balancedAccuracy, confusionMatrix, formatConfusion, formatGroupAccuracy, topConfusions, type GroupAccuracy } from '../../src/core/eval/categoryReport';
 import { STYLE_IDS } from '../../src/core/data/styles';
 import type { EmojiRecord } from '../../src/core/data/emojiDataset';
@@ -22,12 +22,18 @@ export interface RealImageReport {
   categories: string[]; // confusion matrix order
   confusion: number[][]; // [true][predicted]
   weakest: WeakCategory[]; // the three lowest-accuracy categories
+  /** Style classifiers only (classes = styles): accuracy by the emoji's category — is a style as clear on food as on faces? */
+  byEmojiCategory?: GroupAccuracy[];
 }
 
 /** Classifies the real images of `records` and breaks the accuracy down. */
 export async function realImageReport(clf: EmojiClassifier, ds: EmojiDataset, records: readonly EmojiRecord[]): Promise<RealImageReport> {
   const { probs } = await classifyAll(clf, recordImages01(ds, records));
-  return reportFromPredictions(clf.config.categories, records, probs.map((p) => argmax(p)), recordLabels(records, clf.config));
+  const predicted = probs.map((p) => argmax(p));
+  const labels = recordLabels(records, clf.config);
+  const report = reportFromPredictions(clf.config.categories, records, predicted, labels);
+  if (clf.config.labels === 'style') report.byEmojiCategory = accuracyByGroup(predicted, labels, records.map((r) => classifierCategoryOf(r.category)), EMOJI_CATEGORIES).filter((g) => g.count > 0);
+  return report;
 }
 
 /** The report of given predictions (class indices into `categories`). */
@@ -60,11 +66,12 @@ export function reportFromPredictions(categories: readonly string[], records: re
 export function formatRealImageReport(title: string, r: RealImageReport): string {
   const pct = (x: number) => (Number.isFinite(x) ? `${(x * 100).toFixed(1)}%` : 'n/a');
   const weak = r.weakest.map((w) => `  ${w.category} ${pct(w.accuracy)}: taken for ${w.confusedWith.map((c) => `${c.category} ${pct(c.share)}`).join(', ') || '—'}`);
+  const styles = r.byEmojiCategory !== undefined; // a style classifier: its classes are the styles
   return [
     `${title}: ${r.images} images of ${r.emoji} emoji — accuracy ${pct(r.accuracy)}, balanced ${pct(r.balancedAccuracy)}`,
-    formatGroupAccuracy('category', r.byCategory),
-    formatGroupAccuracy('style', r.byStyle),
-    'weakest categories:',
+    formatGroupAccuracy(styles ? 'style' : 'category', r.byCategory),
+    styles ? formatGroupAccuracy('emoji category', r.byEmojiCategory!) : formatGroupAccuracy('style', r.byStyle),
+    styles ? 'weakest styles:' : 'weakest categories:',
     ...weak,
     formatConfusion(r.confusion, r.categories),
   ].join('\n');

@@ -1,4 +1,4 @@
-// The `pretrain` command on a synthetic dataset: checkpoint, export (fp16 weights, config.json with the code's sampling defaults, training state) and loss CSV read back; --resume continues the step count and drops CSV rows of steps lost after the last checkpoint; a stop request (SIGINT) ends the run with a checkpoint; stage decoder trains only the decoder of an exported model.
+// The `pretrain` command on a synthetic dataset: checkpoint, export (fp16 weights, config.json with the code's sampling defaults, training state) and loss CSV read back; --resume continues the step count and drops CSV rows of steps lost after the last checkpoint; a stop request (SIGINT) ends the run with a checkpoint; stage decoder trains only the decoder of an exported model; stage unet --from continues a model on data with new style words.
 import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -8,6 +8,7 @@ import { defaultSampleConfig } from '../../src/core/config';
 import { decodeSafetensors, encodeSafetensors } from '../../src/core/io/safetensors';
 import { CONFIG_METADATA_KEY } from '../../src/core/model/weights';
 import { float16BitsToFloat32Array } from '../../src/core/io/float16';
+import { STYLE_IDS, stylePhrase } from '../../src/core/data/styles';
 import { writeSyntheticDataset } from './syntheticEmoji';
 import { useBackend } from './backend';
 import { useTmpDir } from './tmpDir';
@@ -89,6 +90,52 @@ describe('pretrain command', () => {
       expect(Buffer.from(exported.tensors.get(n)!.data).equals(Buffer.from(e.data)), n).toBe(true);
     }
     expect(JSON.parse(fs.readFileSync(path.join(out, 'training-state.json'), 'utf8'))).toMatchObject({ stage: 'decoder', step: '3' });
+  });
+
+  it('stage unet --from continues a trained model on data with new styles: vocabulary grown by word, every weight carried over', async () => {
+    const v1 = path.join(dir, 'v1');
+    const v2 = path.join(dir, 'v2');
+    fs.mkdirSync(v1);
+    fs.mkdirSync(v2);
+    writeSyntheticDataset(v1);
+    writeSyntheticDataset(v2, ['google', 'twitter', 'fluent']);
+    const from = path.join(dir, 'model-v1');
+    const common = { _: ['pretrain'], steps: '1', batch: '4' };
+    await pretrainCommand({ ...common, stage: 'autoencoder', data: v1, 'checkpoint-dir': path.join(dir, 'ck1'), export: from }, () => {});
+    await pretrainCommand({ ...common, stage: 'unet', data: v1, 'checkpoint-dir': path.join(dir, 'ck1'), export: from }, () => {});
+    const base = { ...common, stage: 'unet', from, data: v2, lr: '0', 'checkpoint-dir': path.join(dir, 'ck2') };
+    await expect(pretrainCommand({ ...base, export: from }, () => {})).rejects.toThrow(/give --export another folder/);
+    const out = path.join(dir, 'model-v2');
+    const lines: string[] = [];
+    const before = tf.memory().numTensors;
+    await pretrainCommand({ ...base, export: out }, (l) => lines.push(l));
+    expect(tf.memory().numTensors).toBe(before);
+    expect(lines.join('\n')).toMatch(/vocabulary 18 words kept, 6 added \(emojione, flat, fluent, fxemoji, openmoji, streamline\), 0 dropped/);
+
+    const read = (d: string) => {
+      const f = decodeSafetensors(fs.readFileSync(path.join(d, 'model.safetensors')));
+      const values = new Map([...f.tensors].map(([n, e]) => [n, float16BitsToFloat32Array(new Uint16Array(e.data.slice().buffer))]));
+      return { values, config: JSON.parse(f.metadata[CONFIG_METADATA_KEY]) };
+    };
+    const [a, b] = [read(from), read(out)];
+    const [va, vb] = [a.config.textEncoder.vocab as string[], b.config.textEncoder.vocab as string[]];
+    // Every style's words come in (a person can prompt any style), not only the styles of this data.
+    const styleWords = new Set(STYLE_IDS.flatMap((id) => stylePhrase(id).split(' ')));
+    expect(vb.filter((w) => !va.includes(w))).toEqual([...styleWords].filter((w) => !va.includes(w)).sort());
+    expect(b.config.autoencoder.scalingFactor).toBe(a.config.autoencoder.scalingFactor); // same latent space
+    const close = (x: Float32Array, y: Float32Array) => x.length === y.length && x.every((v, i) => Math.abs(v - y[i]) <= 2e-3 * Math.max(1, Math.abs(v)));
+    const emb = 'text_encoder.text_model.embeddings.token_embedding.weight';
+    for (const [n, v] of a.values) if (n !== emb) expect(close(v, b.values.get(n)!), n).toBe(true); // lr 0: nothing moved
+    // Token rows follow the words: each old word's row is its old row, at its new index.
+    const d = a.config.textEncoder.width as number;
+    for (const w of va) {
+      const [i, j] = [va.indexOf(w), vb.indexOf(w)];
+      expect(close(a.values.get(emb)!.subarray(i * d, (i + 1) * d), b.values.get(emb)!.subarray(j * d, (j + 1) * d)), w).toBe(true);
+    }
+    const fluent = b.values.get(emb)!.subarray(vb.indexOf('fluent') * d, (vb.indexOf('fluent') + 1) * d);
+    const rms = Math.sqrt(fluent.reduce((s, v) => s + v * v, 0) / d);
+    expect(rms).toBeGreaterThan(0.01); // the encoder's N(0, 0.02²) initialisation
+    expect(rms).toBeLessThan(0.04);
   });
 
   it('a stop request (what SIGINT sets) ends the run after the current step, with a checkpoint', async () => {

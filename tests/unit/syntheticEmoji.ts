@@ -12,8 +12,8 @@ function codeWith(held: boolean, start: number): string {
   }
 }
 
-/** 6 emoji × 2 vendors: discs are 'Smileys & Emotion', squares 'Flags'; one of each held out. */
-export function writeSyntheticDataset(dir: string): EmojiRecord[] {
+/** 6 emoji × 2 vendors (or the styles given): discs are 'Smileys & Emotion', squares 'Flags'; one of each held out. */
+export function writeSyntheticDataset(dir: string, vendors: readonly EmojiRecord['vendor'][] = ['google', 'twitter']): EmojiRecord[] {
   const emoji = [
     { name: 'yellow face', category: 'Smileys & Emotion', color: [1, 0.8, 0], held: false },
     { name: 'red face', category: 'Smileys & Emotion', color: [0.9, 0.1, 0.1], held: false },
@@ -23,12 +23,12 @@ export function writeSyntheticDataset(dir: string): EmojiRecord[] {
     { name: 'flag orange', category: 'Flags', color: [1, 0.5, 0], held: true },
   ];
   const records: EmojiRecord[] = [];
-  const pixels = new Uint8Array(emoji.length * 2 * EMOJI_BYTES_PER_IMAGE);
+  const pixels = new Uint8Array(emoji.length * vendors.length * EMOJI_BYTES_PER_IMAGE);
   let start = 0;
   emoji.forEach((e) => {
     const code = codeWith(e.held, start);
     start = parseInt(code, 16) - 0xe000 + 1;
-    (['google', 'twitter'] as const).forEach((vendor, v) => {
+    vendors.forEach((vendor, v) => {
       const index = records.length;
       for (let y = 0; y < 32; y++)
         for (let x = 0; x < 32; x++) {
@@ -43,7 +43,7 @@ export function writeSyntheticDataset(dir: string): EmojiRecord[] {
   });
   const index: EmojiIndex = {
     format: EMOJI_INDEX_FORMAT, version: EMOJI_INDEX_VERSION, width: 32, height: 32, channels: 3, count: records.length,
-    bytesPerImage: EMOJI_BYTES_PER_IMAGE, vendors: { google: 6, twitter: 6 }, source: { packages: [], sourceSize: 64, resample: 'synthetic' }, records,
+    bytesPerImage: EMOJI_BYTES_PER_IMAGE, vendors: Object.fromEntries(vendors.map((v) => [v, emoji.length])), source: { packages: [], sourceSize: 64, resample: 'synthetic' }, records,
   };
   fs.writeFileSync(path.join(dir, 'emoji32.json'), JSON.stringify(index));
   fs.writeFileSync(path.join(dir, 'emoji32.bin'), pixels);

@@ -62,6 +62,11 @@ export interface ClassifierConfig {
    * back towards the data's prior), with τ chosen on a validation slice of training emoji (cli/eval/classifierData.ts).
    */
   logitAdjustment?: number[];
+  /**
+   * What the classes are (absent = 'category'): the emoji categories, or 'style' — the artwork styles of the v2 data
+   * (a record's `vendor`), for the style classifier that checks whether a sample is drawn in the style its prompt names.
+   */
+  labels?: 'category' | 'style';
 }
 
 /**
@@ -78,6 +83,11 @@ export function plainClassifierConfig(categories: readonly string[] = EMOJI_CATE
 /** The residual classifier: space-to-depth to 16×16, widths 32/64/128 at 16/8/4, one norm-free residual block per level, 128-d features (0.5 M parameters). */
 export function residualClassifierConfig(categories: readonly string[] = EMOJI_CATEGORIES): ClassifierConfig {
   return { categories: [...categories], imageSize: 32, channels: [32, 64, 128], convsPerLevel: 1, groups: 8, featureDim: 128, block: 'residual', norm: 'none' };
+}
+
+/** The style classifier: the plain network over artwork styles (classes = style ids, labels = a record's style). */
+export function styleClassifierConfig(styles: readonly string[]): ClassifierConfig {
+  return { ...plainClassifierConfig(styles), labels: 'style' };
 }
 
 /** What `eval` trains: the plain classifier (see plainClassifierConfig for the comparison). */
