@@ -35,7 +35,7 @@ export const evalHelp = `eval [--model ${DEFAULT_MODEL_PATH}] [--per-prompt 8] [
   --autoencoder-only: print the model's autoencoder PSNR per style on the held-out images of --data and on up to
   300 training images per style (no classifier, no sampling), e.g. with --data data/v2 before training on more styles.
   --style-classifier-only [--retrain-style-classifier] [--style-classifier FILE]: load or train (on --data, the v2
-  data: balanced over styles, no colour jitter, 6 epochs) the style classifier and print its report on the held-out
+  data: balanced over styles, no colour jitter, 30 epochs) the style classifier and print its report on the held-out
   real images (style-classifier-report.json beside it).
   --style-check: then sample the seen prompts and --max-held-out (12) held-out prompts in every style ("<prompt>,
   <style> style", --per-prompt 2 each) and plain, and report how often the style classifier sees the requested style
@@ -60,7 +60,7 @@ async function styleEval(args: Args, ds: EmojiDataset, dataDir: string, outDir: 
     {
       retrain: flag(args, 'retrain-style-classifier'),
       dataDir,
-      epochs: args['classifier-epochs'] !== undefined ? num(args, 'classifier-epochs', 6) : undefined,
+      epochs: args['classifier-epochs'] !== undefined ? num(args, 'classifier-epochs', 30) : undefined,
       steps: args['classifier-steps'] !== undefined ? num(args, 'classifier-steps', 0) : undefined,
       checkpoint: { file: str(args, 'classifier-checkpoint', DEFAULT_STYLE_CLASSIFIER_CHECKPOINT), everySeconds: 300, resume: flag(args, 'resume-classifier') },
       stop: () => stopRequested,

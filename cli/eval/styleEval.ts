@@ -47,7 +47,7 @@ export async function loadOrTrainStyleClassifier(
   const styles = datasetStyles(ds);
   if (styles.length < 2) throw new Error(`${opts.dataDir} holds one style (${styles.join('')}); the style classifier needs the multi-style data: run \`npm run data -- --v2\` and pass --data data/v2.`);
   log(`training the style classifier on ${styles.length} styles of ${opts.dataDir} (${file} ${fs.existsSync(file) ? 'is replaced' : 'does not exist'})`);
-  const trained = await trainEmojiClassifier(ds, { config: styleClassifierConfig(styles), sampling: STYLE_SAMPLING, epochs: opts.epochs ?? 6, steps: opts.steps, checkpoint: opts.checkpoint, stop: opts.stop }, log);
+  const trained = await trainEmojiClassifier(ds, { config: styleClassifierConfig(styles), sampling: STYLE_SAMPLING, epochs: opts.epochs ?? 30, steps: opts.steps, checkpoint: opts.checkpoint, stop: opts.stop }, log);
   if (!trained) return null;
   // The fp16 weights the file holds, so the reported numbers are the ones a later run reading the file gets.
   const classifier = classifierFromSafetensors(await classifierToSafetensors(trained.classifier, 'F16')).classifier;

@@ -85,9 +85,12 @@ export function residualClassifierConfig(categories: readonly string[] = EMOJI_C
   return { categories: [...categories], imageSize: 32, channels: [32, 64, 128], convsPerLevel: 1, groups: 8, featureDim: 128, block: 'residual', norm: 'none' };
 }
 
-/** The style classifier: the plain network over artwork styles (classes = style ids, labels = a record's style). */
+/**
+ * The style classifier: the plain network, 1.5× wider (48/96/192, 96-d features), over artwork styles (classes = style
+ * ids, labels = a record's style).
+ */
 export function styleClassifierConfig(styles: readonly string[]): ClassifierConfig {
-  return { ...plainClassifierConfig(styles), labels: 'style' };
+  return { ...plainClassifierConfig(styles), channels: [48, 96, 192], featureDim: 96, labels: 'style' };
 }
 
 /** What `eval` trains: the plain classifier (see plainClassifierConfig for the comparison). */
