@@ -44,6 +44,10 @@ export const evalHelp = `eval [--model ${DEFAULT_MODEL_PATH}] [--per-prompt 8] [
   --sweep-guidance W1,W2,…: instead, samples the same prompts and seeds at each guidance weight and writes
   <out>/guidance-sweep.json and .png (accuracy and Fréchet per weight; the best is the one to put in the config).`;
 
+/** --seen-prompts "a,b,…" as a list, or undefined for the eval's own list. */
+const seenPromptsArg = (args: Args): string[] | undefined =>
+  args['seen-prompts'] !== undefined ? str(args, 'seen-prompts', '').split(',').map((p) => p.trim()).filter((p) => p !== '') : undefined;
+
 /**
  * --style-classifier-only: load or train the style classifier on --data (the v2 data) and print its real-image report;
  * --style-check: then sample every eval prompt in every style with --model and report how often the requested style is
@@ -73,12 +77,12 @@ async function styleEval(args: Args, ds: EmojiDataset, dataDir: string, outDir: 
   log('\n' + formatRealImageReport(`style classifier on the held-out real images of ${dataDir}`, real));
   writeAtomic(path.join(path.dirname(file), 'style-classifier-report.json'), JSON.stringify({ classifier: { path: file, metadata, parameters: styleClf.parameterCount(), config: styleClf.config }, training, createdAt: new Date().toISOString(), heldOut: { [dataDir]: real } }, null, 1));
   if (!flag(args, 'style-check')) return styleClf.dispose();
-  const category = await loadOrTrainClassifier(ds, clfFile, { retrain: false }, log);
+  const category = await loadOrTrainClassifier(ds, clfFile, { retrain: false }, log); // null only when a stop was requested; none is passed
   const modelFile = str(args, 'model', DEFAULT_MODEL_PATH);
   const { model, id } = loadModel(modelFile);
   try {
     const settings = { steps: num(args, 'steps', 20), guidanceScale: args.guidance !== undefined ? num(args, 'guidance', 0) : model.config.sample.guidanceScale, seed: 0, batch: num(args, 'batch', 32) };
-    const { report, sheet } = await styleSampleCheck(model, styleClf, category!.classifier, ds, { maxHeldOut: num(args, 'max-held-out', 12), perPromptStyle: num(args, 'per-prompt', 2), settings, seenPrompts: args['seen-prompts'] !== undefined ? str(args, 'seen-prompts', '').split(',').map((p) => p.trim()).filter((p) => p !== '') : undefined }, log);
+    const { report, sheet } = await styleSampleCheck(model, styleClf, category!.classifier, ds, { maxHeldOut: num(args, 'max-held-out', 12), perPromptStyle: num(args, 'per-prompt', 2), settings, seenPrompts: seenPromptsArg(args) }, log);
     const grid = composeGrid(sheet.tiles, sheet.cols, 3, sheet.labels);
     writeAtomic(path.join(outDir, 'style-sheet.png'), encodePng(grid.data, grid.width, grid.height));
     writeAtomic(path.join(outDir, 'style-check.json'), JSON.stringify({ model: { path: modelFile, id }, styleClassifier: { path: file, heldOutAccuracy: real.accuracy }, createdAt: new Date().toISOString(), ...report }, null, 1));
@@ -157,7 +161,7 @@ export async function evalCommand(args: Args, log: (s: string) => void = console
     guidanceScale: args.guidance !== undefined ? num(args, 'guidance', 0) : undefined,
     maxHeldOut: args['max-held-out'] !== undefined ? num(args, 'max-held-out', 0) : undefined,
     batch: num(args, 'batch', 32),
-    seenPrompts: args['seen-prompts'] !== undefined ? str(args, 'seen-prompts', '').split(',').map((p) => p.trim()).filter((p) => p !== '') : undefined,
+    seenPrompts: seenPromptsArg(args),
   };
   const metadata = Object.fromEntries(Object.entries(file.metadata).filter(([k]) => k !== CONFIG_METADATA_KEY));
   if (args['sweep-guidance'] !== undefined) {
