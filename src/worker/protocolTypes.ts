@@ -8,6 +8,8 @@ export interface ModelInfo {
   parameterCounts: Record<string, number>; // per component (vae, textEncoder, unet)
   imageSize: number; // pixels per side of generated images (32)
   sampleDefaults: { steps: number; eta: number; guidanceScale: number };
+  vocabulary: string[]; // the text encoder's words (prompts are checked against it: unknown words read as <unk>)
+  maxPromptWords: number; // words of a prompt the text encoder reads; the rest are cut
 }
 
 /** One generated image as RGBA8 bytes (width·height·4), transferred, not copied. */

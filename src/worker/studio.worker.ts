@@ -186,6 +186,8 @@ async function handleLoad(req: LoadRequest): Promise<void> {
     parameterCounts: next.parameterCounts(),
     imageSize: cfg.autoencoder.imageSize,
     sampleDefaults: { ...cfg.sample },
+    vocabulary: [...cfg.textEncoder.vocab],
+    maxPromptWords: cfg.textEncoder.maxLength,
   };
   post({ type: 'loaded', id: req.id, model: info, downloadMs: t1 - t0, compileMs: performance.now() - t1, lora: loraStatus(session) });
 }

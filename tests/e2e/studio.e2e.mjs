@@ -1,4 +1,4 @@
-// Browser test of the studio flow on wasm with tiny-test: label by keyboard and mouse, undo, train, watch the charts, reload (labels, curve and LoRA survive), export the LoRA (unzip the download: weights with ModelSpec metadata, model card, thumbnail), reject a mismatched LoRA, compare base vs tuned, best of 4, oracle clicks, reward-driven PRDP rounds, multi-task DDPO with the pretraining-loss term, human ratings (keyboard) as the PRDP reward.
+// Browser test of the studio flow on wasm with tiny-test: the prompt hint for words the model does not know, label by keyboard and mouse, undo, train, watch the charts, reload (labels, curve and LoRA survive), export the LoRA (unzip the download: weights with ModelSpec metadata, model card, thumbnail), reject a mismatched LoRA, compare base vs tuned, best of 4, oracle clicks, reward-driven PRDP rounds, multi-task DDPO with the pretraining-loss term, human ratings (keyboard) as the PRDP reward.
 import fs from 'node:fs';
 import { unzipSync } from 'fflate';
 import { parquetReadObjects } from 'hyparquet';
@@ -74,6 +74,23 @@ test('studio: label (keys + mouse), undo, train, charts, reload keeps labels/cur
   if ((await page.$eval('[data-testid=pair-panel]', (el) => el.dataset.shown)) !== 'true') {
     assert.equal(await page.$eval('[data-testid=vote-a]', (el) => el.disabled), true, 'vote buttons must be disabled before the pair is shown');
   }
+
+  // ---- prompt words the model does not know (tiny-test: red, heart, grinning, face, dog, pizza; 6 words read)
+  await openTab(page, 'generate');
+  await page.fill('[data-testid=prompt]', 'Red heart, fluent style');
+  const hint = await page.waitForSelector('[data-testid=prompt-words]', { timeout: 5000 });
+  assert.match(await hint.textContent(), /does not know “fluent”, “style”: it reads them as an unknown word/);
+  await page.fill('[data-testid=prompt]', 'red heart');
+  await page.waitForSelector('[data-testid=prompt-words]', { state: 'detached', timeout: 5000 });
+  await page.fill('[data-testid=prompt]', 'red heart dog face pizza red grinning face');
+  assert.match(await (await page.waitForSelector('[data-testid=prompt-words]')).textContent(), /Only the first 6 words are read; 2 more are ignored/);
+  await page.fill('[data-testid=prompt]', '');
+  await openTab(page, 'label');
+  await page.click('.prompts-drawer > summary');
+  await page.fill('[data-testid=new-prompt]', 'zebra face');
+  assert.match(await (await page.waitForSelector('[data-testid=new-prompt-words]')).textContent(), /does not know “zebra”: it reads it as/);
+  await page.fill('[data-testid=new-prompt]', '');
+  await page.click('.prompts-drawer > summary');
 
   // ---- label: ← (A), 2 (B), mouse "A is better", T (tie)
   const votes = [];

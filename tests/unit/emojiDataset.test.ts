@@ -21,6 +21,7 @@ import {
   fnv1a32,
   isHeldOut,
   normalizeText,
+  promptCoverage,
   tokenize,
 } from '../../src/core/data/captions';
 import {
@@ -289,6 +290,21 @@ describe('captions', () => {
   const grin = rec({});
   const thumb = rec({ name: 'thumbs up sign', unified: '1F44D-1F3FD', baseUnified: '1F44D', skinTone: 'medium', skinTones: ['medium'], vendor: 'twitter' });
   const brazil = rec({ name: 'brazil flag', unified: '1F1E7-1F1F7', baseUnified: '1F1E7-1F1F7', category: 'Flags', subcategory: 'country-flag' });
+
+  it('promptCoverage names exactly the words tokenize reads as <unk>, once each, and counts the words cut off', () => {
+    const vocab = ['<pad>', '<unk>', 'face', 'google', 'grinning', 'heart', 'red', 'style'];
+    const text = 'Red heart, FLUENT style; fluent grinning zebra face';
+    const c = promptCoverage(text, vocab, 16);
+    expect(c).toEqual({ unknown: ['fluent', 'zebra'], cutWords: 0 });
+    // Independently: the ids tokenize gives, mapped back to words.
+    const { ids, mask } = tokenize(text, vocab, 16);
+    const words = normalizeText(text).split(' ');
+    const unk = [...new Set(words.filter((_, i) => mask[i] === 1 && ids[i] === 1))];
+    expect(c.unknown).toEqual(unk);
+    // Beyond maxLen: not read, so neither unknown nor known — counted as cut.
+    expect(promptCoverage('red heart zebra', vocab, 2)).toEqual({ unknown: [], cutWords: 1 });
+    expect(promptCoverage('', vocab, 16)).toEqual({ unknown: [], cutWords: 0 });
+  });
 
   it('normalises names', () => {
     expect(normalizeText('flag: brazil')).toBe('flag brazil');

@@ -10,7 +10,7 @@ export function bootCalls(lora: LoraStatus = newLora()) {
     load: async () => ({
       type: 'loaded',
       id: 2,
-      model: { name: 'tiny-test', folder: 'tiny-test', bytes: 1, parameterCounts: {}, imageSize: 2, sampleDefaults: { steps: 4, eta: 1, guidanceScale: 3 } },
+      model: { name: 'tiny-test', folder: 'tiny-test', bytes: 1, parameterCounts: {}, imageSize: 2, sampleDefaults: { steps: 4, eta: 1, guidanceScale: 3 }, vocabulary: ['<pad>', '<unk>', 'heart', 'red'], maxPromptWords: 16 },
       downloadMs: 1,
       compileMs: 1,
       lora,

@@ -215,6 +215,19 @@ export function tokenize(text: string, vocab: readonly string[], maxLen: number)
   return { ids, mask };
 }
 
+/**
+ * What the text encoder will make of a prompt: the words it does not know (read as <unk>, unique, in order) and how
+ * many words fall beyond maxLen (cut off by tokenize). A prompt "pizza, fluent style" on a model without the v2 style
+ * words gives unknown ["fluent"].
+ */
+export function promptCoverage(text: string, vocab: readonly string[], maxLen: number): { unknown: string[]; cutWords: number } {
+  const words = toWords(text);
+  const map = vocabMap(vocab);
+  const read = words.slice(0, maxLen);
+  const unknown = [...new Set(read.filter((w) => !map.has(w) || map.get(w)! <= UNK_ID))];
+  return { unknown, cutWords: Math.max(0, words.length - maxLen) };
+}
+
 // ---------------------------------------------------------------- held-out split
 
 /** FNV-1a 32-bit over the string's UTF-16 code units (= bytes for the ASCII unified codes). Unsigned result. */

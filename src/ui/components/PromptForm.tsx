@@ -1,5 +1,6 @@
-// Prompt box with seed, image count and DDIM steps; Generate submits, Cancel aborts the running generation.
+// Prompt box (with the words the model does not know) with seed, image count and DDIM steps; Generate submits, Cancel aborts the running generation.
 import type { FormEvent } from 'react';
+import { PromptWordsHint } from './PromptWordsHint';
 
 export interface PromptValues {
   prompt: string;
@@ -55,6 +56,7 @@ export function PromptForm({ values, onChange, onGenerate, onCancel, canGenerate
           Generate
         </button>
       )}
+      <PromptWordsHint text={values.prompt} testId="prompt-words" />
     </form>
   );
 }

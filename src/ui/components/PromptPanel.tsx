@@ -2,6 +2,7 @@
 import { useState, type ChangeEvent, type FormEvent } from 'react';
 import { useStudioStore } from '../../store';
 import { addPrompts, resetPrompts, togglePrompt } from '../../store/settingsActions';
+import { PromptWordsHint } from './PromptWordsHint';
 
 export function PromptPanel() {
   const prompts = useStudioStore((s) => s.settings.prompts);
@@ -43,6 +44,7 @@ export function PromptPanel() {
           Default list
         </button>
       </form>
+      <PromptWordsHint text={text} testId="new-prompt-words" />
       {message && <p className="hint">{message}</p>}
       <ul className="prompt-list" data-testid="prompt-list">
         {prompts.map((p) => (
