@@ -21,7 +21,8 @@ export const evalHelp = `eval [--model ${DEFAULT_MODEL_PATH}] [--per-prompt 8] [
      [--classifier ${DEFAULT_CLASSIFIER_PATH}] [--max-held-out N] [--data data] [--threads T]
      [--seen-prompts "grinning face,red heart,…"] [--batch 32] [--sweep-guidance 2,3.5,5]
      [--retrain-classifier] [--classifier-data data/v2] [--classifier-steps N | --classifier-epochs 30]
-     [--resume-classifier] [--classifier-checkpoint ${DEFAULT_CLASSIFIER_CHECKPOINT}] [--classifier-only] [--autoencoder-only]
+     [--resume-classifier] [--classifier-checkpoint ${DEFAULT_CLASSIFIER_CHECKPOINT}] [--classifier-channels 32,64,128]
+     [--classifier-only] [--autoencoder-only]
      [--style-classifier-only | --style-check] [--retrain-style-classifier] [--style-classifier ${DEFAULT_STYLE_CLASSIFIER_PATH}]
   Trains the emoji category classifier if it is missing, then samples every held-out prompt and ${SEEN_EVAL_PROMPTS.length} seen prompts
   (DDIM, CFG) and reports category accuracy overall and per category (vs. the classifier on real images; bar ≥ ${QUALITY_BAR * 100}%),
@@ -137,6 +138,7 @@ export async function evalCommand(args: Args, log: (s: string) => void = console
       steps: args['classifier-steps'] !== undefined ? num(args, 'classifier-steps', 0) : undefined,
       trainDs: clfDs,
       trainDataDir: clfDataDir,
+      channels: args['classifier-channels'] !== undefined ? str(args, 'classifier-channels', '').split(',').map(Number) : undefined,
       checkpoint: { file: str(args, 'classifier-checkpoint', DEFAULT_CLASSIFIER_CHECKPOINT), everySeconds: 300, resume: flag(args, 'resume-classifier') },
       stop: () => stopRequested,
     },

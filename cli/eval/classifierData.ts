@@ -277,7 +277,7 @@ export function trainingMetadata(report: ClassifierTrainingReport, extra: Record
 export async function loadOrTrainClassifier(
   ds: EmojiDataset,
   file: string,
-  opts: { retrain: boolean; epochs?: number; steps?: number; trainDs?: EmojiDataset; trainDataDir?: string; checkpoint?: ClassifierTrainOptions['checkpoint']; stop?: () => boolean },
+  opts: { retrain: boolean; epochs?: number; steps?: number; trainDs?: EmojiDataset; trainDataDir?: string; checkpoint?: ClassifierTrainOptions['checkpoint']; stop?: () => boolean; channels?: number[] },
   log: (s: string) => void,
 ): Promise<{ classifier: EmojiClassifier; training?: ClassifierTrainingReport; metadata: Record<string, string> } | null> {
   if (!opts.retrain && fs.existsSync(file)) {
@@ -288,7 +288,9 @@ export async function loadOrTrainClassifier(
   log(`training the category classifier (${file} ${fs.existsSync(file) ? 'is replaced' : 'does not exist'})`);
   const trainDs = opts.trainDs ?? ds;
   const { fit, val } = validationSlice(trainDs.train);
-  const trained = await trainEmojiClassifier(trainDs, { epochs: opts.epochs, steps: opts.steps, checkpoint: opts.checkpoint, stop: opts.stop, trainRecords: fit }, log);
+  // --classifier-channels: the plain CNN at other widths (features: the middle width, as the style classifier).
+  const config = opts.channels ? { ...defaultClassifierConfig(datasetCategories(trainDs.index.records)), channels: opts.channels, featureDim: opts.channels[1] ?? opts.channels[0] } : undefined;
+  const trained = await trainEmojiClassifier(trainDs, { epochs: opts.epochs, steps: opts.steps, checkpoint: opts.checkpoint, stop: opts.stop, trainRecords: fit, config }, log);
   if (!trained) return null;
   const { classifier: balanced, report } = trained;
   // τ for the logit adjustment, on the validation slice; the prior is the category shares of the fitted images.

@@ -345,6 +345,12 @@ describe('eval command', () => {
     const { metadata } = classifierFromSafetensors(fs.readFileSync(args.classifier));
     expect(metadata.train_steps).toBe('3');
     expect(metadata.train_data).toBe(other);
+    // --classifier-channels trains the plain CNN at another width
+    await evalCommand({ ...args, 'retrain-classifier': true, 'classifier-channels': '8,16', 'classifier-steps': '1' }, () => {});
+    const narrow = classifierFromSafetensors(fs.readFileSync(args.classifier)).classifier;
+    expect([narrow.config.channels, narrow.config.featureDim, narrow.config.block ?? 'plain']).toEqual([[8, 16], 16, 'plain']);
+    narrow.dispose();
+    await evalCommand({ ...args, 'retrain-classifier': true }, () => {});
     // loading it again (no retraining) still reports with --classifier-only
     const again: string[] = [];
     await evalCommand({ ...args, 'classifier-steps': '5' }, (s) => again.push(s));
