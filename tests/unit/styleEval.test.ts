@@ -119,6 +119,11 @@ describe('style classifier', () => {
     expect(png.height).toBeGreaterThanOrEqual(4 * 96);
   });
 
+  it('refuses to train a style classifier on one style, saying which data to build', async () => {
+    writeSyntheticDataset(dir, ['google']);
+    await expect(evalCommand({ ...args(dir), 'style-classifier-only': true, 'retrain-style-classifier': true }, () => {})).rejects.toThrow(/holds one style \(google\).*npm run data -- --v2/);
+  });
+
   it('--style-check refuses a model whose vocabulary has no style words', async () => {
     await fixture(dir, false);
     const a = args(dir);
