@@ -76,7 +76,8 @@ async function styleEval(args: Args, ds: EmojiDataset, dataDir: string, outDir: 
   const { classifier: styleClf, training, metadata } = loaded;
   const real = await realImageReport(styleClf, ds, ds.heldOut);
   log('\n' + formatRealImageReport(`style classifier on the held-out real images of ${dataDir}`, real));
-  writeAtomic(path.join(path.dirname(file), 'style-classifier-report.json'), JSON.stringify({ classifier: { path: file, metadata, parameters: styleClf.parameterCount(), config: styleClf.config }, training, createdAt: new Date().toISOString(), heldOut: { [dataDir]: real } }, null, 1));
+  // The report beside the weights is rewritten when they are trained or asked for, not by every style check (it would lose the training facts).
+  if (training || flag(args, 'style-classifier-only')) writeAtomic(path.join(path.dirname(file), 'style-classifier-report.json'), JSON.stringify({ classifier: { path: file, metadata, parameters: styleClf.parameterCount(), config: styleClf.config }, training, createdAt: new Date().toISOString(), heldOut: { [dataDir]: real } }, null, 1));
   if (!flag(args, 'style-check')) return styleClf.dispose();
   const category = await loadOrTrainClassifier(ds, clfFile, { retrain: false }, log); // null only when a stop was requested; none is passed
   const modelFile = str(args, 'model', DEFAULT_MODEL_PATH);

@@ -89,10 +89,13 @@ describe('style classifier', () => {
   it('--style-check samples every prompt in every style and plain; its style accuracy matches a recount from an independent re-sampling', async () => {
     await fixture(dir);
     const a = { ...args(dir), 'max-held-out': '1' };
+    const reportFile = path.join(dir, 'clf', 'style-classifier-report.json');
+    const reportBefore = fs.readFileSync(reportFile, 'utf8');
     const lines: string[] = [];
     const before = tf.memory().numTensors;
     await evalCommand({ ...a, 'style-check': true }, (s) => lines.push(s));
     expect(tf.memory().numTensors).toBe(before);
+    expect(fs.readFileSync(reportFile, 'utf8')).toBe(reportBefore); // a check does not rewrite the classifier's report (its training facts)
     const r = JSON.parse(fs.readFileSync(path.join(dir, 'out', 'style-check.json'), 'utf8')) as StyleSampleReport;
     expect(r.prompts.map((p) => p.prompt)).toEqual(['blue face', 'yellow face', 'flag green']);
     expect(r.byStyle.map((g) => [g.group, g.count])).toEqual(STYLES.map((s) => [s, 6])); // 3 prompts × 2
